@@ -1,0 +1,17 @@
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.errors import ApplicationError, NotFound, PermissionDenied
+
+STATUS_BY_ERROR = {NotFound: status.HTTP_404_NOT_FOUND, PermissionDenied: status.HTTP_403_FORBIDDEN}
+
+
+def exception_handler(exc, context):
+    """Business errors become {"code", "message", "errors"}: 400, or 404/403 where they say so."""
+    if isinstance(exc, ApplicationError):
+        body = {"code": exc.code, "message": exc.message}
+        if exc.field:
+            body["errors"] = {exc.field: [exc.message]}
+        return Response(body, status=STATUS_BY_ERROR.get(type(exc), status.HTTP_400_BAD_REQUEST))
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,94 @@
+"""The demo marketplace `make run` seeds: two sellers, their orders, parcels on the sandbox.
+
+Idempotent: every row is looked up by its natural key before being created, so seeding twice
+changes nothing. The parcels' tracking numbers are chosen so that the sandbox courier plays
+every kind of journey (delivered, failed attempt, pickup point, address problem, return, stuck).
+"""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from core.models import ApiToken
+from sellers.models import Order, Seller, SellerMember
+from sellers.services import order_create
+from tracking.sandbox.journeys import SCENARIOS, number_for_scenario
+from tracking.services import shipment_register
+
+DEMO_PASSWORD = "parcelle-demo"  # noqa: S105 - published demo login, demo database only
+# Fixed demo API keys so the README can show curl examples; the demo database only.
+DEMO_MARKETPLACE_KEY = "pcl_demo_marketplace_key"  # noqa: S105
+DEMO_SELLER_KEY = "pcl_demo_seller_atelier_key"  # noqa: S105
+DEMO_LOGINS = {
+    "marketplace admin": f"admin / {DEMO_PASSWORD}",
+    "seller user": f"atelier / {DEMO_PASSWORD}",
+    "API marketplace": f"Authorization: Token {DEMO_MARKETPLACE_KEY}",
+    "API seller": f"Authorization: Token {DEMO_SELLER_KEY}",
+}
+
+SELLERS = [("atelier-lumiere", "Atelier Lumière"), ("maison-verte", "Maison Verte")]
+ORDERS_PER_SELLER = 12
+CITIES = [
+    ("69003", "Lyon"),
+    ("75011", "Paris"),
+    ("13001", "Marseille"),
+    ("33000", "Bordeaux"),
+    ("59000", "Lille"),
+    ("44000", "Nantes"),
+]
+
+
+@transaction.atomic
+def seed_demo() -> dict[str, int]:
+    users = get_user_model()
+    admin = users.objects.filter(username="admin").first()
+    if admin is None:
+        users.objects.create_superuser("admin", "admin@parcelle.example", DEMO_PASSWORD)
+    sellers = []
+    for slug, name in SELLERS:
+        seller, _ = Seller.objects.get_or_create(slug=slug, defaults={"name": name})
+        sellers.append(seller)
+    if not users.objects.filter(username="atelier").exists():
+        user = users.objects.create_user("atelier", "atelier@example.fr", DEMO_PASSWORD)
+        SellerMember.objects.create(user=user, seller=sellers[0])
+    _demo_token("Demo marketplace", None, DEMO_MARKETPLACE_KEY)
+    _demo_token("Demo Atelier Lumière", sellers[0], DEMO_SELLER_KEY)
+
+    scenarios = sorted(SCENARIOS)
+    registered = 0
+    for seller_index, seller in enumerate(sellers):
+        for n in range(ORDERS_PER_SELLER):
+            reference = f"{seller.slug[:3].upper()}-{2026_1100 + n}"
+            postcode, city = CITIES[n % len(CITIES)]
+            order = Order.objects.filter(seller=seller, reference=reference).first()
+            if order is None:
+                order = order_create(
+                    seller=seller,
+                    reference=reference,
+                    total_amount=1990 + 1000 * n,
+                    buyer_name=f"Client {city} {n}",
+                    buyer_email=f"client{n}@example.fr",
+                    buyer_locale=["fr", "en", "de", "es", "it"][n % 5],
+                    destination_postcode=postcode,
+                    destination_country="FR",
+                    promised_delivery_date=timezone.localdate() + timedelta(days=3),
+                )
+            parcels = 2 if n % 4 == 0 else 1  # some orders ship in two parcels
+            for parcel in range(parcels):
+                carrier = "laposte" if (n + parcel + seller_index) % 3 else "dhl"
+                scenario = scenarios[(n + parcel * 3 + seller_index) % len(scenarios)]
+                number = number_for_scenario(carrier, scenario, index=seller_index * 100 + n)
+                _shipment, created = shipment_register(
+                    order=order, carrier=carrier, tracking_number=number
+                )
+                registered += created
+    return {"sellers": len(sellers), "shipments_created": registered}
+
+
+def _demo_token(name: str, seller, key: str) -> None:
+    ApiToken.objects.get_or_create(
+        key_hash=ApiToken.hash_key(key),
+        defaults={"name": name, "seller": seller, "key_prefix": key[:12]},
+    )

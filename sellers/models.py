@@ -1,0 +1,66 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Upper
+
+
+def new_public_token() -> str:
+    """An unguessable token for public links (192 bits)."""
+    return secrets.token_urlsafe(24)
+
+
+class Seller(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SellerMember(models.Model):
+    """A user who works for a seller: sees that seller's data and nothing else."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="seller_membership"
+    )
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="members")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.seller}"
+
+
+class Order(models.Model):
+    """A buyer's order with one seller; its parcels are tracking.Shipment rows."""
+
+    seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="orders")
+    reference = models.CharField(max_length=64, help_text="The marketplace's order reference.")
+    buyer_name = models.CharField(max_length=200, blank=True)
+    buyer_email = models.EmailField(blank=True)
+    buyer_phone = models.CharField(max_length=32, blank=True)
+    buyer_locale = models.CharField(max_length=10, default="fr")
+    destination_postcode = models.CharField(max_length=16, blank=True)
+    destination_country = models.CharField(max_length=2, default="FR")
+    total_amount = models.BigIntegerField(help_text="Minor units (cents).")
+    currency = models.CharField(max_length=3, default="EUR")
+    promised_delivery_date = models.DateField(null=True, blank=True)
+    public_token = models.CharField(max_length=64, unique=True, default=new_public_token)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seller", "reference"], name="order_reference_per_seller"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(total_amount__gte=0), name="order_amount_not_negative"
+            ),
+        ]
+        indexes = [
+            models.Index(Upper("reference"), name="order_reference_upper"),
+            models.Index(fields=["buyer_email"], name="order_buyer_email"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.seller})"

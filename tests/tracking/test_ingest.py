@@ -1,0 +1,148 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.tracking.factories import ShipmentFactory
+from tracking.carriers.base import CarrierEvent, Location, PodData, TrackingResult
+from tracking.models import ProofOfDelivery, TrackingEvent
+from tracking.services import ShipmentUpdate, events_ingest
+from tracking.signals import shipment_status_changed
+from tracking.status import Status, Substatus
+
+T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+
+
+def event(
+    hours: float, status: str, code: str, substatus: str | None = None, city: str = "Lyon"
+) -> CarrierEvent:
+    return CarrierEvent(
+        occurred_at=T0 + timedelta(hours=hours),
+        status=status,
+        substatus=substatus,
+        code=code,
+        message=f"{code} scan",
+        location=Location(city=city, postcode="69003", country="FR"),
+    )
+
+
+# A journey with a failed attempt, a delivery and a late hub scan after it.
+JOURNEY = [
+    event(0, Status.INFO_RECEIVED, "DR1"),
+    event(3, Status.IN_TRANSIT, "PC1", city="Paris"),
+    event(20, Status.IN_TRANSIT, "ET1", city="Lyon"),
+    event(30, Status.OUT_FOR_DELIVERY, "MD2"),
+    event(31, Status.FAILED_ATTEMPT, "ND1", Substatus.FAILED_ATTEMPT_RECIPIENT_ABSENT),
+    event(54, Status.OUT_FOR_DELIVERY, "MD2"),
+    event(56, Status.DELIVERED, "DI1", Substatus.DELIVERED_MAILBOX),
+    event(60, Status.IN_TRANSIT, "ET1", city="Villeurbanne"),
+]
+
+
+def result(number: str, events, pod: PodData | None = None) -> TrackingResult:
+    return TrackingResult(tracking_number=number, events=tuple(events), pod=pod)
+
+
+def stored(shipment):
+    return sorted(
+        TrackingEvent.objects.filter(shipment=shipment).values_list(
+            "occurred_at", "status", "substatus", "carrier_code", "city"
+        )
+    )
+
+
+@pytest.mark.django_db
+def test_events_ingest_derives_state_and_schedules_nothing_after_delivery():
+    # given
+    shipment = ShipmentFactory()
+    pod = PodData(delivered_at=T0 + timedelta(hours=56), location_type="mailbox")
+    # when
+    summary = events_ingest(updates=[ShipmentUpdate(shipment.id, result("X", JOURNEY, pod))])
+    # then
+    shipment.refresh_from_db()
+    assert summary.events_received == len(JOURNEY)
+    assert (shipment.status, shipment.substatus) == (Status.DELIVERED, Substatus.DELIVERED_MAILBOX)
+    assert shipment.delivered_at == T0 + timedelta(hours=56)
+    assert shipment.last_event_at == T0 + timedelta(hours=60)
+    assert shipment.next_sync_at is None
+    assert ProofOfDelivery.objects.get(shipment=shipment).location_type == "mailbox"
+
+
+@pytest.mark.django_db
+def test_events_ingest_twice_stores_each_event_once():
+    shipment = ShipmentFactory()
+    update = ShipmentUpdate(shipment.id, result("X", JOURNEY))
+    events_ingest(updates=[update])
+    second = events_ingest(updates=[update, update])
+    assert TrackingEvent.objects.filter(shipment=shipment).count() == len(JOURNEY)
+    assert second.status_changes == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_ingest_signals_status_changes_after_commit():
+    # given a receiver of the status-change signal
+    received = []
+
+    def receiver(sender, changes, **kwargs):
+        received.extend(changes)
+
+    shipment_status_changed.connect(receiver)
+    try:
+        shipment = ShipmentFactory()
+        # when
+        events_ingest(updates=[ShipmentUpdate(shipment.id, result("X", JOURNEY[:4]))])
+    finally:
+        shipment_status_changed.disconnect(receiver)
+    # then
+    assert [(c.shipment_id, c.previous_status, c.status) for c in received] == [
+        (shipment.id, Status.PENDING, Status.OUT_FOR_DELIVERY)
+    ]
+
+
+@pytest.mark.django_db
+def test_events_ingest_pending_shipment_with_empty_answer_stays_pending():
+    shipment = ShipmentFactory()
+    events_ingest(updates=[ShipmentUpdate(shipment.id, result("X", []))])
+    shipment.refresh_from_db()
+    assert shipment.status == Status.PENDING
+    assert shipment.next_sync_at is not None
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    deliveries=st.lists(
+        st.lists(st.sampled_from(range(len(JOURNEY))), min_size=0, max_size=12),
+        min_size=1,
+        max_size=5,
+    ).map(lambda chunks: chunks + [list(range(len(JOURNEY)))]),
+    order=st.randoms(use_true_random=False),
+)
+def test_events_ingest_any_permutation_and_duplication_gives_same_result(deliveries, order):
+    # given the journey split into deliveries (each may repeat or miss events), plus one
+    # complete answer, delivered in a random order
+    order.shuffle(deliveries)
+    reference = ShipmentFactory()
+    events_ingest(updates=[ShipmentUpdate(reference.id, result("R", JOURNEY))])
+    shipment = ShipmentFactory()
+    # when
+    for indexes in deliveries:
+        picked = [JOURNEY[i] for i in indexes]
+        order.shuffle(picked)
+        events_ingest(updates=[ShipmentUpdate(shipment.id, result("X", picked))])
+    # then the stored events and the final state equal those of one clean ingest
+    shipment.refresh_from_db()
+    reference.refresh_from_db()
+    assert stored(shipment) == stored(reference)
+    assert (shipment.status, shipment.substatus, shipment.delivered_at, shipment.last_event_at) == (
+        reference.status,
+        reference.substatus,
+        reference.delivered_at,
+        reference.last_event_at,
+    )
+    assert (shipment.status, shipment.substatus) == (Status.DELIVERED, Substatus.DELIVERED_MAILBOX)

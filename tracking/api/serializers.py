@@ -1,0 +1,130 @@
+from rest_framework import serializers
+
+from tracking import carriers
+from tracking.links import public_order_url, public_shipment_url
+from tracking.models import ProofOfDelivery, Shipment, StatusChoices, TrackingEvent
+
+
+def carrier_choices() -> list[tuple[str, str]]:
+    return [(a.slug, a.name) for a in carriers.all_adapters()]
+
+
+class ShipmentRegisterInput(serializers.Serializer):
+    order = serializers.IntegerField(min_value=1, help_text="Id of the order (see POST /orders/).")
+    carrier = serializers.ChoiceField(choices=[], help_text="Courier slug (GET /carriers/).")
+    tracking_number = serializers.CharField(max_length=80)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["carrier"].choices = carrier_choices()
+
+
+class ShipmentListFilterInput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=StatusChoices.choices, required=False)
+    carrier = serializers.CharField(required=False, max_length=40)
+    seller = serializers.IntegerField(required=False, min_value=1)
+    order_reference = serializers.CharField(required=False, max_length=64)
+    q = serializers.CharField(
+        required=False,
+        max_length=100,
+        help_text="A tracking number (any spacing/case) or order reference.",
+    )
+
+
+class TrackingEventOutput(serializers.ModelSerializer):
+    location = serializers.SerializerMethodField()
+    substatus = serializers.SerializerMethodField()
+    code = serializers.CharField(source="carrier_code")
+
+    class Meta:
+        model = TrackingEvent
+        fields = ["occurred_at", "status", "substatus", "code", "message", "location", "source"]
+
+    def get_location(self, event) -> dict[str, str]:
+        return {"city": event.city, "postcode": event.postcode, "country": event.country}
+
+    def get_substatus(self, event) -> str | None:
+        return event.substatus or None
+
+
+class ProofOfDeliveryOutput(serializers.ModelSerializer):
+    class Meta:
+        model = ProofOfDelivery
+        fields = ["delivered_at", "signed_by", "location_type", "documents", "source"]
+
+
+class ShipmentOutput(serializers.ModelSerializer):
+    order_reference = serializers.CharField(source="order.reference")
+    substatus = serializers.SerializerMethodField()
+    tracking_page_url = serializers.SerializerMethodField()
+    carrier_tracking_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Shipment
+        fields = [
+            "id",
+            "order",
+            "order_reference",
+            "seller",
+            "carrier",
+            "tracking_number",
+            "status",
+            "substatus",
+            "last_event_at",
+            "estimated_delivery_at",
+            "estimated_delivery_end_at",
+            "delivered_at",
+            "tracking_page_url",
+            "carrier_tracking_url",
+            "created_at",
+        ]
+
+    def get_substatus(self, shipment) -> str | None:
+        return shipment.substatus or None
+
+    def get_tracking_page_url(self, shipment) -> str:
+        return public_shipment_url(shipment)
+
+    def get_carrier_tracking_url(self, shipment) -> str:
+        try:
+            return carriers.get_adapter(shipment.carrier).tracking_url(shipment.tracking_number)
+        except carriers.UnknownCarrier:
+            return ""
+
+
+class ShipmentDetailOutput(ShipmentOutput):
+    events = TrackingEventOutput(many=True)
+    pod = serializers.SerializerMethodField()
+
+    class Meta(ShipmentOutput.Meta):
+        fields = [
+            *ShipmentOutput.Meta.fields,
+            "next_sync_at",
+            "last_synced_at",
+            "last_sync_error",
+            "pod",
+            "events",
+        ]
+
+    def get_pod(self, shipment) -> dict | None:
+        pod = getattr(shipment, "pod", None)
+        return ProofOfDeliveryOutput(pod).data if pod else None
+
+
+class OrderTrackingOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    seller = serializers.IntegerField(source="seller_id")
+    tracking_page_url = serializers.SerializerMethodField()
+    shipments = ShipmentOutput(many=True)
+
+    def get_tracking_page_url(self, order) -> str:
+        return public_order_url(order)
+
+
+class CarrierOutput(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    batch_size = serializers.IntegerField()
+    supports_push = serializers.BooleanField()
+    tracking_url_template = serializers.CharField()

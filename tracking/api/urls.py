@@ -1,0 +1,23 @@
+from django.urls import path
+
+from tracking.api import views
+
+urlpatterns = [
+    path("carriers/", views.CarrierListApi.as_view(), name="api-carriers"),
+    path("shipments/", views.ShipmentListCreateApi.as_view(), name="api-shipments"),
+    path(
+        "shipments/<int:shipment_id>/",
+        views.ShipmentDetailApi.as_view(),
+        name="api-shipment-detail",
+    ),
+    path(
+        "shipments/<int:shipment_id>/resync/",
+        views.ShipmentResyncApi.as_view(),
+        name="api-shipment-resync",
+    ),
+    path(
+        "orders/<int:order_id>/tracking/",
+        views.OrderTrackingApi.as_view(),
+        name="api-order-tracking",
+    ),
+]

@@ -1,0 +1,100 @@
+"""Tracking API: one view per operation; reads through selectors, writes through services."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.access import Scope
+from sellers import selectors as seller_selectors
+from tracking import carriers, selectors, services
+from tracking.api.serializers import (
+    CarrierOutput,
+    OrderTrackingOutput,
+    ShipmentDetailOutput,
+    ShipmentListFilterInput,
+    ShipmentOutput,
+    ShipmentRegisterInput,
+)
+
+
+class CarrierListApi(APIView):
+    @extend_schema(responses=CarrierOutput(many=True), operation_id="carriers_list")
+    def get(self, request):
+        return Response(CarrierOutput(carriers.all_adapters(), many=True).data)
+
+
+class ShipmentListCreateApi(APIView):
+    @extend_schema(
+        parameters=[ShipmentListFilterInput],
+        responses=ShipmentOutput(many=True),
+        operation_id="shipments_list",
+    )
+    def get(self, request):
+        filters = ShipmentListFilterInput(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        shipments = selectors.shipment_list(
+            scope=Scope.from_request(request),
+            status=data.get("status"),
+            carrier=data.get("carrier"),
+            seller_id=data.get("seller"),
+            order_reference=data.get("order_reference"),
+            query=data.get("q"),
+        )
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(shipments, request, view=self)
+        return paginator.get_paginated_response(ShipmentOutput(page, many=True).data)
+
+    @extend_schema(
+        request=ShipmentRegisterInput,
+        responses={201: ShipmentDetailOutput},
+        operation_id="shipments_register",
+    )
+    def post(self, request):
+        payload = ShipmentRegisterInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        scope = Scope.from_request(request)
+        order = seller_selectors.order_get(scope=scope, order_id=payload.validated_data["order"])
+        shipment, created = services.shipment_register(
+            order=order,
+            carrier=payload.validated_data["carrier"],
+            tracking_number=payload.validated_data["tracking_number"],
+            actor=request.user,
+        )
+        shipment = selectors.shipment_get(scope=scope, shipment_id=shipment.id)
+        return Response(
+            ShipmentDetailOutput(shipment).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class ShipmentDetailApi(APIView):
+    @extend_schema(responses=ShipmentDetailOutput, operation_id="shipments_retrieve")
+    def get(self, request, shipment_id: int):
+        shipment = selectors.shipment_get(
+            scope=Scope.from_request(request), shipment_id=shipment_id
+        )
+        return Response(ShipmentDetailOutput(shipment).data)
+
+
+class ShipmentResyncApi(APIView):
+    @extend_schema(request=None, responses={202: ShipmentOutput}, operation_id="shipments_resync")
+    def post(self, request, shipment_id: int):
+        shipment = selectors.shipment_get(
+            scope=Scope.from_request(request), shipment_id=shipment_id
+        )
+        shipment = services.shipment_resync_request(shipment=shipment, actor=request.user)
+        return Response(ShipmentOutput(shipment).data, status=status.HTTP_202_ACCEPTED)
+
+
+class OrderTrackingApi(APIView):
+    @extend_schema(
+        responses=OrderTrackingOutput,
+        operation_id="orders_tracking",
+        parameters=[OpenApiParameter("order_id", int, OpenApiParameter.PATH)],
+    )
+    def get(self, request, order_id: int):
+        order = selectors.order_tracking_get(scope=Scope.from_request(request), order_id=order_id)
+        return Response(OrderTrackingOutput(order).data)

@@ -1,0 +1,44 @@
+"""Courier adapters and their registry.
+
+``get_adapter("laposte")`` returns the adapter configured from ``settings.CARRIERS``.
+Adding a courier: write ``tracking/carriers/<slug>.py`` with a ``CarrierAdapter`` subclass and
+list it in ``ADAPTER_CLASSES`` below.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from tracking.carriers.base import CarrierAdapter
+from tracking.carriers.dhl import DhlAdapter
+from tracking.carriers.laposte import LaPosteAdapter
+
+ADAPTER_CLASSES: dict[str, type[CarrierAdapter]] = {
+    cls.slug: cls for cls in (LaPosteAdapter, DhlAdapter)
+}
+
+
+class UnknownCarrier(LookupError):
+    pass
+
+
+def get_adapter(slug: str) -> CarrierAdapter:
+    try:
+        cls = ADAPTER_CLASSES[slug]
+    except KeyError:
+        raise UnknownCarrier(f"no courier adapter is called {slug!r}") from None
+    config = settings.CARRIERS.get(slug, {})
+    return cls(**config)
+
+
+def all_adapters() -> list[CarrierAdapter]:
+    return [get_adapter(slug) for slug in ADAPTER_CLASSES]
+
+
+def make_client(adapter: CarrierAdapter):
+    from tracking.carriers.http import CarrierHttpClient
+
+    return CarrierHttpClient(
+        timeout_seconds=settings.CARRIER_HTTP_TIMEOUT_SECONDS,
+        requests_per_second=adapter.requests_per_second,
+    )

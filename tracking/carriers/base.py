@@ -1,0 +1,223 @@
+"""The courier adapter protocol: what every courier module provides.
+
+An adapter is pure parsing plus HTTP; it knows nothing about Django models. The pipeline is
+
+    adapter.fetch(numbers, client) -> list[CarrierResponse]     (HTTP, one or more requests)
+    adapter.parse(body)            -> ParseResult                (pure: courier format -> ours)
+    adapter.track(numbers, client) -> ParseResult                (both, plus "not returned" errors)
+
+``parse`` returns, per tracking number, the events (oldest first) with their normalised
+status, the courier's POD and estimated delivery; and per-number errors for courier error
+payloads (unknown number, invalid number). Faults that concern the courier rather than a number
+(bad credentials, rate limit, 5xx, malformed body) raise ``CarrierFault`` subclasses so that the
+sync job can back off that courier without touching any shipment.
+
+An aggregator covering hundreds of couriers plugs in as one more adapter: its ``parse`` maps the
+aggregator's tags to our vocabulary exactly like a courier's codes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from tracking.status import Status, StatusPoint, derive_state
+
+if TYPE_CHECKING:
+    from tracking.carriers.http import CarrierHttpClient
+
+
+# --- Faults ---------------------------------------------------------------------------------
+
+
+class CarrierError(Exception):
+    """Base of everything an adapter raises on purpose."""
+
+
+class CarrierFault(CarrierError):
+    """The courier, not one tracking number, failed: back off and retry the whole batch later."""
+
+    code = "carrier_fault"
+
+    def __init__(self, message: str, *, retry_after_seconds: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class CarrierUnavailable(CarrierFault):
+    code = "unavailable"  # timeout, connection refused, 5xx after retries
+
+
+class CarrierRateLimited(CarrierFault):
+    code = "rate_limited"  # 429, honouring Retry-After
+
+
+class CarrierAuthError(CarrierFault):
+    code = "auth_failed"  # bad or expired credentials
+
+
+class CarrierPayloadError(CarrierFault):
+    """The body is not what the courier's API documents (truncated, wrong shape, not JSON/XML)."""
+
+    code = "malformed_payload"
+
+
+# --- What parsing produces ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Location:
+    city: str = ""
+    postcode: str = ""
+    country: str = ""  # ISO 3166-1 alpha-2, upper case, "" when unknown
+
+    def as_dict(self) -> dict[str, str]:
+        return {"city": self.city, "postcode": self.postcode, "country": self.country}
+
+
+@dataclass(frozen=True)
+class CarrierEvent:
+    """One courier scan, already normalised. ``occurred_at`` is timezone-aware."""
+
+    occurred_at: datetime
+    status: str
+    substatus: str | None
+    code: str
+    message: str
+    location: Location = field(default_factory=Location)
+
+    def __post_init__(self) -> None:
+        if self.occurred_at.tzinfo is None or self.occurred_at.utcoffset() is None:
+            raise ValueError(f"event time {self.occurred_at!r} must be timezone-aware")
+
+
+@dataclass(frozen=True)
+class PodData:
+    """Proof of delivery as the courier gives it."""
+
+    delivered_at: datetime | None
+    signed_by: str = ""
+    location_type: str = ""  # front_door, mailbox, neighbour, pickup_point, locker, reception…
+    documents: tuple[str, ...] = ()  # URLs, or a kind ("signature") when the image is inline
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "signed_by": self.signed_by,
+            "delivered_at": self.delivered_at.isoformat() if self.delivered_at else None,
+            "location_type": self.location_type,
+            "documents": list(self.documents),
+        }
+
+
+@dataclass(frozen=True)
+class TrackingResult:
+    """Everything the courier told us about one tracking number."""
+
+    tracking_number: str
+    events: tuple[CarrierEvent, ...]  # oldest first
+    estimated_delivery: date | datetime | None = None
+    estimated_delivery_end: datetime | None = None  # end of the courier's window, if any
+    pod: PodData | None = None
+
+    @property
+    def state(self):
+        return derive_state(StatusPoint(e.occurred_at, e.status, e.substatus) for e in self.events)
+
+
+@dataclass(frozen=True)
+class TrackingError:
+    tracking_number: str
+    code: str
+    message: str
+
+
+@dataclass
+class ParseResult:
+    shipments: list[TrackingResult] = field(default_factory=list)
+    errors: list[TrackingError] = field(default_factory=list)
+
+    def extend(self, other: ParseResult) -> None:
+        self.shipments.extend(other.shipments)
+        self.errors.extend(other.errors)
+
+
+@dataclass(frozen=True)
+class CarrierResponse:
+    """One HTTP response kept whole, so it can be parsed and retained as the raw payload."""
+
+    url: str
+    status_code: int
+    content_type: str
+    body: bytes
+
+
+# --- The adapter ----------------------------------------------------------------------------
+
+
+def sort_events(events: Iterable[CarrierEvent]) -> tuple[CarrierEvent, ...]:
+    """Oldest first, stable: couriers disagree on order (newest-first for most JSON APIs)."""
+    return tuple(sorted(events, key=lambda e: e.occurred_at))
+
+
+class CarrierAdapter:
+    """Base class for courier adapters. Subclasses set the class attributes and implement
+    ``fetch`` and ``parse``; ``track`` ties them together."""
+
+    slug: ClassVar[str]
+    name: ClassVar[str]
+    # Regular expressions a normalised tracking number of this courier matches (detection).
+    number_patterns: ClassVar[Sequence[re.Pattern[str]]] = ()
+    # The courier's own code -> (status, substatus). The full table, not only the codes seen.
+    status_map: ClassVar[Mapping[str, tuple[str, str | None]]] = {}
+    # Tracking numbers one request may carry (the courier's documented maximum).
+    batch_size: ClassVar[int] = 1
+    # Requests per second the courier allows us (contract or documented quota).
+    requests_per_second: ClassVar[float] = 5.0
+    # The courier's public tracking page, for buyers and agents.
+    tracking_url_template: ClassVar[str] = ""
+    # Whether the courier can push events to us (webhooks).
+    supports_push: ClassVar[bool] = False
+
+    def __init__(self, *, base_url: str, api_key: str = "", **options: object) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.options = options
+
+    def tracking_url(self, tracking_number: str) -> str:
+        return self.tracking_url_template.format(number=tracking_number)
+
+    def matches(self, tracking_number: str) -> bool:
+        return any(p.fullmatch(tracking_number) for p in self.number_patterns)
+
+    def map_status(self, code: str) -> tuple[str, str | None]:
+        """Our (status, substatus) for a courier code; unknown codes count as in transit."""
+        return self.status_map.get(code, (Status.IN_TRANSIT, None))
+
+    def fetch(
+        self, tracking_numbers: Sequence[str], *, client: CarrierHttpClient
+    ) -> list[CarrierResponse]:
+        raise NotImplementedError
+
+    def parse(self, body: bytes) -> ParseResult:
+        raise NotImplementedError
+
+    def track(
+        self, tracking_numbers: Sequence[str], *, client: CarrierHttpClient
+    ) -> tuple[ParseResult, list[CarrierResponse]]:
+        """Fetch and parse; a number the courier did not answer for becomes a per-number error."""
+        responses = self.fetch(tracking_numbers, client=client)
+        result = ParseResult()
+        for response in responses:
+            result.extend(self.parse(response.body))
+        answered = {s.tracking_number for s in result.shipments} | {
+            e.tracking_number for e in result.errors
+        }
+        for number in tracking_numbers:
+            if number not in answered:
+                result.errors.append(
+                    TrackingError(number, "not_returned", "The courier's answer did not mention it")
+                )
+        return result, responses

@@ -1,0 +1,143 @@
+from django.db import models
+from django.db.models import Q
+
+from sellers.models import new_public_token
+from tracking.status import Status, Substatus
+
+StatusChoices = models.TextChoices("StatusChoices", [(s.name, s.value) for s in Status])
+SubstatusChoices = models.TextChoices("SubstatusChoices", [(s.name, s.value) for s in Substatus])
+
+
+class ShipmentQuerySet(models.QuerySet):
+    def for_seller(self, seller_id: int | None):
+        """Scope to one seller (None: the whole marketplace)."""
+        return self if seller_id is None else self.filter(seller_id=seller_id)
+
+    def due_for_sync(self, now):
+        return self.filter(next_sync_at__lte=now)
+
+
+class Shipment(models.Model):
+    """One parcel, followed with one courier under one tracking number.
+
+    ``status``/``substatus``/``last_event_at``/``delivered_at`` are derived from the events by
+    ``tracking.status.derive_state``; only the ingest service writes them.
+    """
+
+    order = models.ForeignKey("sellers.Order", on_delete=models.PROTECT, related_name="shipments")
+    # Denormalised from the order: every scoped read and index starts from the seller.
+    seller = models.ForeignKey("sellers.Seller", on_delete=models.PROTECT, related_name="shipments")
+    carrier = models.CharField(max_length=40, help_text="Courier adapter slug.")
+    tracking_number = models.CharField(
+        max_length=64, help_text="Normalised: upper case, no spaces."
+    )
+    status = models.CharField(max_length=32, choices=StatusChoices.choices, default=Status.PENDING)
+    substatus = models.CharField(max_length=48, choices=SubstatusChoices.choices, blank=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    estimated_delivery_at = models.DateTimeField(null=True, blank=True)
+    estimated_delivery_end_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    # None: nothing left to ask the courier (delivered, returned, expired).
+    next_sync_at = models.DateTimeField(null=True, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    sync_error_count = models.PositiveIntegerField(default=0)
+    last_sync_error = models.CharField(max_length=300, blank=True)
+    public_token = models.CharField(max_length=64, unique=True, default=new_public_token)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ShipmentQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "carrier", "tracking_number"], name="shipment_once_per_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in Status]), name="shipment_status_known"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.DELIVERED) | Q(delivered_at__isnull=False),
+                name="shipment_delivered_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tracking_number"], name="shipment_tracking_number"),
+            models.Index(fields=["carrier", "next_sync_at"], name="shipment_sync_due"),
+            models.Index(fields=["seller", "status"], name="shipment_seller_status"),
+            models.Index(fields=["seller", "-created_at"], name="shipment_seller_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.carrier} {self.tracking_number}"
+
+
+class TrackingEvent(models.Model):
+    """One courier scan, stored once (``dedupe_key``) whatever the number of deliveries."""
+
+    class Source(models.TextChoices):
+        POLL = "poll", "Courier API poll"
+        PUSH = "push", "Courier push"
+        MANUAL = "manual", "Entered by staff"
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events")
+    occurred_at = models.DateTimeField(help_text="When the courier says it happened (aware).")
+    carrier_code = models.CharField(max_length=40, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    city = models.CharField(max_length=120, blank=True)
+    postcode = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    status = models.CharField(max_length=32, choices=StatusChoices.choices)
+    substatus = models.CharField(max_length=48, choices=SubstatusChoices.choices, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.POLL)
+    dedupe_key = models.CharField(max_length=64, unique=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["shipment", "occurred_at"], name="event_shipment_time")]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.status} {self.carrier_code}"
+
+
+class ProofOfDelivery(models.Model):
+    """What proves the parcel reached the buyer: the courier's delivery data or a seller upload."""
+
+    class Source(models.TextChoices):
+        CARRIER = "carrier", "Courier"
+        SELLER_UPLOAD = "seller_upload", "Seller upload"
+
+    shipment = models.OneToOneField(Shipment, on_delete=models.CASCADE, related_name="pod")
+    delivered_at = models.DateTimeField()
+    signed_by = models.CharField(max_length=200, blank=True)
+    location_type = models.CharField(max_length=40, blank=True)
+    documents = models.JSONField(default=list, blank=True, help_text="URLs or kinds of proof.")
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.CARRIER)
+    source_event = models.ForeignKey(
+        TrackingEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "proofs of delivery"
+
+    def __str__(self) -> str:
+        return f"POD {self.shipment} at {self.delivered_at:%Y-%m-%d %H:%M}"
+
+
+class CarrierSyncState(models.Model):
+    """Per-courier health: operators see here which courier is failing and until when we wait."""
+
+    carrier = models.CharField(max_length=40, primary_key=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    backoff_until = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    last_error_code = models.CharField(max_length=40, blank=True)
+    last_error_message = models.CharField(max_length=500, blank=True)
+    requests_total = models.PositiveBigIntegerField(default=0)
+    failures_total = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.carrier

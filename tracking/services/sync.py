@@ -1,0 +1,243 @@
+"""Asking couriers about our parcels, on django-q2.
+
+    schedule "tracking.dispatch_due_syncs" (every minute)
+      -> sync_dispatch_due(): expire stale parcels; per courier not backing off, claim due
+         shipments (SELECT … FOR UPDATE SKIP LOCKED), lease them, enqueue batch jobs
+      -> task sync_carrier_batch(carrier, ids) -> carrier_batch_sync()
+         -> adapter.track(numbers) -> events_ingest() | per-number errors | courier back-off
+
+No shipment is ever dropped: a claimed shipment is leased (next_sync_at pushed by CLAIM_LEASE),
+so if its job dies it is dispatched again when the lease ends; a courier fault moves the
+batch's shipments to the end of the courier's back-off.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from tracking import cadence, carriers
+from tracking.carriers.base import CarrierFault
+from tracking.carriers.http import CarrierHttpClient
+from tracking.models import CarrierSyncState, Shipment
+from tracking.services.ingest import ShipmentUpdate, events_ingest
+from tracking.status import Status
+
+# A claimed shipment is not claimed again for this long: longer than any batch job runs
+# (django-q2's timeout is 120 s), short enough that a crashed job's parcels come back soon.
+CLAIM_LEASE = timedelta(minutes=10)
+# Courier requests one job makes: keeps a job to a few seconds so workers stay responsive.
+REQUESTS_PER_JOB = 20
+# The dispatcher runs every minute; it hands out at most one minute of each courier's quota.
+DISPATCH_PERIOD_SECONDS = 60
+# Upper bound per courier per tick whatever the quota, so one tick's transaction stays short.
+MAX_CLAIM_PER_CARRIER = 20_000
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    carrier: str
+    synced: int
+    number_errors: int
+    fault: str = ""
+
+
+def carrier_capacity(adapter: carriers.CarrierAdapter) -> int:
+    """Tracking numbers the courier lets us ask about in one dispatch period."""
+    requests = max(1, int(adapter.requests_per_second * DISPATCH_PERIOD_SECONDS))
+    return min(MAX_CLAIM_PER_CARRIER, requests * adapter.batch_size)
+
+
+def shipments_expire_stale(*, now: datetime | None = None) -> int:
+    """Parcels with no news for TRACKING_EXPIRE_AFTER_DAYS become ``expired``; returns how many."""
+    now = now or timezone.now()
+    cutoff = cadence.expiry_cutoff(now)
+    return (
+        Shipment.objects.annotate(last_news_at=Coalesce("last_event_at", "created_at"))
+        .filter(last_news_at__lt=cutoff)
+        .exclude(status__in=[Status.DELIVERED, Status.EXPIRED])
+        .exclude(substatus__in=list(cadence.TERMINAL_SUBSTATUSES))
+        .update(status=Status.EXPIRED, substatus="", next_sync_at=None, updated_at=now)
+    )
+
+
+def sync_dispatch_due(*, now: datetime | None = None) -> list[tuple[str, list[int]]]:
+    """Claim the shipments due for a sync and enqueue one job per courier batch.
+
+    Safe to run twice at once: claims use SKIP LOCKED on PostgreSQL and a lease, so two
+    dispatchers never hand out the same shipment. Returns the (carrier, ids) jobs enqueued.
+    """
+    now = now or timezone.now()
+    shipments_expire_stale(now=now)
+    jobs: list[tuple[str, list[int]]] = []
+    backing_off = set(
+        CarrierSyncState.objects.filter(backoff_until__gt=now).values_list("carrier", flat=True)
+    )
+    for adapter in carriers.all_adapters():
+        if adapter.slug in backing_off:
+            continue
+        ids = _claim_due(adapter.slug, limit=carrier_capacity(adapter), now=now)
+        job_size = adapter.batch_size * REQUESTS_PER_JOB
+        jobs.extend(
+            (adapter.slug, ids[start : start + job_size]) for start in range(0, len(ids), job_size)
+        )
+    sync_jobs_enqueue(jobs)
+    return jobs
+
+
+@transaction.atomic
+def _claim_due(carrier: str, *, limit: int, now: datetime) -> list[int]:
+    ids = list(
+        Shipment.objects.filter(carrier=carrier, next_sync_at__lte=now)
+        .order_by("next_sync_at", "id")
+        .select_for_update(skip_locked=True)
+        .values_list("id", flat=True)[:limit]
+    )
+    if ids:
+        Shipment.objects.filter(id__in=ids).update(next_sync_at=now + CLAIM_LEASE)
+    return ids
+
+
+def sync_jobs_enqueue(jobs: Sequence[tuple[str, list[int]]]) -> None:
+    """Enqueue the batch jobs once the claim is committed (a rolled-back claim enqueues none)."""
+    from django_q.tasks import async_task
+
+    def enqueue() -> None:
+        for carrier, ids in jobs:
+            if ids:
+                async_task(
+                    "tracking.tasks.sync_carrier_batch", carrier, ids, group=f"sync:{carrier}"
+                )
+
+    transaction.on_commit(enqueue)
+
+
+def carrier_batch_sync(
+    *,
+    carrier: str,
+    shipment_ids: Sequence[int],
+    client: CarrierHttpClient | None = None,
+    now: datetime | None = None,
+    respect_backoff: bool = True,
+) -> BatchOutcome:
+    """Ask the courier about these shipments and ingest what it says.
+
+    Courier faults stop the batch, back the courier off and reschedule every remaining
+    shipment at the end of the back-off. Per-number errors (unknown number) back off that
+    shipment only. Never raises for courier behaviour; raises UnknownCarrier for a bad slug.
+    """
+    adapter = carriers.get_adapter(carrier)
+    now = now or timezone.now()
+    if respect_backoff:
+        backoff_until = (
+            CarrierSyncState.objects.filter(carrier=carrier, backoff_until__gt=now)
+            .values_list("backoff_until", flat=True)
+            .first()
+        )
+        if backoff_until is not None:  # the courier failed after this job was enqueued
+            Shipment.objects.filter(id__in=shipment_ids).update(next_sync_at=backoff_until)
+            return BatchOutcome(carrier, 0, 0, fault="backing_off")
+    client = client or carriers.make_client(adapter)
+    shipments = list(
+        Shipment.objects.filter(id__in=shipment_ids, carrier=carrier).only(
+            "id", "tracking_number", "sync_error_count"
+        )
+    )
+    by_number: dict[str, list[Shipment]] = defaultdict(list)
+    for shipment in shipments:
+        by_number[shipment.tracking_number].append(shipment)
+    numbers = sorted(by_number)
+
+    synced = number_errors = 0
+    for start in range(0, len(numbers), adapter.batch_size):
+        chunk = numbers[start : start + adapter.batch_size]
+        try:
+            result, _responses = adapter.track(chunk, client=client)
+        except CarrierFault as fault:
+            remaining = [s.id for n in numbers[start:] for s in by_number[n]]
+            backoff_until = carrier_fault_record(carrier=carrier, fault=fault, now=now)
+            Shipment.objects.filter(id__in=remaining).update(next_sync_at=backoff_until)
+            return BatchOutcome(carrier, synced, number_errors, fault=fault.code)
+        updates = [
+            ShipmentUpdate(shipment.id, tracking)
+            for tracking in result.shipments
+            for shipment in by_number.get(tracking.tracking_number, [])
+        ]
+        events_ingest(updates=updates, now=now)
+        synced += len(updates)
+        for error in result.errors:
+            for shipment in by_number.get(error.tracking_number, []):
+                shipment_sync_error_record(
+                    shipment=shipment, code=error.code, message=error.message, now=now
+                )
+                number_errors += 1
+    carrier_success_record(
+        carrier=carrier, requests=max(1, -(-len(numbers) // adapter.batch_size)), now=now
+    )
+    return BatchOutcome(carrier, synced, number_errors)
+
+
+def shipment_sync_error_record(
+    *, shipment: Shipment, code: str, message: str, now: datetime | None = None
+) -> None:
+    """The courier answered but not about this parcel (unknown/invalid number): retry later,
+    spacing the attempts out; expiry eventually ends it if the courier never knows it."""
+    now = now or timezone.now()
+    errors = shipment.sync_error_count + 1
+    Shipment.objects.filter(pk=shipment.pk).update(
+        sync_error_count=F("sync_error_count") + 1,
+        last_sync_error=f"{code}: {message}"[:300],
+        last_synced_at=now,
+        next_sync_at=cadence.number_error_retry_at(error_count=errors, now=now),
+    )
+
+
+@transaction.atomic
+def carrier_fault_record(
+    *, carrier: str, fault: CarrierFault, now: datetime | None = None
+) -> datetime:
+    """Count a courier failure and return until when every job for it waits."""
+    now = now or timezone.now()
+    state, _ = CarrierSyncState.objects.select_for_update().get_or_create(carrier=carrier)
+    state.consecutive_failures += 1
+    state.failures_total += 1
+    state.requests_total += 1
+    state.last_failure_at = now
+    state.last_error_code = fault.code
+    state.last_error_message = str(fault)[:500]
+    state.backoff_until = now + cadence.carrier_backoff(
+        consecutive_failures=state.consecutive_failures,
+        retry_after_seconds=fault.retry_after_seconds,
+    )
+    state.save()
+    return state.backoff_until
+
+
+def carrier_success_record(*, carrier: str, requests: int, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    updated = CarrierSyncState.objects.filter(carrier=carrier).update(
+        consecutive_failures=0,
+        backoff_until=None,
+        last_success_at=now,
+        requests_total=F("requests_total") + requests,
+    )
+    if not updated:
+        CarrierSyncState.objects.get_or_create(
+            carrier=carrier, defaults={"last_success_at": now, "requests_total": requests}
+        )
+
+
+def shipment_sync_now(
+    *, shipment: Shipment, client: CarrierHttpClient | None = None
+) -> BatchOutcome:
+    """Sync one parcel in this process (operators' `tracking sync`), ignoring back-off."""
+    return carrier_batch_sync(
+        carrier=shipment.carrier, shipment_ids=[shipment.id], client=client, respect_backoff=False
+    )

@@ -1,0 +1,139 @@
+"""The normalised tracking vocabulary and the rule that derives a parcel's state from its events.
+
+Pure Python (no models) so that courier adapters, the sandbox and the ingest service share it.
+Wire names are lowercase, as AfterShip's tags that users already know.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    INFO_RECEIVED = "info_received"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    FAILED_ATTEMPT = "failed_attempt"
+    AVAILABLE_FOR_PICKUP = "available_for_pickup"
+    DELIVERED = "delivered"
+    EXCEPTION = "exception"
+    EXPIRED = "expired"
+
+
+class Substatus(StrEnum):
+    DELIVERED_SIGNED = "delivered.signed"
+    DELIVERED_PICKUP_POINT = "delivered.pickup_point"
+    DELIVERED_MAILBOX = "delivered.mailbox"
+    DELIVERED_NEIGHBOUR = "delivered.neighbour"
+    DELIVERED_LOCKER = "delivered.locker"
+    DELIVERED_FRONT_DOOR = "delivered.front_door"
+    DELIVERED_TO_SENDER = "delivered.to_sender"
+    FAILED_ATTEMPT_RECIPIENT_ABSENT = "failed_attempt.recipient_absent"
+    FAILED_ATTEMPT_ACCESS_ISSUE = "failed_attempt.access_issue"
+    EXCEPTION_ADDRESS_ISSUE = "exception.address_issue"
+    EXCEPTION_REFUSED = "exception.refused"
+    EXCEPTION_DAMAGED = "exception.damaged"
+    EXCEPTION_LOST = "exception.lost"
+    EXCEPTION_CUSTOMS = "exception.customs"
+    EXCEPTION_DELAYED = "exception.delayed"
+    EXCEPTION_RETURNING_TO_SENDER = "exception.returning_to_sender"
+    EXCEPTION_RETURNED_TO_SENDER = "exception.returned_to_sender"
+    EXCEPTION_CANCELLED = "exception.cancelled"
+    EXCEPTION_OTHER = "exception.other"
+
+
+# Statuses after which a parcel no longer moves forward on its way to the buyer.
+FINAL_STATUSES = frozenset({Status.DELIVERED, Status.EXPIRED})
+RETURN_SUBSTATUSES = frozenset(
+    {Substatus.EXCEPTION_RETURNING_TO_SENDER, Substatus.EXCEPTION_RETURNED_TO_SENDER}
+)
+
+# Where each status sits in a parcel's life: breaks ties between events with the same timestamp
+# (couriers often stamp "out for delivery" and "delivered" with the same minute). Intrinsic to
+# the event, so the result never depends on which answer stored it first.
+LIFECYCLE_RANK = {
+    Status.PENDING: 0,
+    Status.INFO_RECEIVED: 1,
+    Status.IN_TRANSIT: 2,
+    Status.OUT_FOR_DELIVERY: 3,
+    Status.AVAILABLE_FOR_PICKUP: 4,
+    Status.FAILED_ATTEMPT: 5,
+    Status.EXCEPTION: 6,
+    Status.DELIVERED: 7,
+    Status.EXPIRED: 8,
+}
+
+# Scans that move a parcel towards the buyer: after a delivery they are late hub scans.
+_FORWARD_STATUSES = frozenset(
+    {
+        Status.PENDING,
+        Status.INFO_RECEIVED,
+        Status.IN_TRANSIT,
+        Status.OUT_FOR_DELIVERY,
+        Status.AVAILABLE_FOR_PICKUP,
+        Status.FAILED_ATTEMPT,
+    }
+)
+
+
+@dataclass(frozen=True)
+class StatusPoint:
+    """The part of an event the derivation rule reads."""
+
+    occurred_at: datetime
+    status: str
+    substatus: str | None
+
+
+@dataclass(frozen=True)
+class DerivedState:
+    status: str
+    substatus: str | None
+    last_event_at: datetime | None
+    delivered_at: datetime | None
+
+
+def status_point_order(point: StatusPoint) -> tuple[datetime, int, str]:
+    return (point.occurred_at, LIFECYCLE_RANK.get(point.status, 2), point.substatus or "")
+
+
+def derive_state(points: Iterable[StatusPoint]) -> DerivedState:
+    """Derive a parcel's current state from its events, whatever order they arrived in.
+
+    The rule:
+    - events are read in ``occurred_at`` order, ties broken by lifecycle rank then substatus, so
+      the result never depends on arrival order;
+    - the latest event wins, except that once delivered, a later forward-moving scan
+      (info received, in transit, out for delivery, pickup) does not undo the delivery: couriers
+      send late hub scans after the fact;
+    - a return after delivery (returning/returned to sender) or a later exception is its own
+      state and does replace ``delivered``;
+    - ``delivered_at`` is the time of the delivery that stands, None otherwise.
+    """
+    ordered = sorted(points, key=status_point_order)
+    if not ordered:
+        return DerivedState(Status.PENDING, None, None, None)
+
+    current: StatusPoint | None = None
+    delivered_at: datetime | None = None
+    for point in ordered:
+        if current is not None and current.status == Status.DELIVERED:
+            if point.status == Status.DELIVERED:
+                current = point  # a second delivery scan may say more (signatory, place)
+                continue
+            if point.status in _FORWARD_STATUSES:
+                continue
+        current = point
+        delivered_at = point.occurred_at if point.status == Status.DELIVERED else None
+    if current is None:  # pragma: no cover - ordered is not empty
+        raise AssertionError("unreachable")
+    return DerivedState(
+        status=current.status,
+        substatus=current.substatus,
+        last_event_at=ordered[-1].occurred_at,
+        delivered_at=delivered_at,
+    )

@@ -1,0 +1,17 @@
+"""django-q2 entry points: ids in, one service call, nothing else."""
+
+from tracking import services
+
+
+def dispatch_due_syncs() -> int:
+    return len(services.sync_dispatch_due())
+
+
+def sync_carrier_batch(carrier: str, shipment_ids: list[int]) -> dict[str, object]:
+    outcome = services.carrier_batch_sync(carrier=carrier, shipment_ids=shipment_ids)
+    return {
+        "carrier": outcome.carrier,
+        "synced": outcome.synced,
+        "number_errors": outcome.number_errors,
+        "fault": outcome.fault,
+    }
