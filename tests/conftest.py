@@ -48,3 +48,30 @@ def django_q_sync(settings):
     previous, Conf.SYNC = Conf.SYNC, True
     yield
     Conf.SYNC = previous
+
+
+@pytest.fixture
+def sandbox(settings):
+    """The sandbox courier on a free local port, with every adapter pointed at it."""
+    from tracking.sandbox.server import make_app, run_in_thread
+
+    with run_in_thread(make_app(step_seconds=3600, seed=7)) as handle:
+        settings.CARRIERS = {
+            slug: {**config, "base_url": f"{handle.url}/{slug}"}
+            for slug, config in settings.CARRIERS.items()
+        }
+        yield handle
+
+
+@pytest.fixture
+def carrier_client():
+    """A courier HTTP client without waits, so fault tests run in milliseconds."""
+    from tracking.carriers.http import CarrierHttpClient
+
+    return CarrierHttpClient(
+        timeout_seconds=2,
+        max_attempts=2,
+        backoff_seconds=0,
+        requests_per_second=0,
+        sleep=lambda seconds: None,
+    )

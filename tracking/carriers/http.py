@@ -87,8 +87,12 @@ class CarrierHttpClient:
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self.max_inline_wait_seconds = max_inline_wait_seconds
-        self.session = session or requests.Session()
-        self.session.headers.setdefault("User-Agent", "Parcelle/1.0 (+tracking back-office)")
+        if session is None:
+            session = requests.Session()
+            # requests.Session already sets "python-requests/x", so setdefault would be a no-op:
+            # couriers should see who calls them. A session passed in keeps its own User-Agent.
+            session.headers["User-Agent"] = "Parcelle/1.0 (+tracking back-office)"
+        self.session = session
         self.rate_limiter = RateLimiter(requests_per_second, sleep=sleep)
         self._sleep = sleep
 
@@ -147,12 +151,13 @@ class CarrierHttpClient:
                     last_fault = CarrierRateLimited(
                         "courier rate limit reached (HTTP 429)", retry_after_seconds=wait
                     )
-                    if wait is not None and wait > self.max_inline_wait_seconds:
-                        raise last_fault
                 else:
                     last_fault = CarrierUnavailable(
                         f"courier error HTTP {response.status_code}", retry_after_seconds=wait
                     )
+                # A 503 may carry a long Retry-After too: never sleep minutes inside a worker.
+                if wait is not None and wait > self.max_inline_wait_seconds:
+                    raise last_fault
                 if attempt < self.max_attempts:
                     self._sleep(wait if wait is not None else self._backoff(attempt))
                     continue
