@@ -194,19 +194,65 @@ CARRIER_SANDBOX_URL = os.environ.get("CARRIER_SANDBOX_URL", "").rstrip("/")
 CARRIER_HTTP_TIMEOUT_SECONDS = float(os.environ.get("CARRIER_HTTP_TIMEOUT_SECONDS", "10"))
 
 
-def carrier_base_url(slug: str, production_url: str) -> str:
-    return f"{CARRIER_SANDBOX_URL}/{slug}" if CARRIER_SANDBOX_URL else production_url
+def carrier_settings(slug: str, production_url: str, **credentials: str) -> dict[str, str]:
+    """One courier's settings: its base URL (or the sandbox's) and credentials from the
+    environment variables named in ``credentials`` (sandbox placeholders when unset)."""
+    base_url = f"{CARRIER_SANDBOX_URL}/{slug}" if CARRIER_SANDBOX_URL else production_url
+    values = {
+        name: os.environ.get(variable, f"sandbox-{name}") for name, variable in credentials.items()
+    }
+    return {"base_url": base_url, **values}
 
 
 CARRIERS = {
-    "laposte": {
-        "base_url": carrier_base_url("laposte", "https://api.laposte.fr"),
-        "api_key": os.environ.get("LAPOSTE_API_KEY", "sandbox-okapi-key"),
-    },
-    "dhl": {
-        "base_url": carrier_base_url("dhl", "https://api-eu.dhl.com"),
-        "api_key": os.environ.get("DHL_API_KEY", "sandbox-dhl-key"),
-    },
+    "laposte": carrier_settings("laposte", "https://api.laposte.fr", api_key="LAPOSTE_API_KEY"),
+    "dhl": carrier_settings("dhl", "https://api-eu.dhl.com", api_key="DHL_API_KEY"),
+    "chronopost": carrier_settings(
+        "chronopost",
+        "https://ws.chronopost.fr",
+        account="CHRONOPOST_ACCOUNT",
+        password="CHRONOPOST_PASSWORD",
+    ),
+    "ups": carrier_settings(
+        "ups",
+        "https://onlinetools.ups.com",
+        client_id="UPS_CLIENT_ID",
+        client_secret="UPS_CLIENT_SECRET",
+    ),
+    "fedex": carrier_settings(
+        "fedex",
+        "https://apis.fedex.com",
+        client_id="FEDEX_CLIENT_ID",
+        client_secret="FEDEX_CLIENT_SECRET",
+    ),
+    "dpd": carrier_settings(
+        "dpd", "https://public-ws.dpd.com", delis_id="DPD_DELIS_ID", password="DPD_PASSWORD"
+    ),
+    "gls": carrier_settings(
+        "gls",
+        "https://api.gls-group.net",
+        client_id="GLS_CLIENT_ID",
+        client_secret="GLS_CLIENT_SECRET",
+    ),
+    "mondialrelay": carrier_settings(
+        "mondialrelay",
+        "https://api.mondialrelay.com",
+        enseigne="MONDIALRELAY_ENSEIGNE",
+        private_key="MONDIALRELAY_PRIVATE_KEY",
+    ),
+    "royalmail": carrier_settings(
+        "royalmail",
+        "https://api.royalmail.net",
+        client_id="ROYALMAIL_CLIENT_ID",
+        client_secret="ROYALMAIL_CLIENT_SECRET",
+    ),
+    "postnl": carrier_settings("postnl", "https://api.postnl.nl", api_key="POSTNL_API_KEY"),
+    "usps": carrier_settings(
+        "usps",
+        "https://apis.usps.com",
+        client_id="USPS_CLIENT_ID",
+        client_secret="USPS_CLIENT_SECRET",
+    ),
 }
 
 # Tracking rules that operators tune.

@@ -27,20 +27,10 @@ so that number detection accepts them.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tracking.status import Status, Substatus
-
-CARRIERS = ("laposte", "dhl")
-
-LAPOSTE_COLISSIMO_RE = re.compile(r"[0-9][A-Z][0-9]{11}")
-LAPOSTE_S10_RE = re.compile(r"[A-Z]{2}[0-9]{9}[A-Z]{2}")
-DHL_RE = re.compile(r"[0-9]{10}")
-
-# Well-formed numbers starting with these markers are unknown to the courier ("not found").
-UNKNOWN_PREFIXES = {"laposte": "6X", "dhl": "99"}
 
 
 @dataclass(frozen=True)
@@ -280,17 +270,24 @@ def normalise_number(number: str) -> str:
     return "".join(number.split()).upper()
 
 
+def sandbox_carriers() -> tuple[str, ...]:
+    """Slugs of the couriers the sandbox emulates (one module each in ``couriers/``)."""
+    from tracking.sandbox.couriers import sandbox_couriers
+
+    return tuple(sandbox_couriers())
+
+
 def is_well_formed(carrier: str, number: str) -> bool:
-    if carrier == "laposte":
-        return bool(LAPOSTE_COLISSIMO_RE.fullmatch(number) or LAPOSTE_S10_RE.fullmatch(number))
-    if carrier == "dhl":
-        return bool(DHL_RE.fullmatch(number))
-    raise ValueError(f"the sandbox does not emulate {carrier!r}")
+    from tracking.sandbox.couriers import get_courier
+
+    return get_courier(carrier).is_well_formed(number)
 
 
 def is_unknown(carrier: str, number: str) -> bool:
     """A well-formed number the courier has never heard of."""
-    return number.startswith(UNKNOWN_PREFIXES[carrier])
+    from tracking.sandbox.couriers import get_courier
+
+    return get_courier(carrier).is_unknown(number)
 
 
 def _digest(carrier: str, number: str) -> bytes:
@@ -333,11 +330,6 @@ def journey_for(carrier: str, number: str) -> Journey:
     )
 
 
-def dhl_check_digit(serial: str) -> str:
-    """DHL Express mod-7 check digit of the 9-digit serial."""
-    return str(int(serial) % 7)
-
-
 # Candidate numbers come from an affine map that is a bijection modulo 10**n (the multiplier is
 # coprime with 10): different (index, attempt) pairs never give the same number, and the digits
 # look random rather than counting up from zero.
@@ -347,11 +339,10 @@ _ATTEMPTS_PER_INDEX = 10_000
 
 
 def _candidate(carrier: str, index: int, attempt: int) -> str:
+    from tracking.sandbox.couriers import get_courier
+
     value = index * _ATTEMPTS_PER_INDEX + attempt
-    if carrier == "laposte":
-        return "6A" + f"{(value * _MULTIPLIER + _INCREMENT) % 10**11:011d}"
-    serial = f"{(value * _MULTIPLIER + _INCREMENT) % 10**9:09d}"
-    return serial + dhl_check_digit(serial)
+    return get_courier(carrier).candidate(value * _MULTIPLIER + _INCREMENT)
 
 
 def number_for_scenario(carrier: str, scenario: str, index: int = 0) -> str:
@@ -361,7 +352,7 @@ def number_for_scenario(carrier: str, scenario: str, index: int = 0) -> str:
     scenario). The search tries candidates in a fixed order until one hashes to the scenario
     (each scenario has at least a 1-in-20 chance per candidate).
     """
-    if carrier not in CARRIERS:
+    if carrier not in sandbox_carriers():
         raise ValueError(f"the sandbox does not emulate {carrier!r}")
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown scenario {scenario!r}; choose from {sorted(SCENARIOS)}")

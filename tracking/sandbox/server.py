@@ -1,14 +1,8 @@
 """The sandbox courier's HTTP service: a plain WSGI app, standard library only.
 
 Adapters are pointed at ``<sandbox url>/<slug>`` instead of the courier's base URL and then use
-the courier's real paths and headers:
-
-- ``GET /laposte/suivi/v2/idships/<id>[,<id>…]?lang=fr_FR`` with header ``X-Okapi-Key``
-  (any non-empty value). Up to 10 numbers. One number: an object, HTTP status = its returnCode
-  (200, 400 malformed, 404 unknown). Several: an array, one object per number, HTTP 200 when
-  all were found and 207 (Multi-Status) otherwise.
-- ``GET /dhl/track/shipments?trackingNumber=<n>`` with header ``DHL-API-Key``. 200
-  ``{"shipments": [...]}`` or 404 problem JSON.
+the courier's real paths, headers and bodies. Each emulated courier is one module of
+``tracking/sandbox/couriers/`` (its docstring lists its routes); ``/<slug>/…`` goes to it.
 
 Journey clock: the first time a number is asked about, the sandbox notes the time (its anchor);
 step ``k`` of the journey becomes visible at ``anchor + k * step_seconds`` and carries that time.
@@ -32,30 +26,19 @@ import math
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
+from http import HTTPStatus
 from socketserver import ThreadingMixIn
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from tracking.sandbox import formats
-from tracking.sandbox.journeys import (
-    CARRIERS,
-    SCENARIOS,
-    UNKNOWN_PREFIXES,
-    is_unknown,
-    is_well_formed,
-    journey_for,
-    normalise_number,
-    number_for_scenario,
-)
-
-LAPOSTE_PREFIX = "/laposte/suivi/v2/idships/"
-DHL_PATH = "/dhl/track/shipments"
-LAPOSTE_MAX_IDS = 10
+from tracking.sandbox.couriers import sandbox_couriers
+from tracking.sandbox.couriers.base import CourierRequest, Parcel, Reply
+from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
 
 StartResponse = Callable[..., Any]
 
@@ -155,34 +138,6 @@ class FaultControl:
 # --- The WSGI app -----------------------------------------------------------------------------
 
 
-class _Response:
-    def __init__(
-        self,
-        status: int,
-        body: Any,
-        *,
-        content_type: str = "application/json; charset=utf-8",
-        headers: Iterable[tuple[str, str]] = (),
-    ) -> None:
-        self.status = status
-        self.body = json.dumps(body, ensure_ascii=False, indent=2).encode()
-        self.content_type = content_type
-        self.headers = list(headers)
-
-
-_REASONS = {
-    200: "OK",
-    207: "Multi-Status",
-    400: "Bad Request",
-    401: "Unauthorized",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-}
-PROBLEM_JSON = "application/problem+json"
-
-
 class SandboxApp:
     """Emulates the couriers' tracking APIs. Build it with ``make_app``."""
 
@@ -248,161 +203,87 @@ class SandboxApp:
         query = parse_qs(environ.get("QUERY_STRING", ""))
         if path.startswith("/_sandbox/"):
             response = self._control(method, path, environ)
-            body = response.body
-        elif path.startswith(LAPOSTE_PREFIX) or path == DHL_PATH:
+            body = response.encoded()
+        elif path.split("/")[1] in sandbox_couriers():
             response, body = self._courier(method, path, query, environ)
         else:
-            response = _Response(404, {"error": f"no sandbox route for {path}"})
-            body = response.body
+            response = Reply(404, {"error": f"no sandbox route for {path}"})
+            body = response.encoded()
         headers = [("Content-Type", response.content_type), ("Content-Length", str(len(body)))]
-        start_response(f"{response.status} {_REASONS[response.status]}", headers + response.headers)
+        start_response(
+            f"{response.status} {HTTPStatus(response.status).phrase}", headers + response.headers
+        )
         return [body]
 
     def _courier(
         self, method: str, path: str, query: dict[str, list[str]], environ: Mapping[str, Any]
-    ) -> tuple[_Response, bytes]:
+    ) -> tuple[Reply, bytes]:
         """A courier request, with the configured faults applied around the real answer."""
+        slug = path.split("/")[1]
+        courier = sandbox_couriers()[slug]
         faults = self.faults.current
         if faults.latency_ms:
             self._sleep(faults.latency_ms / 1000)
         fault = self._draw_fault(faults)
-        is_laposte = path.startswith(LAPOSTE_PREFIX)
         if fault == "timeout":
             # Answer eventually, like a courier that is only very slow: the client's timeout
             # decides whether it waits.
             self._sleep(faults.timeout_seconds)
-        elif fault == "error_500":
-            response = (
-                _Response(500, formats.laposte_problem("INTERNAL_SERVER_ERROR", "Erreur interne"))
-                if is_laposte
-                else _Response(
-                    500,
-                    formats.dhl_problem(500, "Internal Server Error", "Unexpected error"),
-                    content_type=PROBLEM_JSON,
-                )
-            )
-            return response, response.body
-        elif fault == "error_429":
-            retry = [("Retry-After", str(faults.retry_after_seconds))]
-            response = (
-                _Response(
-                    429,
-                    formats.laposte_problem("TOO_MANY_REQUESTS", "Quota de requêtes dépassé"),
-                    headers=retry,
-                )
-                if is_laposte
-                else _Response(
-                    429,
-                    formats.dhl_problem(429, "Too Many Requests", "Rate limit exceeded"),
-                    content_type=PROBLEM_JSON,
-                    headers=retry,
-                )
-            )
-            return response, response.body
+        elif fault in {"error_500", "error_429"}:
+            response = courier.fault_reply(fault, faults.retry_after_seconds)
+            return response, response.encoded()
 
-        if method != "GET":
-            response = _Response(405, {"error": "only GET is supported"})
-        elif is_laposte:
-            response = self._laposte(path[len(LAPOSTE_PREFIX) :], query, environ)
-        else:
-            response = self._dhl(query, environ)
+        request = CourierRequest(
+            method=method,
+            path=path[len(slug) + 1 :],
+            query=query,
+            headers=_request_headers(environ),
+            body=_read_body(environ),
+        )
+        response = courier.handle(request, self)
         if fault == "malformed":
-            # A body cut in half is never valid JSON (brackets stay open), sent as a success.
+            # A body cut in half is never valid (brackets and tags stay open), sent as a success.
             response.status = 200
-            return response, response.body[: max(1, len(response.body) // 2)]
-        return response, response.body
+            body = response.encoded()
+            return response, body[: max(1, len(body) // 2)]
+        return response, response.encoded()
 
-    def _laposte(
-        self, ids: str, query: dict[str, list[str]], environ: Mapping[str, Any]
-    ) -> _Response:
-        if not environ.get("HTTP_X_OKAPI_KEY", "").strip():
-            return _Response(
-                401,
-                formats.laposte_problem("UNAUTHORIZED", "The X-Okapi-Key header is missing."),
-            )
-        numbers = [normalise_number(n) for n in ids.split(",") if n.strip()]
-        if not numbers:
-            return _Response(
-                400, formats.laposte_problem("BAD_REQUEST", "At least one idShip is required.")
-            )
-        if len(numbers) > LAPOSTE_MAX_IDS:
-            return _Response(
-                400,
-                formats.laposte_problem(
-                    "BAD_REQUEST", f"At most {LAPOSTE_MAX_IDS} idShips per request."
-                ),
-            )
-        lang = query.get("lang", ["fr_FR"])[0]
-        objects = [self._laposte_object(number, lang) for number in numbers]
-        if len(objects) == 1:
-            return _Response(objects[0]["returnCode"], objects[0])
-        # Several numbers: 200 when all were found, 207 Multi-Status when some were not.
-        all_found = all(o["returnCode"] == 200 for o in objects)
-        return _Response(200 if all_found else 207, objects)
-
-    def _laposte_object(self, number: str, lang: str) -> dict[str, Any]:
-        if not is_well_formed("laposte", number):
-            return formats.laposte_error(number, 400, lang=lang)
-        if is_unknown("laposte", number):
-            return formats.laposte_error(number, 404, lang=lang)
-        journey = journey_for("laposte", number)
-        anchor = self.anchor("laposte", number)
+    def parcel(self, carrier: str, number: str) -> Parcel:
+        """What the courier knows of ``number`` now (the ParcelSource the couriers read)."""
+        journey = journey_for(carrier, number)
+        anchor = self.anchor(carrier, number)
         seen = journey.seen_steps(anchor=anchor, now=self.now(), step_seconds=self.step_seconds)
         planned = journey.planned_delivery_at(anchor=anchor, step_seconds=self.step_seconds)
-        return formats.laposte_shipment(journey, seen, planned_delivery=planned, lang=lang)
-
-    def _dhl(self, query: dict[str, list[str]], environ: Mapping[str, Any]) -> _Response:
-        if not environ.get("HTTP_DHL_API_KEY", "").strip():
-            return _Response(
-                401,
-                formats.dhl_problem(401, "Unauthorized", "Invalid API key"),
-                content_type=PROBLEM_JSON,
-            )
-        raw = query.get("trackingNumber", [""])[0]
-        number = normalise_number(raw)
-        if not number:
-            return _Response(
-                400,
-                formats.dhl_problem(400, "Bad Request", "The trackingNumber parameter is required"),
-                content_type=PROBLEM_JSON,
-            )
-        if not is_well_formed("dhl", number) or is_unknown("dhl", number):
-            return _Response(404, formats.dhl_not_found(number), content_type=PROBLEM_JSON)
-        journey = journey_for("dhl", number)
-        anchor = self.anchor("dhl", number)
-        seen = journey.seen_steps(anchor=anchor, now=self.now(), step_seconds=self.step_seconds)
-        planned = journey.planned_delivery_at(anchor=anchor, step_seconds=self.step_seconds)
-        shipment = formats.dhl_shipment(journey, seen, planned_delivery=planned)
-        return _Response(200, formats.dhl_answer([shipment]))
+        return Parcel(journey=journey, seen=seen, planned_delivery=planned)
 
     # Control API -------------------------------------------------------------------------
 
-    def _control(self, method: str, path: str, environ: Mapping[str, Any]) -> _Response:
+    def _control(self, method: str, path: str, environ: Mapping[str, Any]) -> Reply:
         try:
             payload = _read_json(environ) if method == "POST" else {}
             if path == "/_sandbox/health" and method == "GET":
-                return _Response(200, self._health())
+                return Reply(200, self._health())
             if path == "/_sandbox/faults" and method == "GET":
-                return _Response(200, self.faults.current.as_dict())
+                return Reply(200, self.faults.current.as_dict())
             if path == "/_sandbox/faults" and method == "POST":
-                return _Response(200, self.faults.set(payload).as_dict())
+                return Reply(200, self.faults.set(payload).as_dict())
             if path == "/_sandbox/advance" and method == "POST":
                 seconds = payload.get("seconds")
                 if isinstance(seconds, bool) or not isinstance(seconds, int | float):
                     raise ValueError('send {"seconds": <number>}')
                 total = self.advance(float(seconds))
-                return _Response(200, {"advanced_seconds": total, "now": self._now_iso()})
+                return Reply(200, {"advanced_seconds": total, "now": self._now_iso()})
             if path == "/_sandbox/reset" and method == "POST":
                 self.reset()
-                return _Response(200, {"reset": True, "now": self._now_iso()})
+                return Reply(200, {"reset": True, "now": self._now_iso()})
             if path == "/_sandbox/scenarios" and method == "GET":
-                return _Response(200, scenario_examples())
+                return Reply(200, scenario_examples())
         except ValueError as exc:
-            return _Response(400, {"error": str(exc)})
+            return Reply(400, {"error": str(exc)})
         known = {"/_sandbox/health", "/_sandbox/faults", "/_sandbox/advance", "/_sandbox/reset"}
         if path in known | {"/_sandbox/scenarios"}:
-            return _Response(405, {"error": f"{method} is not supported on {path}"})
-        return _Response(404, {"error": f"no sandbox route for {path}"})
+            return Reply(405, {"error": f"{method} is not supported on {path}"})
+        return Reply(404, {"error": f"no sandbox route for {path}"})
 
     def _now_iso(self) -> str:
         return datetime.fromtimestamp(self.now(), UTC).isoformat()
@@ -413,13 +294,32 @@ class SandboxApp:
             advanced = self._advanced
         return {
             "status": "ok",
-            "carriers": list(CARRIERS),
+            "carriers": list(sandbox_couriers()),
             "now": self._now_iso(),
             "advanced_seconds": advanced,
             "step_seconds": self.step_seconds,
             "tracked_numbers": tracked,
             "faults": self.faults.current.as_dict(),
         }
+
+
+def _request_headers(environ: Mapping[str, Any]) -> dict[str, str]:
+    headers = {
+        key[5:].replace("_", "-").lower(): str(value)
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    if environ.get("CONTENT_TYPE"):
+        headers["content-type"] = environ["CONTENT_TYPE"]
+    return headers
+
+
+def _read_body(environ: Mapping[str, Any]) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return environ["wsgi.input"].read(length) if length > 0 else b""
 
 
 def _read_json(environ: Mapping[str, Any]) -> dict[str, Any]:
@@ -452,9 +352,9 @@ def scenario_examples() -> dict[str, Any]:
         },
         "numbers": {
             carrier: {name: number_for_scenario(carrier, name) for name in SCENARIOS}
-            for carrier in CARRIERS
+            for carrier in sandbox_couriers()
         },
-        "unknown_prefixes": dict(UNKNOWN_PREFIXES),
+        "unknown_prefixes": {slug: c.unknown_prefix for slug, c in sandbox_couriers().items()},
     }
 
 
