@@ -206,7 +206,13 @@ def carrier_settings(slug: str, production_url: str, **credentials: str) -> dict
 
 CARRIERS = {
     "laposte": carrier_settings("laposte", "https://api.laposte.fr", api_key="LAPOSTE_API_KEY"),
-    "dhl": carrier_settings("dhl", "https://api-eu.dhl.com", api_key="DHL_API_KEY"),
+    "dhl": carrier_settings(
+        "dhl",
+        "https://api-eu.dhl.com",
+        api_key="DHL_API_KEY",
+        push_header="DHL_PUSH_HEADER",
+        push_token="DHL_PUSH_TOKEN",
+    ),
     "chronopost": carrier_settings(
         "chronopost",
         "https://ws.chronopost.fr",
@@ -247,6 +253,13 @@ CARRIERS = {
         client_secret="ROYALMAIL_CLIENT_SECRET",
     ),
     "postnl": carrier_settings("postnl", "https://api.postnl.nl", api_key="POSTNL_API_KEY"),
+    # An aggregator (hundreds of couriers behind one API) is one more adapter.
+    "aftership": carrier_settings(
+        "aftership",
+        "https://api.aftership.com",
+        api_key="AFTERSHIP_API_KEY",
+        webhook_secret="AFTERSHIP_WEBHOOK_SECRET",
+    ),
     "usps": carrier_settings(
         "usps",
         "https://apis.usps.com",
@@ -254,6 +267,11 @@ CARRIERS = {
         client_secret="USPS_CLIENT_SECRET",
     ),
 }
+
+# Pushes whose own timestamp is further than this from our clock are refused (replays).
+CARRIER_PUSH_TOLERANCE_SECONDS = int(os.environ.get("CARRIER_PUSH_TOLERANCE_SECONDS", "300"))
+# Raw courier answers and pushes are kept (compressed) this long, for operators to audit.
+RAW_PAYLOAD_RETENTION_DAYS = int(os.environ.get("RAW_PAYLOAD_RETENTION_DAYS", "90"))
 
 # Tracking rules that operators tune.
 TRACKING_EXPIRE_AFTER_DAYS = int(os.environ.get("TRACKING_EXPIRE_AFTER_DAYS", "30"))

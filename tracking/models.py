@@ -1,11 +1,69 @@
+import gzip
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from sellers.models import new_public_token
 from tracking.status import Status, Substatus
 
 StatusChoices = models.TextChoices("StatusChoices", [(s.name, s.value) for s in Status])
 SubstatusChoices = models.TextChoices("SubstatusChoices", [(s.name, s.value) for s in Substatus])
+
+
+# The courier of a parcel Parcelle has no adapter for: registered and shown, never polled.
+OTHER_CARRIER = "other"
+
+
+class RawPayload(models.Model):
+    """A courier's answer or push, kept whole (gzip) so an operator can see why a status was
+    derived. Deleted after RAW_PAYLOAD_RETENTION_DAYS; events keep working without it."""
+
+    class Kind(models.TextChoices):
+        POLL = "poll", "Answer to our request"
+        PUSH = "push", "Pushed by the courier"
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "Received, not processed yet"
+        PROCESSED = "processed", "Processed"
+        MALFORMED = "malformed", "Malformed: kept for inspection"
+
+    carrier = models.CharField(max_length=40)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.RECEIVED)
+    url = models.CharField(max_length=500, blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=120, blank=True)
+    body_gzip = models.BinaryField()
+    body_sha256 = models.CharField(max_length=64)
+    size_bytes = models.PositiveIntegerField()
+    # A push's id at the courier: the same push re-sent is stored once.
+    event_id = models.CharField(max_length=128, blank=True)
+    note = models.TextField(blank=True, help_text="Why it was refused, or what could not match.")
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["carrier", "event_id"],
+                condition=Q(kind="push"),
+                name="raw_payload_push_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["received_at"], name="raw_payload_received")]
+
+    def __str__(self) -> str:
+        return f"{self.carrier} {self.kind} {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def body(self) -> bytes:
+        return gzip.decompress(bytes(self.body_gzip))
+
+    @property
+    def body_text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
 
 
 class ShipmentQuerySet(models.QuerySet):
@@ -27,7 +85,12 @@ class Shipment(models.Model):
     order = models.ForeignKey("sellers.Order", on_delete=models.PROTECT, related_name="shipments")
     # Denormalised from the order: every scoped read and index starts from the seller.
     seller = models.ForeignKey("sellers.Seller", on_delete=models.PROTECT, related_name="shipments")
-    carrier = models.CharField(max_length=40, help_text="Courier adapter slug.")
+    carrier = models.CharField(
+        max_length=40, help_text='Courier adapter slug, or "other" for a courier we cannot query.'
+    )
+    # Only for carrier "other": who carries it and where a person can follow it.
+    carrier_name = models.CharField(max_length=100, blank=True)
+    carrier_tracking_url = models.URLField(max_length=500, blank=True)
     tracking_number = models.CharField(
         max_length=64, help_text="Normalised: upper case, no spaces."
     )
@@ -60,6 +123,10 @@ class Shipment(models.Model):
                 condition=~Q(status=Status.DELIVERED) | Q(delivered_at__isnull=False),
                 name="shipment_delivered_has_time",
             ),
+            models.CheckConstraint(
+                condition=~Q(carrier=OTHER_CARRIER) | ~Q(carrier_name=""),
+                name="shipment_other_carrier_named",
+            ),
         ]
         indexes = [
             models.Index(fields=["tracking_number"], name="shipment_tracking_number"),
@@ -90,6 +157,10 @@ class TrackingEvent(models.Model):
     status = models.CharField(max_length=32, choices=StatusChoices.choices)
     substatus = models.CharField(max_length=48, choices=SubstatusChoices.choices, blank=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.POLL)
+    # The courier answer or push this event first came in (None once retention removed it).
+    raw_payload = models.ForeignKey(
+        RawPayload, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
     dedupe_key = models.CharField(max_length=64, unique=True)
     received_at = models.DateTimeField(auto_now_add=True)
 
@@ -112,15 +183,40 @@ class ProofOfDelivery(models.Model):
     signed_by = models.CharField(max_length=200, blank=True)
     location_type = models.CharField(max_length=40, blank=True)
     documents = models.JSONField(default=list, blank=True, help_text="URLs or kinds of proof.")
+
+    class Review(models.TextChoices):
+        NOT_REQUIRED = "not_required", "Not required (courier data)"
+        PENDING = "pending", "Waiting for finance"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.CARRIER)
     source_event = models.ForeignKey(
         TrackingEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A seller's upload (image or PDF) for a courier we cannot query; finance reviews it.
+    uploaded_file = models.FileField(upload_to="pod/%Y/%m/", blank=True)
+    review = models.CharField(max_length=14, choices=Review.choices, default=Review.NOT_REQUIRED)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name_plural = "proofs of delivery"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(source="seller_upload") | ~Q(review="not_required"),
+                name="pod_upload_is_reviewed",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"POD {self.shipment} at {self.delivered_at:%Y-%m-%d %H:%M}"

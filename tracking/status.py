@@ -97,11 +97,19 @@ class DerivedState:
     delivered_at: datetime | None
 
 
-def status_point_order(point: StatusPoint) -> tuple[datetime, int, str]:
-    return (point.occurred_at, LIFECYCLE_RANK.get(point.status, 2), point.substatus or "")
+def status_point_order(point: StatusPoint) -> tuple[float, int, str]:
+    # The UTC instant, not the datetime: two datetimes sharing a ZoneInfo compare by wall clock,
+    # which puts the repeated hour of the autumn DST change in the wrong order.
+    return (
+        point.occurred_at.timestamp(),
+        LIFECYCLE_RANK.get(point.status, 2),
+        point.substatus or "",
+    )
 
 
-def derive_state(points: Iterable[StatusPoint]) -> DerivedState:
+def derive_state(
+    points: Iterable[StatusPoint], *, since: DerivedState | None = None
+) -> DerivedState:
     """Derive a parcel's current state from its events, whatever order they arrived in.
 
     The rule:
@@ -113,27 +121,33 @@ def derive_state(points: Iterable[StatusPoint]) -> DerivedState:
     - a return after delivery (returning/returned to sender) or a later exception is its own
       state and does replace ``delivered``;
     - ``delivered_at`` is the time of the delivery that stands, None otherwise.
+
+    ``since`` continues from the state already derived from earlier events: the result equals
+    deriving from all events only when every point here is strictly later than
+    ``since.last_event_at`` (the ingest service checks that before using it).
     """
     ordered = sorted(points, key=status_point_order)
+    if since is None:
+        since = DerivedState(Status.PENDING, None, None, None)
     if not ordered:
-        return DerivedState(Status.PENDING, None, None, None)
+        return since
 
-    current: StatusPoint | None = None
-    delivered_at: datetime | None = None
+    status, substatus, delivered_at = since.status, since.substatus, since.delivered_at
+    has_current = since.last_event_at is not None
     for point in ordered:
-        if current is not None and current.status == Status.DELIVERED:
+        if has_current and status == Status.DELIVERED:
             if point.status == Status.DELIVERED:
-                current = point  # a second delivery scan may say more (signatory, place)
+                # a second delivery scan may say more (signatory, place); the time stands
+                status, substatus = point.status, point.substatus
                 continue
             if point.status in _FORWARD_STATUSES:
                 continue
-        current = point
+        status, substatus = point.status, point.substatus
         delivered_at = point.occurred_at if point.status == Status.DELIVERED else None
-    if current is None:  # pragma: no cover - ordered is not empty
-        raise AssertionError("unreachable")
+        has_current = True
+    last = ordered[-1].occurred_at
+    if since.last_event_at is not None and since.last_event_at.timestamp() > last.timestamp():
+        last = since.last_event_at
     return DerivedState(
-        status=current.status,
-        substatus=current.substatus,
-        last_event_at=ordered[-1].occurred_at,
-        delivered_at=delivered_at,
+        status=status, substatus=substatus, last_event_at=last, delivered_at=delivered_at
     )

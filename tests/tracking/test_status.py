@@ -72,3 +72,19 @@ def test_derive_state_failed_attempt_then_delivery():
         point(26, Status.DELIVERED),
     ]
     assert derive_state(points).status == Status.DELIVERED
+
+
+def test_derive_state_orders_the_repeated_dst_hour_by_instant():
+    # given two scans in Paris's repeated hour (25 Oct 2026, 02:30 CEST then 02:10 CET)
+    from zoneinfo import ZoneInfo
+
+    paris = ZoneInfo("Europe/Paris")
+    earlier = datetime(2026, 10, 25, 2, 30, tzinfo=paris, fold=0)  # 00:30 UTC
+    later = datetime(2026, 10, 25, 2, 10, tzinfo=paris, fold=1)  # 01:10 UTC
+    # when
+    state = derive_state(
+        [StatusPoint(later, Status.DELIVERED, None), StatusPoint(earlier, Status.IN_TRANSIT, None)]
+    )
+    # then the wall clock (02:10 < 02:30) does not fool the rule
+    assert state.status == Status.DELIVERED
+    assert state.last_event_at.timestamp() == later.timestamp()

@@ -18,6 +18,7 @@ aggregator's tags to our vocabulary exactly like a courier's codes.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -63,6 +64,13 @@ class CarrierPayloadError(CarrierFault):
     """The body is not what the courier's API documents (truncated, wrong shape, not JSON/XML)."""
 
     code = "malformed_payload"
+
+
+class PushRejected(CarrierError):
+    """A push that does not prove it comes from the courier (signature, token, stale timestamp).
+    The endpoint answers 401 and stores nothing."""
+
+    code = "push_rejected"
 
 
 # --- What parsing produces ------------------------------------------------------------------
@@ -159,7 +167,8 @@ class CarrierResponse:
 
 def sort_events(events: Iterable[CarrierEvent]) -> tuple[CarrierEvent, ...]:
     """Oldest first, stable: couriers disagree on order (newest-first for most JSON APIs)."""
-    return tuple(sorted(events, key=lambda e: e.occurred_at))
+    # By UTC instant: datetimes sharing a ZoneInfo compare by wall clock (wrong across DST).
+    return tuple(sorted(events, key=lambda e: e.occurred_at.timestamp()))
 
 
 class CarrierAdapter:
@@ -204,20 +213,57 @@ class CarrierAdapter:
     def parse(self, body: bytes) -> ParseResult:
         raise NotImplementedError
 
+    # --- Push (couriers that call us) ---------------------------------------------------------
+
+    def verify_push(self, *, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
+        """Raise PushRejected unless the request provably comes from the courier. ``headers``
+        have lower-case names; compare secrets with hmac.compare_digest (constant time)."""
+        raise PushRejected(f"{self.name} does not push to Parcelle")
+
+    def push_event_id(self, *, headers: Mapping[str, str], body: bytes) -> str:
+        """The courier's id of this push, to store it once however often it is re-sent; couriers
+        without one get the body's SHA-256 (a re-sent identical body is the same push)."""
+        return hashlib.sha256(body).hexdigest()
+
+    def parse_push(self, body: bytes) -> ParseResult:
+        """A pushed body, parsed; most couriers push the same shape their tracking API returns."""
+        return self.parse(body)
+
+    def fetch_and_parse(
+        self, tracking_numbers: Sequence[str], *, client: CarrierHttpClient
+    ) -> list[CarrierAnswer]:
+        """Each HTTP answer with what it says, so events can point at the answer they came from."""
+        responses = self.fetch(tracking_numbers, client=client)
+        return [CarrierAnswer(response, self.parse(response.body)) for response in responses]
+
     def track(
         self, tracking_numbers: Sequence[str], *, client: CarrierHttpClient
     ) -> tuple[ParseResult, list[CarrierResponse]]:
         """Fetch and parse; a number the courier did not answer for becomes a per-number error."""
-        responses = self.fetch(tracking_numbers, client=client)
+        answers = self.fetch_and_parse(tracking_numbers, client=client)
         result = ParseResult()
-        for response in responses:
-            result.extend(self.parse(response.body))
-        answered = {s.tracking_number for s in result.shipments} | {
-            e.tracking_number for e in result.errors
-        }
-        for number in tracking_numbers:
-            if number not in answered:
-                result.errors.append(
-                    TrackingError(number, "not_returned", "The courier's answer did not mention it")
-                )
-        return result, responses
+        for answer in answers:
+            result.extend(answer.result)
+        result.errors.extend(not_returned_errors(tracking_numbers, [a.result for a in answers]))
+        return result, [a.response for a in answers]
+
+
+@dataclass(frozen=True)
+class CarrierAnswer:
+    response: CarrierResponse
+    result: ParseResult
+
+
+def not_returned_errors(
+    tracking_numbers: Sequence[str], results: Iterable[ParseResult]
+) -> list[TrackingError]:
+    """Errors for the numbers asked about that no answer mentions (neither data nor error)."""
+    answered: set[str] = set()
+    for result in results:
+        answered.update(s.tracking_number for s in result.shipments)
+        answered.update(e.tracking_number for e in result.errors)
+    return [
+        TrackingError(number, "not_returned", "The courier's answer did not mention it")
+        for number in tracking_numbers
+        if number not in answered
+    ]
