@@ -206,13 +206,13 @@ def carrier_settings(slug: str, production_url: str, **credentials: str) -> dict
 
 CARRIERS = {
     "laposte": carrier_settings("laposte", "https://api.laposte.fr", api_key="LAPOSTE_API_KEY"),
-    "dhl": carrier_settings(
-        "dhl",
-        "https://api-eu.dhl.com",
-        api_key="DHL_API_KEY",
-        push_header="DHL_PUSH_HEADER",
-        push_token="DHL_PUSH_TOKEN",
-    ),
+    "dhl": {
+        **carrier_settings(
+            "dhl", "https://api-eu.dhl.com", api_key="DHL_API_KEY", push_token="DHL_PUSH_TOKEN"
+        ),
+        # DHL's Unified Push sends back the header and token we chose when subscribing.
+        "push_header": os.environ.get("DHL_PUSH_HEADER", "X-Parcelle-Push-Token"),
+    },
     "chronopost": carrier_settings(
         "chronopost",
         "https://ws.chronopost.fr",

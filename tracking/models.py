@@ -211,6 +211,7 @@ class ProofOfDelivery(models.Model):
 
     class Meta:
         verbose_name_plural = "proofs of delivery"
+        permissions = [("review_pod", "Can approve or reject a seller-uploaded proof of delivery")]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(source="seller_upload") | ~Q(review="not_required"),

@@ -9,6 +9,11 @@ SCHEDULES = [
         "schedule_type": Schedule.MINUTES,
         "minutes": 1,
     },
+    {
+        "name": "tracking.purge_raw_payloads",
+        "func": "tracking.tasks.purge_raw_payloads",
+        "schedule_type": Schedule.DAILY,
+    },
 ]
 
 

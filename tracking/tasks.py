@@ -1,6 +1,8 @@
 """django-q2 entry points: ids in, one service call, nothing else."""
 
 from tracking import services
+from tracking.services.payloads import raw_payloads_purge
+from tracking.services.push import push_process
 
 
 def dispatch_due_syncs() -> int:
@@ -15,3 +17,11 @@ def sync_carrier_batch(carrier: str, shipment_ids: list[int]) -> dict[str, objec
         "number_errors": outcome.number_errors,
         "fault": outcome.fault,
     }
+
+
+def process_push(raw_payload_id: int) -> int:
+    return push_process(raw_payload_id=raw_payload_id)
+
+
+def purge_raw_payloads() -> int:
+    return raw_payloads_purge()

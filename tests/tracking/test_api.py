@@ -168,6 +168,7 @@ def test_shipment_detail_has_events_oldest_first_and_pod(seller, seller_api):
         "location_type": "front_door",
         "documents": [],
         "source": "carrier",
+        "review": "not_required",
     }
 
 

@@ -103,7 +103,7 @@ def test_tracking_detect_ranks_candidates(capsys):
     assert dhl["tracking_number"] == "1234567890"
     assert [c["carrier"] for c in dhl["candidates"]] == ["dhl"]
     assert set(dhl["candidates"][0]) == {"carrier", "confidence", "checksum_valid"}
-    assert nothing == {"tracking_number": "ZZ", "candidates": []}
+    assert nothing == {"tracking_number": "ZZ", "ambiguous": False, "candidates": []}
 
 
 @pytest.mark.django_db

@@ -8,10 +8,11 @@ from django_q.models import Schedule
 
 from tests.tracking.factories import ShipmentFactory
 from tracking import tasks
-from tracking.models import CarrierSyncState, ProofOfDelivery, Shipment
+from tracking.models import CarrierSyncState, ProofOfDelivery, RawPayload, Shipment
 from tracking.sandbox.journeys import number_for_scenario
 from tracking.schedules import ensure_schedules
 from tracking.services import carrier_batch_sync, shipments_expire_stale, sync_dispatch_due
+from tracking.services.payloads import raw_payloads_purge
 from tracking.services.sync import CLAIM_LEASE, _claim_due
 
 pytestmark = pytest.mark.django_db
@@ -257,3 +258,28 @@ def test_claim_due_concurrent_dispatchers_never_share_a_shipment():
     claimed = [i for claim in claims for i in claim]
     assert len(claimed) == len(set(claimed)) == 400
     assert set(claimed) == ids
+
+
+def test_carrier_batch_sync_links_every_event_to_the_courier_answer(sandbox, carrier_client):
+    # given a parcel followed over two syncs
+    shipment = registered("laposte", "delivered_mailbox")
+    carrier_batch_sync(carrier="laposte", shipment_ids=[shipment.id], client=carrier_client)
+    sandbox.advance(JOURNEY_DONE)
+    # when
+    carrier_batch_sync(carrier="laposte", shipment_ids=[shipment.id], client=carrier_client)
+    # then each event points at the first answer that carried it, kept whole
+    first, second = RawPayload.objects.order_by("id")
+    events = list(shipment.events.order_by("occurred_at"))
+    assert events[0].raw_payload_id == first.id
+    assert {e.raw_payload_id for e in events[1:]} == {second.id}
+    assert shipment.tracking_number in second.body_text
+    assert (second.kind, second.http_status, second.size_bytes) == ("poll", 200, len(second.body))
+
+
+def test_raw_payloads_purge_keeps_events_and_drops_old_payloads(sandbox, carrier_client, settings):
+    settings.RAW_PAYLOAD_RETENTION_DAYS = 30
+    shipment = registered("laposte", "delivered_mailbox")
+    carrier_batch_sync(carrier="laposte", shipment_ids=[shipment.id], client=carrier_client)
+    assert raw_payloads_purge(now=timezone.now() + timedelta(days=29)) == 0
+    assert raw_payloads_purge(now=timezone.now() + timedelta(days=31)) == 1
+    assert shipment.events.get().raw_payload_id is None

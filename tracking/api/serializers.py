@@ -2,21 +2,61 @@ from rest_framework import serializers
 
 from tracking import carriers
 from tracking.links import public_order_url, public_shipment_url
-from tracking.models import ProofOfDelivery, Shipment, StatusChoices, TrackingEvent
+from tracking.models import (
+    OTHER_CARRIER,
+    ProofOfDelivery,
+    Shipment,
+    StatusChoices,
+    TrackingEvent,
+)
 
 
 def carrier_choices() -> list[tuple[str, str]]:
-    return [(a.slug, a.name) for a in carriers.all_adapters()]
+    return [(a.slug, a.name) for a in carriers.all_adapters()] + [
+        (OTHER_CARRIER, "Another courier (not queried: name it)")
+    ]
 
 
 class ShipmentRegisterInput(serializers.Serializer):
     order = serializers.IntegerField(min_value=1, help_text="Id of the order (see POST /orders/).")
-    carrier = serializers.ChoiceField(choices=[], help_text="Courier slug (GET /carriers/).")
+    carrier = serializers.ChoiceField(
+        choices=[], required=False, allow_null=True, default=None,
+        help_text="Courier slug (GET /carriers/); omit it to detect it from the number.",
+    )  # fmt: skip
     tracking_number = serializers.CharField(max_length=80)
+    carrier_name = serializers.CharField(
+        max_length=100,
+        required=False,
+        default="",
+        help_text='With carrier "other": who carries it.',
+    )
+    carrier_tracking_url = serializers.URLField(max_length=500, required=False, default="")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["carrier"].choices = carrier_choices()
+
+
+class CarrierDetectInput(serializers.Serializer):
+    tracking_number = serializers.CharField(max_length=80)
+
+
+class CarrierCandidateOutput(serializers.Serializer):
+    carrier = serializers.CharField()
+    confidence = serializers.FloatField()
+    checksum_valid = serializers.BooleanField(allow_null=True)
+
+
+class CarrierDetectOutput(serializers.Serializer):
+    tracking_number = serializers.CharField()
+    ambiguous = serializers.BooleanField()
+    candidates = CarrierCandidateOutput(many=True)
+
+
+class PodUploadInput(serializers.Serializer):
+    file = serializers.FileField(help_text="PDF, PNG, JPEG or WebP, 10 MB at most.")
+    delivered_at = serializers.DateTimeField()
+    signed_by = serializers.CharField(max_length=200, required=False, default="")
 
 
 class ShipmentListFilterInput(serializers.Serializer):
@@ -50,7 +90,7 @@ class TrackingEventOutput(serializers.ModelSerializer):
 class ProofOfDeliveryOutput(serializers.ModelSerializer):
     class Meta:
         model = ProofOfDelivery
-        fields = ["delivered_at", "signed_by", "location_type", "documents", "source"]
+        fields = ["delivered_at", "signed_by", "location_type", "documents", "source", "review"]
 
 
 class ShipmentOutput(serializers.ModelSerializer):
@@ -67,6 +107,7 @@ class ShipmentOutput(serializers.ModelSerializer):
             "order_reference",
             "seller",
             "carrier",
+            "carrier_name",
             "tracking_number",
             "status",
             "substatus",
@@ -86,6 +127,8 @@ class ShipmentOutput(serializers.ModelSerializer):
         return public_shipment_url(shipment)
 
     def get_carrier_tracking_url(self, shipment) -> str:
+        if shipment.carrier == OTHER_CARRIER:
+            return shipment.carrier_tracking_url
         try:
             return carriers.get_adapter(shipment.carrier).tracking_url(shipment.tracking_number)
         except carriers.UnknownCarrier:

@@ -4,11 +4,17 @@ from tracking.api import views
 
 urlpatterns = [
     path("carriers/", views.CarrierListApi.as_view(), name="api-carriers"),
+    path("carriers/detect", views.CarrierDetectApi.as_view(), name="api-carriers-detect"),
     path("shipments/", views.ShipmentListCreateApi.as_view(), name="api-shipments"),
     path(
         "shipments/<int:shipment_id>/",
         views.ShipmentDetailApi.as_view(),
         name="api-shipment-detail",
+    ),
+    path(
+        "shipments/<int:shipment_id>/pod/",
+        views.ShipmentPodUploadApi.as_view(),
+        name="api-shipment-pod",
     ),
     path(
         "shipments/<int:shipment_id>/resync/",

@@ -3,6 +3,7 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -10,19 +11,33 @@ from core.access import Scope
 from sellers import selectors as seller_selectors
 from tracking import carriers, selectors, services
 from tracking.api.serializers import (
+    CarrierDetectInput,
+    CarrierDetectOutput,
     CarrierOutput,
     OrderTrackingOutput,
+    PodUploadInput,
     ShipmentDetailOutput,
     ShipmentListFilterInput,
     ShipmentOutput,
     ShipmentRegisterInput,
 )
+from tracking.detection import detect
+from tracking.services.pod import pod_upload
 
 
 class CarrierListApi(APIView):
     @extend_schema(responses=CarrierOutput(many=True), operation_id="carriers_list")
     def get(self, request):
         return Response(CarrierOutput(carriers.all_adapters(), many=True).data)
+
+
+class CarrierDetectApi(APIView):
+    @extend_schema(parameters=[CarrierDetectInput], responses=CarrierDetectOutput,
+                   operation_id="carriers_detect")  # fmt: skip
+    def get(self, request):
+        payload = CarrierDetectInput(data=request.query_params)
+        payload.is_valid(raise_exception=True)
+        return Response(detect(payload.validated_data["tracking_number"]).as_dict())
 
 
 class ShipmentListCreateApi(APIView):
@@ -57,10 +72,13 @@ class ShipmentListCreateApi(APIView):
         payload.is_valid(raise_exception=True)
         scope = Scope.from_request(request)
         order = seller_selectors.order_get(scope=scope, order_id=payload.validated_data["order"])
+        data = payload.validated_data
         shipment, created = services.shipment_register(
             order=order,
-            carrier=payload.validated_data["carrier"],
-            tracking_number=payload.validated_data["tracking_number"],
+            carrier=data["carrier"],
+            tracking_number=data["tracking_number"],
+            carrier_name=data["carrier_name"],
+            carrier_tracking_url=data["carrier_tracking_url"],
             actor=request.user,
         )
         shipment = selectors.shipment_get(scope=scope, shipment_id=shipment.id)
@@ -98,3 +116,27 @@ class OrderTrackingApi(APIView):
     def get(self, request, order_id: int):
         order = selectors.order_tracking_get(scope=Scope.from_request(request), order_id=order_id)
         return Response(OrderTrackingOutput(order).data)
+
+
+class ShipmentPodUploadApi(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": PodUploadInput},
+        responses={201: ShipmentDetailOutput},
+        operation_id="shipments_pod_upload",
+    )
+    def post(self, request, shipment_id: int):
+        scope = Scope.from_request(request)
+        shipment = selectors.shipment_get(scope=scope, shipment_id=shipment_id)
+        payload = PodUploadInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        pod_upload(
+            shipment=shipment,
+            upload=payload.validated_data["file"],
+            delivered_at=payload.validated_data["delivered_at"],
+            signed_by=payload.validated_data["signed_by"],
+            actor=request.user,
+        )
+        shipment = selectors.shipment_get(scope=scope, shipment_id=shipment_id)
+        return Response(ShipmentDetailOutput(shipment).data, status=status.HTTP_201_CREATED)

@@ -4,7 +4,8 @@
       -> sync_dispatch_due(): expire stale parcels; per courier not backing off, claim due
          shipments (SELECT … FOR UPDATE SKIP LOCKED), lease them, enqueue batch jobs
       -> task sync_carrier_batch(carrier, ids) -> carrier_batch_sync()
-         -> adapter.track(numbers) -> events_ingest() | per-number errors | courier back-off
+         -> adapter.fetch_and_parse(numbers) -> raw payloads kept -> events_ingest()
+            | per-number errors | courier back-off
 
 No shipment is ever dropped: a claimed shipment is leased (next_sync_at pushed by CLAIM_LEASE),
 so if its job dies it is dispatched again when the lease ends; a courier fault moves the
@@ -24,10 +25,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tracking import cadence, carriers
-from tracking.carriers.base import CarrierFault
+from tracking.carriers.base import CarrierFault, TrackingError, not_returned_errors
 from tracking.carriers.http import CarrierHttpClient
 from tracking.models import CarrierSyncState, Shipment
 from tracking.services.ingest import ShipmentUpdate, events_ingest
+from tracking.services.payloads import raw_payloads_store_answers
 from tracking.status import Status
 
 # A claimed shipment is not claimed again for this long: longer than any batch job runs
@@ -156,31 +158,44 @@ def carrier_batch_sync(
     numbers = sorted(by_number)
 
     synced = number_errors = 0
+    updates: list[ShipmentUpdate] = []
+    errors: list[TrackingError] = []
+    fault: CarrierFault | None = None
     for start in range(0, len(numbers), adapter.batch_size):
         chunk = numbers[start : start + adapter.batch_size]
         try:
-            result, _responses = adapter.track(chunk, client=client)
-        except CarrierFault as fault:
-            remaining = [s.id for n in numbers[start:] for s in by_number[n]]
-            backoff_until = carrier_fault_record(carrier=carrier, fault=fault, now=now)
-            Shipment.objects.filter(id__in=remaining).update(next_sync_at=backoff_until)
-            return BatchOutcome(carrier, synced, number_errors, fault=fault.code)
-        updates = [
-            ShipmentUpdate(shipment.id, tracking)
-            for tracking in result.shipments
-            for shipment in by_number.get(tracking.tracking_number, [])
-        ]
-        events_ingest(updates=updates, now=now)
-        synced += len(updates)
-        for error in result.errors:
-            for shipment in by_number.get(error.tracking_number, []):
-                shipment_sync_error_record(
-                    shipment=shipment, code=error.code, message=error.message, now=now
-                )
-                number_errors += 1
-    carrier_success_record(
-        carrier=carrier, requests=max(1, -(-len(numbers) // adapter.batch_size)), now=now
-    )
+            answers = adapter.fetch_and_parse(chunk, client=client)
+        except CarrierFault as exc:
+            fault, unsynced = exc, numbers[start:]
+            break
+        payloads = raw_payloads_store_answers(
+            carrier=carrier, responses=[a.response for a in answers], now=now
+        )
+        for payload, answer in zip(payloads, answers, strict=True):
+            updates.extend(
+                ShipmentUpdate(shipment.id, tracking, raw_payload_id=payload.id)
+                for tracking in answer.result.shipments
+                for shipment in by_number.get(tracking.tracking_number, [])
+            )
+            errors.extend(answer.result.errors)
+        errors.extend(not_returned_errors(chunk, [a.result for a in answers]))
+
+    # What the courier did answer is ingested even when a later request failed.
+    events_ingest(updates=updates, now=now)
+    synced = len(updates)
+    for error in errors:
+        for shipment in by_number.get(error.tracking_number, []):
+            shipment_sync_error_record(
+                shipment=shipment, code=error.code, message=error.message, now=now
+            )
+            number_errors += 1
+    if fault is not None:
+        remaining = [s.id for n in unsynced for s in by_number[n]]
+        backoff_until = carrier_fault_record(carrier=carrier, fault=fault, now=now)
+        Shipment.objects.filter(id__in=remaining).update(next_sync_at=backoff_until)
+        return BatchOutcome(carrier, synced, number_errors, fault=fault.code)
+    requests = max(1, -(-len(numbers) // adapter.batch_size))
+    carrier_success_record(carrier=carrier, requests=requests, now=now)
     return BatchOutcome(carrier, synced, number_errors)
 
 

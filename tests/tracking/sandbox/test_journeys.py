@@ -88,7 +88,7 @@ def test_unknown_scenario_or_carrier_is_refused():
     with pytest.raises(ValueError):
         number_for_scenario("laposte", "teleported")
     with pytest.raises(ValueError):
-        number_for_scenario("ups", "delivered_signed")
+        number_for_scenario("pigeon", "delivered_signed")
 
 
 def test_journeys_are_deterministic():

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tracking import carriers
 from tracking.carriers.base import CarrierError, ParseResult
-from tracking.detection import detect_carrier
+from tracking.detection import detect
 from tracking.models import Shipment
 from tracking.services import shipment_sync_now, tracking_number_normalise
 
@@ -78,10 +78,10 @@ class Command(BaseCommand):
         return parse_result_as_dict(adapter.slug, adapter.parse(body))
 
     def _detect(self, *, number: str, **_) -> dict[str, object]:
-        normalised, candidates = detect_carrier(number)
-        if not normalised:
+        result = detect(number)
+        if not result.tracking_number:
             raise CommandError("the tracking number is empty")
-        return {"tracking_number": normalised, "candidates": [c.as_dict() for c in candidates]}
+        return result.as_dict()
 
     def _sync(self, *, shipment: str, **_) -> dict[str, object]:
         if shipment.isdigit() and Shipment.objects.filter(pk=int(shipment)).exists():

@@ -1,0 +1,111 @@
+"""Couriers and aggregators that call us.
+
+    POST /webhooks/couriers/<slug>/ -> push_receive(): verify (401, nothing stored) -> keep the
+    raw body once per courier event id (a replay is acknowledged, not stored again; a malformed
+    body is kept for operators and answered 400) -> on commit: task process_push(id)
+    -> push_process(): parse -> events_ingest(source=push) on the matching shipments
+
+The endpoint only verifies and stores, so it answers fast; the work happens in the job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.errors import ApplicationError
+from tracking import carriers
+from tracking.carriers.base import CarrierPayloadError
+from tracking.models import RawPayload, Shipment, TrackingEvent
+from tracking.services.ingest import ShipmentUpdate, events_ingest
+from tracking.services.payloads import raw_payload_build
+
+
+class PushMalformed(ApplicationError):
+    code = "malformed_push"
+
+
+@dataclass(frozen=True)
+class PushReceipt:
+    raw_payload_id: int
+    duplicate: bool
+
+
+def push_receive(
+    *, carrier: str, headers: Mapping[str, str], body: bytes, now: datetime | None = None
+) -> PushReceipt:
+    """Accept a courier push. Raises UnknownCarrier, PushRejected (bad signature or token, stale
+    timestamp: nothing stored) or PushMalformed (the body is kept, marked malformed)."""
+    now = now or timezone.now()
+    adapter = carriers.get_adapter(carrier)
+    adapter.verify_push(headers=headers, body=body, now=now)
+    event_id = adapter.push_event_id(headers=headers, body=body)
+    try:
+        adapter.parse_push(body)
+        state, note = RawPayload.State.RECEIVED, ""
+    except CarrierPayloadError as exc:
+        state, note = RawPayload.State.MALFORMED, str(exc)
+    payload = raw_payload_build(
+        carrier=carrier, kind=RawPayload.Kind.PUSH, body=body,
+        content_type=headers.get("content-type", ""), event_id=event_id, state=state,
+        note=note, now=now,
+    )  # fmt: skip
+    try:
+        with transaction.atomic():
+            payload.save()
+            if state == RawPayload.State.RECEIVED:
+                transaction.on_commit(lambda: _enqueue_processing(payload.id))
+    except IntegrityError:  # this event id was received before: a replay or a retry
+        payload = RawPayload.objects.get(
+            carrier=carrier, kind=RawPayload.Kind.PUSH, event_id=event_id
+        )
+        if payload.state == RawPayload.State.MALFORMED:
+            raise PushMalformed(payload.note) from None
+        return PushReceipt(payload.id, duplicate=True)
+    if state == RawPayload.State.MALFORMED:
+        raise PushMalformed(note)
+    return PushReceipt(payload.id, duplicate=False)
+
+
+def _enqueue_processing(raw_payload_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("tracking.tasks.process_push", raw_payload_id, group="push")
+
+
+@transaction.atomic
+def push_process(*, raw_payload_id: int, now: datetime | None = None) -> int:
+    """Ingest a stored push into the shipments it names; returns how many it updated.
+
+    Idempotent: a payload is processed once (its row is locked and marked processed). Numbers
+    that match no shipment are noted on the payload for operators.
+    """
+    now = now or timezone.now()
+    payload = RawPayload.objects.select_for_update().get(pk=raw_payload_id)
+    if payload.state != RawPayload.State.RECEIVED:
+        return 0
+    adapter = carriers.get_adapter(payload.carrier)
+    result = adapter.parse_push(payload.body)
+    numbers = {tracking.tracking_number for tracking in result.shipments}
+    by_number: dict[str, list[int]] = {}
+    for shipment_id, number in Shipment.objects.filter(
+        carrier=payload.carrier, tracking_number__in=numbers
+    ).values_list("id", "tracking_number"):
+        by_number.setdefault(number, []).append(shipment_id)
+    updates = [
+        ShipmentUpdate(shipment_id, tracking, raw_payload_id=payload.id)
+        for tracking in result.shipments
+        for shipment_id in by_number.get(tracking.tracking_number, [])
+    ]
+    events_ingest(updates=updates, source=TrackingEvent.Source.PUSH, now=now)
+    unmatched = sorted(numbers - set(by_number))
+    payload.state = RawPayload.State.PROCESSED
+    payload.processed_at = now
+    if unmatched:
+        payload.note = "No shipment for: " + ", ".join(unmatched)
+    payload.save(update_fields=["state", "processed_at", "note"])
+    return len(updates)
