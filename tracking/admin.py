@@ -1,6 +1,15 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.html import format_html
 
-from tracking.models import CarrierSyncState, ProofOfDelivery, Shipment, TrackingEvent
+from core.errors import ApplicationError
+from tracking.models import (
+    CarrierSyncState,
+    ProofOfDelivery,
+    RawPayload,
+    Shipment,
+    TrackingEvent,
+)
+from tracking.services.pod import pod_review
 
 
 class TrackingEventInline(admin.TabularInline):
@@ -87,8 +96,33 @@ class TrackingEventAdmin(admin.ModelAdmin):
 
 @admin.register(ProofOfDelivery)
 class ProofOfDeliveryAdmin(admin.ModelAdmin):
-    list_display = ["shipment", "delivered_at", "signed_by", "location_type", "source"]
-    list_filter = ["source", "location_type"]
+    """Finance reviews sellers' uploaded proofs here (approve / reject actions)."""
+
+    list_display = ["shipment", "delivered_at", "signed_by", "location_type", "source", "review"]
+    list_filter = ["review", "source", "location_type"]
+    readonly_fields = ["review", "reviewed_by", "reviewed_at", "review_note", "created_at"]
+    actions = ["approve_uploads", "reject_uploads"]
+
+    @admin.action(description="Approve the selected uploaded proofs (marks the parcels delivered)")
+    def approve_uploads(self, request, queryset):
+        self._review(request, queryset, approve=True, note="")
+
+    @admin.action(description="Reject the selected uploaded proofs (reason: not conclusive)")
+    def reject_uploads(self, request, queryset):
+        self._review(
+            request, queryset, approve=False, note="Rejected from the admin: not conclusive"
+        )
+
+    def _review(self, request, queryset, *, approve: bool, note: str) -> None:
+        done = 0
+        for pod in queryset.filter(review=ProofOfDelivery.Review.PENDING):
+            try:
+                pod_review(pod=pod, approve=approve, actor=request.user, note=note)
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{pod}: {exc.message}", messages.ERROR)
+        self.message_user(request, f"{done} proof(s) reviewed.")
+
     search_fields = ["=shipment__tracking_number", "signed_by"]
     list_select_related = ["shipment"]
     raw_id_fields = ["shipment", "source_event"]
@@ -109,3 +143,27 @@ class CarrierSyncStateAdmin(admin.ModelAdmin):
         "failures_total",
     ]
     readonly_fields = [f.name for f in CarrierSyncState._meta.fields]
+
+
+@admin.register(RawPayload)
+class RawPayloadAdmin(admin.ModelAdmin):
+    """What the courier really said: the body behind the events, kept for the retention period."""
+
+    list_display = ["received_at", "carrier", "kind", "state", "http_status", "size_bytes", "note"]
+    list_filter = ["carrier", "kind", "state"]
+    search_fields = ["event_id", "url", "body_sha256"]
+    date_hierarchy = "received_at"
+    exclude = ["body_gzip"]
+    readonly_fields = ["carrier", "kind", "state", "url", "http_status", "content_type",
+                       "body_sha256", "size_bytes", "event_id", "note", "received_at",
+                       "processed_at", "body_preview"]  # fmt: skip
+
+    @admin.display(description="body")
+    def body_preview(self, payload: RawPayload) -> str:
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", payload.body_text[:20000])
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -121,3 +121,58 @@ def test_push_repeating_an_earlier_scan_stores_it_once(client, dhl_push):
     shipment.refresh_from_db()
     assert shipment.events.count() == 2
     assert shipment.status == "delivered"
+
+
+def aftership_webhook(number: str, *, ts: int, secret: str = "whsec"):
+    """A real signed AfterShip webhook for a sandbox journey that has reached its end."""
+    from tracking.sandbox.couriers.aftership import signed_webhook
+    from tracking.sandbox.server import make_app
+
+    app = make_app(step_seconds=60)
+    app.anchor("aftership", number)
+    app.advance(3600)
+    return signed_webhook(app.parcel("aftership", number), secret, ts)
+
+
+@pytest.fixture
+def aftership_secret(settings):
+    settings.CARRIERS = {
+        **settings.CARRIERS,
+        "aftership": {**settings.CARRIERS["aftership"], "webhook_secret": "whsec"},
+    }
+
+
+def post_aftership(client, headers, body):
+    extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()
+             if k != "content-type"}  # fmt: skip
+    return client.post("/webhooks/couriers/aftership/", data=body,
+                       content_type="application/json", **extra)  # fmt: skip
+
+
+def test_aggregator_push_signed_with_hmac_updates_the_parcel(client, aftership_secret):
+    # given a parcel followed through the aggregator, and its signed webhook
+    from tracking.sandbox.journeys import number_for_scenario
+
+    number = number_for_scenario("aftership", "delivered_signed")
+    shipment = ShipmentFactory(carrier="aftership", tracking_number=number)
+    headers, body = aftership_webhook(number, ts=int(timezone.now().timestamp()))
+    # when it arrives, then arrives again (AfterShip retries)
+    first = post_aftership(client, headers, body)
+    again = post_aftership(client, headers, body)
+    push_process(raw_payload_id=RawPayload.objects.get().id)
+    # then it is stored once and the parcel is delivered
+    shipment.refresh_from_db()
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert shipment.status == "delivered"
+
+
+def test_aggregator_push_tampered_or_stale_is_refused(client, aftership_secret):
+    now = int(timezone.now().timestamp())
+    headers, body = aftership_webhook("AS1234567890", ts=now)
+    tampered = post_aftership(client, headers, body.replace(b"AS1234567890", b"AS1234567891"))
+    forged_headers, forged_body = aftership_webhook("AS1234567890", ts=now, secret="guessed")
+    forged = post_aftership(client, forged_headers, forged_body)
+    stale_headers, stale_body = aftership_webhook("AS1234567890", ts=now - 3600)
+    stale = post_aftership(client, stale_headers, stale_body)
+    assert (tampered.status_code, forged.status_code, stale.status_code) == (401, 401, 401)
+    assert RawPayload.objects.count() == 0

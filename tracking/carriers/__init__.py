@@ -9,12 +9,23 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from tracking.carriers.aftership import AfterShipAdapter
 from tracking.carriers.base import CarrierAdapter
+from tracking.carriers.chronopost import ChronopostAdapter
 from tracking.carriers.dhl import DhlAdapter
 from tracking.carriers.laposte import LaPosteAdapter
+from tracking.carriers.mondialrelay import MondialRelayAdapter
 
 ADAPTER_CLASSES: dict[str, type[CarrierAdapter]] = {
-    cls.slug: cls for cls in (LaPosteAdapter, DhlAdapter)
+    cls.slug: cls
+    for cls in (
+        LaPosteAdapter,
+        ChronopostAdapter,
+        DhlAdapter,
+        MondialRelayAdapter,
+        # An aggregator is one more adapter: it maps its own tags to our vocabulary.
+        AfterShipAdapter,
+    )
 }
 
 

@@ -42,13 +42,15 @@ def push_receive(
     timestamp: nothing stored) or PushMalformed (the body is kept, marked malformed)."""
     now = now or timezone.now()
     adapter = carriers.get_adapter(carrier)
-    adapter.verify_push(headers=headers, body=body, now=now)
-    event_id = adapter.push_event_id(headers=headers, body=body)
     try:
+        # Some couriers read their timestamp from the body once the signature holds: a
+        # signed body they cannot read is authentic but malformed, and kept as such.
+        adapter.verify_push(headers=headers, body=body, now=now)
         adapter.parse_push(body)
         state, note = RawPayload.State.RECEIVED, ""
     except CarrierPayloadError as exc:
         state, note = RawPayload.State.MALFORMED, str(exc)
+    event_id = adapter.push_event_id(headers=headers, body=body)
     payload = raw_payload_build(
         carrier=carrier, kind=RawPayload.Kind.PUSH, body=body,
         content_type=headers.get("content-type", ""), event_id=event_id, state=state,

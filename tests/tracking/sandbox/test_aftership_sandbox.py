@@ -1,0 +1,286 @@
+"""The emulated AfterShip over real HTTP, read by the real AfterShipAdapter. No database."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+
+from tracking.carriers.aftership import AfterShipAdapter
+from tracking.carriers.base import (
+    CarrierAuthError,
+    CarrierPayloadError,
+    CarrierRateLimited,
+    CarrierUnavailable,
+    PushRejected,
+    TrackingError,
+)
+from tracking.carriers.http import CarrierHttpClient
+from tracking.sandbox.couriers.aftership import COURIER, UNDERLYING_SLUGS, signed_webhook
+from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from tracking.sandbox.server import make_app, run_in_thread
+from tracking.status import Status, Substatus
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers" / "aftership"
+STEP = 60.0
+START = 1_716_105_600.0  # 2024-05-19T08:00:00Z, summer time in Paris
+SECRET = "sandbox-webhook-secret"
+PATH = "/aftership/tracking/2025-04/trackings"
+
+# Where each scenario ends, as AfterShip's subtags tell it: every step kind has its own subtag.
+FINAL = {
+    "delivered_signed": (Status.DELIVERED, Substatus.DELIVERED_SIGNED),
+    "delivered_mailbox": (Status.DELIVERED, Substatus.DELIVERED_MAILBOX),
+    "delivered_pickup_point": (Status.DELIVERED, Substatus.DELIVERED_PICKUP_POINT),
+    "failed_attempt_then_delivered": (Status.DELIVERED, Substatus.DELIVERED_SIGNED),
+    "address_exception": (Status.EXCEPTION, Substatus.EXCEPTION_ADDRESS_ISSUE),
+    "returned_to_sender": (Status.EXCEPTION, Substatus.EXCEPTION_RETURNED_TO_SENDER),
+    "stuck": (Status.IN_TRANSIT, None),
+    "lost": (Status.EXCEPTION, Substatus.EXCEPTION_LOST),
+}
+
+
+class FakeClock:
+    def __init__(self, now: float = START) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def sandbox():
+    with run_in_thread(make_app(clock=FakeClock(), step_seconds=STEP, seed=3)) as handle:
+        yield handle
+
+
+def _adapter(sandbox, api_key: str = "sandbox-key") -> AfterShipAdapter:
+    return AfterShipAdapter(
+        base_url=f"{sandbox.url}/aftership", api_key=api_key, webhook_secret=SECRET
+    )
+
+
+def _client(**kwargs) -> CarrierHttpClient:
+    kwargs.setdefault("max_attempts", 2)
+    return CarrierHttpClient(
+        requests_per_second=0, sleep=lambda _seconds: None, backoff_seconds=0, **kwargs
+    )
+
+
+def _get(sandbox, numbers: str, headers=None) -> requests.Response:
+    return requests.get(
+        f"{sandbox.url}{PATH}",
+        params={"tracking_numbers": numbers},
+        headers={"as-api-key": "sandbox-key"} if headers is None else headers,
+        timeout=5,
+    )
+
+
+def test_aftership_sandbox_numbers_are_well_formed_and_distinct():
+    # given the number format "AS" + 10 digits, "AS99…" unknown
+    numbers = {number_for_scenario("aftership", s) for s in SCENARIOS}
+
+    # then
+    assert len(numbers) == len(SCENARIOS)
+    assert all(COURIER.is_well_formed(n) and not COURIER.is_unknown(n) for n in numbers)
+    assert COURIER.candidate(42) == "AS0000000042"
+    assert COURIER.is_unknown("AS9912345678")
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_aftership_sandbox_real_adapter_reads_every_scenario(sandbox, scenario):
+    # given a parcel of this scenario, first asked about now
+    adapter = _adapter(sandbox)
+    client = _client()
+    number = number_for_scenario("aftership", scenario)
+    journey = journey_for("aftership", number)
+    adapter.track([number], client=client)
+
+    # when the sandbox clock reaches each step, the adapter's state follows the journey
+    elapsed = 0.0
+    for index, step in enumerate(journey.steps):
+        sandbox.advance(step.offset * STEP - elapsed)
+        elapsed = step.offset * STEP
+        result, _answers = adapter.track([number], client=client)
+        assert result.errors == []
+        [shipment] = result.shipments
+        assert shipment.tracking_number == number
+        assert len(shipment.events) == index + 1
+        assert shipment.state.status == step.status, f"{scenario} at {step.kind}"
+        if step.substatus is not None:
+            assert shipment.events[-1].substatus == step.substatus, f"{scenario} at {step.kind}"
+
+    # then it ends where the scenario says, with AfterShip's POD for a delivery
+    assert (shipment.state.status, shipment.state.substatus) == FINAL[scenario]
+    assert (shipment.state.status, shipment.state.substatus) == (
+        journey.scenario.final_status,
+        journey.scenario.final_substatus,
+    )
+    if shipment.state.status == Status.DELIVERED:
+        assert shipment.pod is not None
+        assert shipment.pod.delivered_at == shipment.state.delivered_at
+        signed = shipment.state.substatus == Substatus.DELIVERED_SIGNED
+        assert shipment.pod.signed_by == (journey.signed_by if signed else "")
+        assert shipment.estimated_delivery is None  # story over: no more estimate
+    else:
+        assert shipment.pod is None
+    # every event is aware, in France, and in Paris time whichever form the sandbox wrote
+    assert all(e.location.country == "FR" for e in shipment.events)
+    assert all(e.occurred_at.utcoffset() == timedelta(hours=2) for e in shipment.events)
+
+
+def test_aftership_sandbox_answer_has_the_documented_shape(sandbox):
+    # given a delivered parcel
+    number = number_for_scenario("aftership", "delivered_signed")
+    _get(sandbox, number)
+    sandbox.advance(20 * STEP)
+
+    # when
+    response = _get(sandbox, number)
+
+    # then the sample's envelope, tracking fields and checkpoint fields
+    assert response.status_code == 200
+    body = response.json()
+    sample = json.loads((FIXTURES / "tracking_delivered.json").read_text(encoding="utf-8"))
+    assert body.keys() == sample.keys()
+    assert body["meta"]["code"] == 200
+    assert body["data"].keys() == sample["data"].keys()
+    [tracking] = body["data"]["trackings"]
+    sample_tracking = sample["data"]["trackings"][0]
+    assert tracking.keys() <= sample_tracking.keys()
+    assert tracking["slug"] in UNDERLYING_SLUGS
+    assert (tracking["tag"], tracking["subtag"]) == ("Delivered", "Delivered_003")
+    for checkpoint in tracking["checkpoints"]:
+        assert checkpoint.keys() == sample_tracking["checkpoints"][0].keys()
+        assert checkpoint["country_region"] == "FRA"
+    times = [c["checkpoint_time"] for c in tracking["checkpoints"]]
+    assert any(t.endswith("+02:00") for t in times)
+    assert any(datetime.fromisoformat(t).tzinfo is None for t in times)  # bare local times too
+
+
+def test_aftership_sandbox_underlying_courier_is_exposed(sandbox):
+    number = number_for_scenario("aftership", "stuck")
+    slugs = _adapter(sandbox).courier_slugs_of(_get(sandbox, number).content)
+    assert slugs == {number: UNDERLYING_SLUGS[int(number[-1]) % len(UNDERLYING_SLUGS)]}
+
+
+def test_aftership_sandbox_unknown_and_invalid_numbers_are_per_number_errors(sandbox):
+    # given a tracked number, one AfterShip does not track, and one of no known format
+    known = number_for_scenario("aftership", "delivered_mailbox")
+
+    # when
+    result, answers = _adapter(sandbox).track(
+        [known, "AS9912345678", "NOT-A-NUMBER"], client=_client()
+    )
+
+    # then one request, and the two others reported as not found
+    assert len(answers) == 1
+    assert [s.tracking_number for s in result.shipments] == [known]
+    assert result.errors == [
+        TrackingError("AS9912345678", "not_found", "AfterShip has no tracking for this number"),
+        TrackingError("NOT-A-NUMBER", "not_found", "AfterShip has no tracking for this number"),
+    ]
+
+
+def test_aftership_sandbox_more_than_fifty_numbers_is_a_400_envelope(sandbox):
+    numbers = ",".join(f"AS{i:010d}" for i in range(51))
+    response = _get(sandbox, numbers)
+    assert response.status_code == 400
+    assert response.json()["meta"]["code"] == 4008
+
+
+def test_aftership_sandbox_missing_api_key_raises_auth_error(sandbox):
+    # given no as-api-key (the adapter sends an empty one when none is configured)
+    number = number_for_scenario("aftership", "stuck")
+
+    # when / then
+    assert _get(sandbox, number, headers={}).json()["meta"]["code"] == 401
+    with pytest.raises(CarrierAuthError):
+        _adapter(sandbox, api_key="").track([number], client=_client())
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        ("error_500", CarrierUnavailable),
+        ("error_429", CarrierRateLimited),
+        ("malformed", CarrierPayloadError),
+    ],
+)
+def test_aftership_sandbox_faults_become_carrier_faults(sandbox, fault, expected):
+    # given every request fails the same way
+    sandbox.faults.update(**{fault: 1.0})
+
+    # when / then
+    with pytest.raises(expected):
+        _adapter(sandbox).track([number_for_scenario("aftership", "stuck")], client=_client())
+
+
+def test_aftership_sandbox_429_body_is_aftership_envelope(sandbox):
+    sandbox.faults.update(error_429=1.0, retry_after_seconds=7)
+    response = _get(sandbox, number_for_scenario("aftership", "stuck"))
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "7"
+    assert response.json()["meta"]["code"] == 429
+
+
+# --- the signed webhook ---------------------------------------------------------------------
+
+
+def test_aftership_sandbox_signed_webhook_passes_the_real_verification(sandbox):
+    # given a delivered parcel and its webhook, sent now
+    number = number_for_scenario("aftership", "delivered_mailbox")
+    sandbox.app.anchor("aftership", number)
+    sandbox.advance(20 * STEP)
+    parcel = sandbox.app.parcel("aftership", number)
+    ts = int(sandbox.app.now())
+    headers, body = signed_webhook(parcel, SECRET, ts)
+    adapter = _adapter(sandbox)
+
+    # when
+    adapter.verify_push(headers=headers, body=body, now=datetime.fromtimestamp(ts, UTC))
+    pushed = adapter.parse_push(body)
+
+    # then it says what the API says
+    polled, _answers = adapter.track([number], client=_client())
+    assert pushed.shipments == polled.shipments
+    assert pushed.shipments[0].state.substatus == Substatus.DELIVERED_MAILBOX
+    payload = json.loads(body)
+    assert payload["event"] == "tracking_update"
+    assert payload["ts"] == ts
+    assert adapter.push_event_id(headers=headers, body=body) == payload["event_id"]
+
+
+def test_aftership_sandbox_webhook_event_id_follows_the_parcel_state(sandbox):
+    # given the same parcel state sent twice, then after a new step
+    number = number_for_scenario("aftership", "delivered_signed")
+    sandbox.app.anchor("aftership", number)
+    adapter = _adapter(sandbox)
+
+    def event_id(ts: int) -> str:
+        headers, body = signed_webhook(sandbox.app.parcel("aftership", number), SECRET, ts)
+        return adapter.push_event_id(headers=headers, body=body)
+
+    # when / then: a re-sent state is the same event (deduplicated), a new step a new one
+    first = event_id(1)
+    assert event_id(2) == first
+    sandbox.advance(STEP)
+    assert event_id(3) != first
+
+
+def test_aftership_sandbox_webhook_with_another_secret_or_late_is_rejected(sandbox):
+    number = number_for_scenario("aftership", "lost")
+    parcel = sandbox.app.parcel("aftership", number)
+    ts = int(sandbox.app.now())
+    adapter = _adapter(sandbox)
+
+    headers, body = signed_webhook(parcel, "not-our-secret", ts)
+    with pytest.raises(PushRejected):
+        adapter.verify_push(headers=headers, body=body, now=datetime.fromtimestamp(ts, UTC))
+
+    headers, body = signed_webhook(parcel, SECRET, ts)
+    with pytest.raises(PushRejected, match="stale"):
+        adapter.verify_push(headers=headers, body=body, now=datetime.fromtimestamp(ts + 3600, UTC))

@@ -1,0 +1,68 @@
+"""The operators' admin pages render and the finance review action works."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from tests.sellers.factories import UserFactory
+from tests.tracking.factories import ShipmentFactory, TrackingEventFactory
+from tracking.models import CarrierSyncState, ProofOfDelivery
+from tracking.services.payloads import raw_payload_build
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/tracking/shipment/",
+        "/admin/tracking/trackingevent/",
+        "/admin/tracking/proofofdelivery/",
+        "/admin/tracking/rawpayload/",
+        "/admin/tracking/carriersyncstate/",
+        "/admin/sellers/order/",
+        "/admin/sellers/seller/",
+        "/admin/core/apitoken/",
+    ],
+)
+def test_admin_lists_render(admin_client, url):
+    ShipmentFactory()
+    CarrierSyncState.objects.create(carrier="laposte", consecutive_failures=2)
+    assert admin_client.get(url).status_code == 200
+
+
+def test_admin_shipment_page_shows_events_and_raw_payload_body(admin_client):
+    payload = raw_payload_build(carrier="laposte", kind="poll", body=b'{"idShip": "6A1"}')
+    payload.save()
+    event = TrackingEventFactory(raw_payload=payload)
+    shipment_page = admin_client.get(f"/admin/tracking/shipment/{event.shipment_id}/change/")
+    payload_page = admin_client.get(f"/admin/tracking/rawpayload/{payload.id}/change/")
+    assert event.message.encode() in shipment_page.content
+    assert b"idShip" in payload_page.content
+
+
+def test_admin_approve_action_delivers_uploaded_proofs(client):
+    # given a finance user (staff with the review permission) and a pending upload
+    finance = UserFactory(is_staff=True)
+    finance.user_permissions.add(
+        *Permission.objects.filter(codename__in=["review_pod", "view_proofofdelivery",
+                                                 "change_proofofdelivery"])
+    )  # fmt: skip
+    client.force_login(finance)
+    shipment = ShipmentFactory(carrier="other", carrier_name="Colis Privé", next_sync_at=None)
+    pod = ProofOfDelivery.objects.create(
+        shipment=shipment, delivered_at=datetime(2026, 11, 20, 9, tzinfo=UTC),
+        source="seller_upload", review="pending",
+    )  # fmt: skip
+    # when
+    response = client.post(
+        "/admin/tracking/proofofdelivery/",
+        {"action": "approve_uploads", "_selected_action": [pod.id]},
+    )
+    # then
+    assert response.status_code == 302
+    shipment.refresh_from_db()
+    pod.refresh_from_db()
+    assert (pod.review, pod.reviewed_by) == ("approved", finance)
+    assert shipment.status == "delivered"
