@@ -26,6 +26,7 @@ def register(api, order, **payload):
     ("number", "carrier"),
     [
         ("EW112720413FR", "laposte"),  # UPU S10 issued by La Poste
+        ("RB123456785GB", "royalmail"),  # UPU S10 issued by Royal Mail
     ],
 )
 def test_shipments_register_without_carrier_detects_it(seller, seller_api, number, carrier):

@@ -13,8 +13,10 @@ from tracking.carriers.aftership import AfterShipAdapter
 from tracking.carriers.base import CarrierAdapter
 from tracking.carriers.chronopost import ChronopostAdapter
 from tracking.carriers.dhl import DhlAdapter
+from tracking.carriers.gls import GlsAdapter
 from tracking.carriers.laposte import LaPosteAdapter
 from tracking.carriers.mondialrelay import MondialRelayAdapter
+from tracking.carriers.royalmail import RoyalMailAdapter
 
 ADAPTER_CLASSES: dict[str, type[CarrierAdapter]] = {
     cls.slug: cls
@@ -22,7 +24,9 @@ ADAPTER_CLASSES: dict[str, type[CarrierAdapter]] = {
         LaPosteAdapter,
         ChronopostAdapter,
         DhlAdapter,
+        GlsAdapter,
         MondialRelayAdapter,
+        RoyalMailAdapter,
         # An aggregator is one more adapter: it maps its own tags to our vocabulary.
         AfterShipAdapter,
     )
@@ -33,13 +37,22 @@ class UnknownCarrier(LookupError):
     pass
 
 
+# One adapter per courier and configuration in each process, so that what an adapter keeps
+# (an OAuth token until it expires) outlives a batch; a changed configuration gets a new one.
+_instances: dict[tuple[str, tuple[tuple[str, str], ...]], CarrierAdapter] = {}
+
+
 def get_adapter(slug: str) -> CarrierAdapter:
     try:
         cls = ADAPTER_CLASSES[slug]
     except KeyError:
         raise UnknownCarrier(f"no courier adapter is called {slug!r}") from None
     config = settings.CARRIERS.get(slug, {})
-    return cls(**config)
+    key = (slug, tuple(sorted((name, str(value)) for name, value in config.items())))
+    adapter = _instances.get(key)
+    if adapter is None:
+        adapter = _instances.setdefault(key, cls(**config))
+    return adapter
 
 
 def all_adapters() -> list[CarrierAdapter]:
