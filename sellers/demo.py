@@ -14,7 +14,9 @@ from django.utils import timezone
 from core.models import ApiToken
 from sellers.models import Order, Seller, SellerMember
 from sellers.services import order_create
-from tracking.sandbox.journeys import SCENARIOS, number_for_scenario
+from tracking.carriers import ADAPTER_CLASSES
+from tracking.models import OTHER_CARRIER
+from tracking.sandbox.journeys import SCENARIOS, number_for_scenario, sandbox_carriers
 from tracking.services import shipment_register
 
 DEMO_PASSWORD = "parcelle-demo"  # noqa: S105 - published demo login, demo database only
@@ -57,6 +59,8 @@ def seed_demo() -> dict[str, int]:
     _demo_token("Demo Atelier Lumière", sellers[0], DEMO_SELLER_KEY)
 
     scenarios = sorted(SCENARIOS)
+    # Every courier that has an adapter and a sandbox twin gets parcels in the demo.
+    carriers = [slug for slug in sandbox_carriers() if slug in ADAPTER_CLASSES]
     registered = 0
     for seller_index, seller in enumerate(sellers):
         for n in range(ORDERS_PER_SELLER):
@@ -77,13 +81,22 @@ def seed_demo() -> dict[str, int]:
                 )
             parcels = 2 if n % 4 == 0 else 1  # some orders ship in two parcels
             for parcel in range(parcels):
-                carrier = "laposte" if (n + parcel + seller_index) % 3 else "dhl"
+                carrier = carriers[(n + parcel + seller_index * 5) % len(carriers)]
                 scenario = scenarios[(n + parcel * 3 + seller_index) % len(scenarios)]
                 number = number_for_scenario(carrier, scenario, index=seller_index * 100 + n)
                 _shipment, created = shipment_register(
                     order=order, carrier=carrier, tracking_number=number
                 )
                 registered += created
+    # A courier Parcelle cannot query: shown everywhere, delivered once finance approves a POD.
+    order = Order.objects.get(
+        seller=sellers[1], reference=f"{sellers[1].slug[:3].upper()}-20261100"
+    )
+    _shipment, created = shipment_register(
+        order=order, carrier=OTHER_CARRIER, tracking_number="CP0012345678",
+        carrier_name="Colis Privé", carrier_tracking_url="https://www.colisprive.com/moncolis/",
+    )  # fmt: skip
+    registered += created
     return {"sellers": len(sellers), "shipments_created": registered}
 
 
