@@ -8,8 +8,10 @@ from django_q.models import Schedule
 
 from tests.tracking.factories import ShipmentFactory
 from tracking import tasks
+from tracking.carriers import ADAPTER_CLASSES
 from tracking.models import CarrierSyncState, ProofOfDelivery, RawPayload, Shipment
-from tracking.sandbox.journeys import number_for_scenario
+from tracking.sandbox.couriers import get_courier
+from tracking.sandbox.journeys import number_for_scenario, sandbox_carriers
 from tracking.schedules import ensure_schedules
 from tracking.services import carrier_batch_sync, shipments_expire_stale, sync_dispatch_due
 from tracking.services.payloads import raw_payloads_purge
@@ -283,3 +285,31 @@ def test_raw_payloads_purge_keeps_events_and_drops_old_payloads(sandbox, carrier
     assert raw_payloads_purge(now=timezone.now() + timedelta(days=29)) == 0
     assert raw_payloads_purge(now=timezone.now() + timedelta(days=31)) == 1
     assert shipment.events.get().raw_payload_id is None
+
+
+@pytest.mark.parametrize(
+    "carrier", [slug for slug in sandbox_carriers() if slug in ADAPTER_CLASSES]
+)
+def test_carrier_batch_sync_every_courier_through_the_sandbox(sandbox, carrier_client, carrier):
+    # given two parcels of this courier, one the courier does not know
+    shipment = registered(carrier, "delivered_signed")
+    unknown = registered(carrier, "delivered_signed", index=1)
+    unknown_number = (
+        get_courier(carrier).unknown_prefix
+        + unknown.tracking_number[len(get_courier(carrier).unknown_prefix) :]
+    )
+    Shipment.objects.filter(pk=unknown.pk).update(tracking_number=unknown_number)
+    ids = [shipment.id, unknown.id]
+    # when the sync job asks, then asks again once the journey is over
+    carrier_batch_sync(carrier=carrier, shipment_ids=ids, client=carrier_client)
+    first_status = Shipment.objects.get(pk=shipment.pk).status
+    sandbox.advance(JOURNEY_DONE)
+    outcome = carrier_batch_sync(carrier=carrier, shipment_ids=ids, client=carrier_client)
+    # then the known parcel went from its first scan to its delivery, each event linked to
+    # the answer it came in, and the unknown one waits with the courier's own error
+    shipment.refresh_from_db()
+    unknown.refresh_from_db()
+    assert first_status == "info_received"
+    assert (outcome.fault, shipment.status) == ("", "delivered")
+    assert not shipment.events.filter(raw_payload__isnull=True).exists()
+    assert unknown.status == "pending" and unknown.sync_error_count == 2

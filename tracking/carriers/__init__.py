@@ -13,10 +13,13 @@ from tracking.carriers.aftership import AfterShipAdapter
 from tracking.carriers.base import CarrierAdapter
 from tracking.carriers.chronopost import ChronopostAdapter
 from tracking.carriers.dhl import DhlAdapter
+from tracking.carriers.fedex import FedexAdapter
 from tracking.carriers.gls import GlsAdapter
 from tracking.carriers.laposte import LaPosteAdapter
 from tracking.carriers.mondialrelay import MondialRelayAdapter
 from tracking.carriers.royalmail import RoyalMailAdapter
+from tracking.carriers.ups import UpsAdapter
+from tracking.carriers.usps import UspsAdapter
 
 ADAPTER_CLASSES: dict[str, type[CarrierAdapter]] = {
     cls.slug: cls
@@ -27,6 +30,9 @@ ADAPTER_CLASSES: dict[str, type[CarrierAdapter]] = {
         GlsAdapter,
         MondialRelayAdapter,
         RoyalMailAdapter,
+        UpsAdapter,
+        FedexAdapter,
+        UspsAdapter,
         # An aggregator is one more adapter: it maps its own tags to our vocabulary.
         AfterShipAdapter,
     )

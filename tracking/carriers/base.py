@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -232,9 +232,23 @@ class CarrierAdapter:
     def fetch_and_parse(
         self, tracking_numbers: Sequence[str], *, client: CarrierHttpClient
     ) -> list[CarrierAnswer]:
-        """Each HTTP answer with what it says, so events can point at the answer they came from."""
+        """Each HTTP answer with what it says, so events can point at the answer they came from.
+
+        The one entry point of the sync job (``track`` is built on it): override this, not
+        ``track``. When the courier takes one number a request, an answer that does not name
+        its number (many error bodies do not) is about the number that request asked for.
+        Errors about the account rather than a number raise the courier fault.
+        """
         responses = self.fetch(tracking_numbers, client=client)
-        return [CarrierAnswer(response, self.parse(response.body)) for response in responses]
+        one_each = self.batch_size == 1 and len(responses) == len(tracking_numbers)
+        answers = []
+        for index, response in enumerate(responses):
+            result = self.parse(response.body)
+            raise_account_errors(self.name, result)
+            if one_each:
+                result = name_unnamed(result, tracking_numbers[index])
+            answers.append(CarrierAnswer(response, result))
+        return answers
 
     def track(
         self, tracking_numbers: Sequence[str], *, client: CarrierHttpClient
@@ -252,6 +266,35 @@ class CarrierAdapter:
 class CarrierAnswer:
     response: CarrierResponse
     result: ParseResult
+
+
+# Error codes that concern the courier or our account, never one number: the batch stops.
+ACCOUNT_ERRORS: dict[str, type[CarrierFault]] = {
+    "auth_failed": CarrierAuthError,
+    "rate_limited": CarrierRateLimited,
+    "unavailable": CarrierUnavailable,
+}
+
+
+def raise_account_errors(courier: str, result: ParseResult) -> None:
+    for error in result.errors:
+        fault = ACCOUNT_ERRORS.get(error.code)
+        if fault is not None:
+            raise fault(f"{courier}: {error.message or error.code}")
+
+
+def name_unnamed(result: ParseResult, tracking_number: str) -> ParseResult:
+    """Give the number asked to the shipments and errors of an answer that did not name it."""
+    return ParseResult(
+        shipments=[
+            s if s.tracking_number else replace(s, tracking_number=tracking_number)
+            for s in result.shipments
+        ],
+        errors=[
+            e if e.tracking_number else replace(e, tracking_number=tracking_number)
+            for e in result.errors
+        ],
+    )
 
 
 def not_returned_errors(

@@ -205,30 +205,6 @@ class ChronopostAdapter(CarrierAdapter):
             for number in tracking_numbers
         ]
 
-    def track(
-        self, tracking_numbers: Sequence[str], *, client: CarrierHttpClient
-    ) -> tuple[ParseResult, list[CarrierResponse]]:
-        """As the base class, but an error body (which names no number) is the error of the
-        number that was asked: there is one request per number."""
-        responses = self.fetch(tracking_numbers, client=client)
-        result = ParseResult()
-        for number, response in zip(tracking_numbers, responses, strict=True):
-            parsed = self.parse(response.body)
-            parsed.errors = [
-                error if error.tracking_number else replace(error, tracking_number=number)
-                for error in parsed.errors
-            ]
-            result.extend(parsed)
-        answered = {s.tracking_number for s in result.shipments} | {
-            e.tracking_number for e in result.errors
-        }
-        for number in tracking_numbers:
-            if number not in answered:
-                result.errors.append(
-                    TrackingError(number, "not_returned", "The courier's answer did not mention it")
-                )
-        return result, responses
-
     def parse(self, body: bytes) -> ParseResult:
         """A trackSkybillV2 SOAP answer -> one shipment, or one error.
 

@@ -50,11 +50,9 @@ from xml.sax.saxutils import escape
 
 from tracking.carriers.base import (
     CarrierAdapter,
-    CarrierAuthError,
     CarrierEvent,
     CarrierPayloadError,
     CarrierResponse,
-    CarrierUnavailable,
     Location,
     ParseResult,
     PodData,
@@ -213,23 +211,6 @@ class MondialRelayAdapter(CarrierAdapter):
             )
             for number in tracking_numbers
         ]
-
-    def track(
-        self, tracking_numbers: Sequence[str], *, client: CarrierHttpClient
-    ) -> tuple[ParseResult, list[CarrierResponse]]:
-        """Fetch and parse, giving each answer the number it was asked for (the answer does not
-        say). Raises CarrierAuthError / CarrierUnavailable for account-level STATs."""
-        responses = self.fetch(tracking_numbers, client=client)
-        result = ParseResult()
-        for number, response in zip(tracking_numbers, responses, strict=True):
-            parsed = self.parse_for(response.body, number)
-            for error in parsed.errors:
-                if error.code == "auth_failed":
-                    raise CarrierAuthError(f"Mondial Relay refused our account: {error.message}")
-                if error.code == "unavailable":
-                    raise CarrierUnavailable(f"Mondial Relay is unavailable: {error.message}")
-            result.extend(parsed)
-        return result, responses
 
     def parse(self, body: bytes) -> ParseResult:
         """A WSI2_TracingColisDetaille answer -> one shipment or one error, numbered "" (the

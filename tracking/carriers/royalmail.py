@@ -188,32 +188,6 @@ class RoyalMailAdapter(CarrierAdapter):
             for number in tracking_numbers
         ]
 
-    def track(
-        self, tracking_numbers: Sequence[str], *, client: CarrierHttpClient
-    ) -> tuple[ParseResult, list[CarrierResponse]]:
-        """As the base class, but an item error without a number is about the one number its
-        request asked for (Royal Mail's error bodies never repeat it)."""
-        responses = self.fetch(tracking_numbers, client=client)
-        result = ParseResult()
-        for number, response in zip(tracking_numbers, responses, strict=True):
-            parsed = self.parse(response.body)
-            parsed.errors = [
-                replace(e, tracking_number=number)
-                if not e.tracking_number and e.code not in ACCOUNT_ERRORS
-                else e
-                for e in parsed.errors
-            ]
-            result.extend(parsed)
-        answered = {s.tracking_number for s in result.shipments} | {
-            e.tracking_number for e in result.errors
-        }
-        for number in tracking_numbers:
-            if number not in answered:
-                result.errors.append(
-                    TrackingError(number, "not_returned", "The courier's answer did not mention it")
-                )
-        return result, responses
-
     def parse(self, body: bytes) -> ParseResult:
         """Events, summary or signature JSON -> shipments and errors; an error body -> one error
         without a number.

@@ -1,0 +1,292 @@
+"""The UPS sandbox over real HTTP, read by the real UPS adapter. No database."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import requests
+
+from tracking.carriers.base import (
+    CarrierAuthError,
+    CarrierPayloadError,
+    CarrierRateLimited,
+    CarrierUnavailable,
+)
+from tracking.carriers.http import CarrierHttpClient
+from tracking.carriers.ups import STATUS_MAP, TYPE_MAP, UpsAdapter
+from tracking.sandbox.couriers.ups import UPS_ACTIVITIES, UpsSandbox, ups_check_digit
+from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from tracking.sandbox.server import make_app, run_in_thread
+from tracking.status import Status, Substatus
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
+STEP = 60.0
+START = 1_716_105_600.0  # 2024-05-19T08:00:00Z, summer time in Paris
+
+# Final (status, substatus) of each scenario as the UPS adapter reads it. UPS says how a parcel
+# was handed over (receivedBy, Mailbox + photo, Access Point), so every substatus is checked;
+# "lost" is UPS's "Investigation Opened" (129), read as exception.lost.
+FINAL = {
+    "delivered_signed": (Status.DELIVERED, Substatus.DELIVERED_SIGNED),
+    "delivered_mailbox": (Status.DELIVERED, Substatus.DELIVERED_MAILBOX),
+    "delivered_pickup_point": (Status.DELIVERED, Substatus.DELIVERED_PICKUP_POINT),
+    "failed_attempt_then_delivered": (Status.DELIVERED, Substatus.DELIVERED_SIGNED),
+    "address_exception": (Status.EXCEPTION, Substatus.EXCEPTION_ADDRESS_ISSUE),
+    "returned_to_sender": (Status.EXCEPTION, Substatus.EXCEPTION_RETURNED_TO_SENDER),
+    "stuck": (Status.IN_TRANSIT, None),
+    "lost": (Status.EXCEPTION, Substatus.EXCEPTION_LOST),
+}
+
+
+class FakeClock:
+    def __init__(self, now: float = START) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def sandbox():
+    with run_in_thread(make_app(clock=FakeClock(), step_seconds=STEP, seed=3)) as handle:
+        yield handle
+
+
+def _adapter(sandbox, **credentials) -> UpsAdapter:
+    credentials = credentials or {"client_id": "sandbox-id", "client_secret": "sandbox-secret"}
+    return UpsAdapter(base_url=f"{sandbox.url}/ups", **credentials)
+
+
+def _client(**kwargs) -> CarrierHttpClient:
+    options = {"requests_per_second": 0, "sleep": lambda _s: None, "backoff_seconds": 0}
+    options.update(kwargs)
+    return CarrierHttpClient(**options)
+
+
+def _track(adapter, sandbox, number):
+    result, _answers = adapter.track([number], client=_client())
+    return result
+
+
+# --- the format ---------------------------------------------------------------------------
+
+
+def test_ups_sandbox_numbers_carry_a_valid_check_digit():
+    # given the numbers the sandbox hands out for each scenario
+    numbers = [number_for_scenario("ups", name) for name in SCENARIOS]
+
+    # when / then: well formed for the adapter and with UPS's own check digit
+    adapter = UpsAdapter(base_url="https://x")
+    for number in numbers:
+        assert adapter.matches(number)
+        assert number[-1] == ups_check_digit(number[2:-1])
+    assert UpsSandbox().is_unknown("1Z9999990312345671")
+
+
+def test_ups_sandbox_codes_are_in_the_adapters_tables():
+    # given / when / then: every rendered statusCode and type is one of UPS's documented ones
+    for kind, status_code, _description in ((k, s, d) for k, _c, s, d in UPS_ACTIVITIES.values()):
+        assert status_code in STATUS_MAP
+        assert kind in TYPE_MAP
+
+
+def test_ups_sandbox_answer_has_the_sample_shape(sandbox):
+    # given a delivered parcel, asked once to anchor it then again later
+    adapter = _adapter(sandbox)
+    number = number_for_scenario("ups", "delivered_signed")
+    token = adapter.access_token(_client())
+    headers = {"Authorization": f"Bearer {token}", "transId": "t1", "transactionSrc": "test"}
+    url = f"{sandbox.url}/ups/api/track/v1/details/{number}"
+    requests.get(url, headers=headers, timeout=5)
+    sandbox.advance(20 * STEP)
+
+    # when
+    body = requests.get(url, headers=headers, timeout=5).json()
+
+    # then the blocks of UPS's sample, activities newest first, local YYYYMMDD/HHMMSS
+    real = json.loads((FIXTURES / "ups_track_v1_delivered.json").read_text())
+    [shipment] = body["trackResponse"]["shipment"]
+    [package] = shipment["package"]
+    real_package = real["trackResponse"]["shipment"][0]["package"][0]
+    assert shipment["inquiryNumber"] == number
+    assert set(real_package) <= set(package)
+    activities = package["activity"]
+    assert [a["status"]["statusCode"] for a in activities] == [
+        "011",
+        "021",
+        "071",
+        "005",
+        "005",
+        "038",
+        "003",
+    ]
+    stamps = [a["date"] + a["time"] for a in activities]  # same zone: text order is time order
+    assert stamps == sorted(stamps, reverse=True)
+    assert any("gmtOffset" in a for a in activities)
+    assert any("gmtOffset" not in a for a in activities)
+    assert package["deliveryDate"] == [{"type": "DEL", "date": activities[0]["date"]}]
+    assert package["deliveryInformation"]["receivedBy"] == journey_for("ups", number).signed_by
+    assert "signature" not in package["deliveryInformation"]  # returnSignature=false
+
+
+# --- the real adapter, step by step ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_ups_adapter_reads_every_scenario_step_by_step(sandbox, scenario):
+    # given a parcel of that scenario
+    adapter = _adapter(sandbox)
+    number = number_for_scenario("ups", scenario)
+    journey = journey_for("ups", number)
+    _track(adapter, sandbox, number)
+
+    # when the sandbox clock reaches each step, then the adapter follows the journey
+    elapsed = 0.0
+    for index, step in enumerate(journey.steps):
+        sandbox.advance(step.offset * STEP - elapsed)
+        elapsed = step.offset * STEP
+        result = _track(adapter, sandbox, number)
+        assert result.errors == []
+        [shipment] = result.shipments
+        assert shipment.tracking_number == number
+        assert len(shipment.events) == index + 1
+        assert shipment.state.status == step.status, f"{scenario} at {step.kind}"
+        assert all(e.location.country == "FR" for e in shipment.events)
+
+    # and it ends where the scenario says, with a POD only for a delivery
+    status, substatus = FINAL[scenario]
+    assert (shipment.state.status, shipment.state.substatus) == (status, substatus)
+    if status == Status.DELIVERED:
+        assert shipment.pod is not None
+        assert shipment.pod.delivered_at == shipment.state.delivered_at
+        assert shipment.estimated_delivery is None
+    else:
+        assert shipment.pod is None
+
+
+def test_ups_adapter_reads_the_pod_of_each_delivery_kind(sandbox):
+    # given the three kinds of delivery, once delivered
+    adapter = _adapter(sandbox)
+    numbers = {
+        name: number_for_scenario("ups", name)
+        for name in ("delivered_signed", "delivered_mailbox", "delivered_pickup_point")
+    }
+    adapter.track(list(numbers.values()), client=_client())
+    sandbox.advance(20 * STEP)
+
+    # when
+    result, _answers = adapter.track(list(numbers.values()), client=_client())
+
+    # then
+    pods = {s.tracking_number: s.pod for s in result.shipments}
+    signed = pods[numbers["delivered_signed"]]
+    assert signed.signed_by == journey_for("ups", numbers["delivered_signed"]).signed_by
+    assert signed.documents == ()
+    assert pods[numbers["delivered_mailbox"]].location_type == "mailbox"
+    assert pods[numbers["delivered_mailbox"]].documents == ("photo",)
+    assert pods[numbers["delivered_pickup_point"]].location_type == "pickup_point"
+
+
+def test_ups_adapter_reads_the_estimated_window_while_in_transit(sandbox):
+    # given a parcel just announced
+    adapter = _adapter(sandbox)
+    number = number_for_scenario("ups", "delivered_mailbox")
+
+    # when
+    [shipment] = _track(adapter, sandbox, number).shipments
+
+    # then the window is the planned delivery (6 steps later), in Paris time
+    planned = datetime.fromtimestamp(START + 6 * STEP, UTC)
+    assert shipment.estimated_delivery == planned
+    assert shipment.estimated_delivery.utcoffset().total_seconds() == 7200
+    assert shipment.estimated_delivery_end > shipment.estimated_delivery
+
+
+def test_ups_adapter_reports_unknown_and_invalid_numbers(sandbox):
+    # given an unknown well-formed number and a malformed one, next to a known one
+    adapter = _adapter(sandbox)
+    known = number_for_scenario("ups", "stuck")
+
+    # when
+    result, answers = adapter.track([known, "1Z9999990312345671", "1Z123"], client=_client())
+
+    # then
+    assert len(answers) == 3
+    assert [s.tracking_number for s in result.shipments] == [known]
+    assert [(e.tracking_number, e.code) for e in result.errors] == [
+        ("1Z9999990312345671", "not_found"),
+        ("1Z123", "invalid_number"),
+    ]
+
+
+def test_ups_adapter_reuses_its_token(sandbox):
+    # given an adapter that already tracked once
+    adapter = _adapter(sandbox)
+    number = number_for_scenario("ups", "stuck")
+    _track(adapter, sandbox, number)
+    token = adapter.access_token(_client())
+
+    # when
+    _track(adapter, sandbox, number)
+
+    # then the same token is still in use
+    assert adapter.access_token(_client()) == token
+
+
+# --- auth and faults ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [{"client_id": "", "client_secret": ""}, {"client_id": "id", "client_secret": ""}],
+)
+def test_ups_adapter_without_credentials_raises_auth_error(sandbox, credentials):
+    # given missing credentials
+    adapter = _adapter(sandbox, **credentials)
+
+    # when / then
+    with pytest.raises(CarrierAuthError):
+        adapter.track([number_for_scenario("ups", "stuck")], client=_client())
+
+
+def test_ups_sandbox_refuses_a_foreign_token(sandbox):
+    # given a bearer token the sandbox never issued
+    url = f"{sandbox.url}/ups/api/track/v1/details/{number_for_scenario('ups', 'stuck')}"
+
+    # when
+    response = requests.get(
+        url,
+        headers={"Authorization": "Bearer forged", "transId": "t", "transactionSrc": "x"},
+        timeout=5,
+    )
+
+    # then
+    assert response.status_code == 401
+    assert response.json()["response"]["errors"][0]["code"] == "250002"
+
+
+def test_ups_adapter_turns_sandbox_faults_into_carrier_faults(sandbox):
+    # given an adapter and a number
+    adapter = _adapter(sandbox)
+    number = number_for_scenario("ups", "stuck")
+    client = _client(max_attempts=2)
+
+    # when / then: 500, 429 (long Retry-After) and a cut body, on the token or the track call
+    sandbox.faults.set({"error_500": 1.0})
+    with pytest.raises(CarrierUnavailable):
+        adapter.track([number], client=client)
+    sandbox.faults.set({"error_429": 1.0, "retry_after_seconds": 60})
+    with pytest.raises(CarrierRateLimited) as limited:
+        adapter.track([number], client=client)
+    assert limited.value.retry_after_seconds == 60
+    sandbox.faults.set({"malformed": 1.0})
+    with pytest.raises(CarrierPayloadError):
+        adapter.track([number], client=client)
+    sandbox.faults.clear()
+    adapter.access_token(client)  # a good token first, so that the next fault hits tracking
+    sandbox.faults.set({"malformed": 1.0})
+    with pytest.raises(CarrierPayloadError):
+        adapter.track([number], client=client)
