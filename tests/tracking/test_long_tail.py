@@ -27,6 +27,7 @@ def register(api, order, **payload):
     [
         ("1Z 999 AA1 01 2345 6784", "ups"),  # UPS, mod-10 check digit
         ("EW112720413FR", "laposte"),  # UPU S10 issued by La Poste
+        ("6A 1560 2676 300", "laposte"),  # Colissimo domestic
         ("RB123456785GB", "royalmail"),  # UPU S10 issued by Royal Mail
     ],
 )
