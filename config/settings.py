@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "core",
     "sellers",
     "tracking",
+    "payouts",
+    "notifications",
 ]
 
 MIDDLEWARE = [

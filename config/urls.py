@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("tracking.urls")),
+    path("", include("payouts.urls")),
+    path("", include("notifications.urls")),
     path("api/v1/", include("tracking.api.urls")),
     path("api/v1/", include("sellers.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
