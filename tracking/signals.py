@@ -1,6 +1,11 @@
-"""Signals other apps subscribe to. Sent after commit by the services, never from post_save.
+"""Signals other apps subscribe to, sent by the tracking services (never from post_save).
 
+status_changes_recorded(sender=Shipment, changes=list[StatusChange])
+    Sent INSIDE the transaction that changed the statuses: a receiver's writes commit or roll
+    back with the change (the notifications outbox relies on it). Receivers write rows only:
+    no I/O, no enqueueing (do that on commit).
 shipment_status_changed(sender=Shipment, changes=list[StatusChange])
+    Sent after commit: for work that must only happen once the change is durable.
 """
 
 from dataclasses import dataclass
@@ -8,6 +13,7 @@ from datetime import datetime
 
 from django.dispatch import Signal
 
+status_changes_recorded = Signal()
 shipment_status_changed = Signal()
 
 

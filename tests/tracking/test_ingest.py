@@ -146,3 +146,30 @@ def test_events_ingest_any_permutation_and_duplication_gives_same_result(deliver
         reference.last_event_at,
     )
     assert (shipment.status, shipment.substatus) == (Status.DELIVERED, Substatus.DELIVERED_MAILBOX)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_ingest_status_changes_recorded_inside_the_transaction():
+    # given a receiver that writes inside the ingest transaction, and an ingest that fails after
+    from django.db import transaction
+
+    from tracking.signals import status_changes_recorded
+
+    seen_in_transaction = []
+
+    def receiver(sender, changes, **kwargs):
+        seen_in_transaction.append(transaction.get_connection().in_atomic_block)
+
+    status_changes_recorded.connect(receiver)
+    try:
+        shipment = ShipmentFactory()
+        with pytest.raises(RuntimeError), transaction.atomic():
+            events_ingest(updates=[ShipmentUpdate(shipment.id, result("X", JOURNEY[:2]))])
+            raise RuntimeError("the caller's transaction fails")
+    finally:
+        status_changes_recorded.disconnect(receiver)
+    # then the receiver ran inside the transaction, which rolled everything back
+    shipment.refresh_from_db()
+    assert seen_in_transaction == [True]
+    assert shipment.status == "pending"
+    assert not TrackingEvent.objects.exists()

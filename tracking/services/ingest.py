@@ -28,7 +28,7 @@ from django.utils import timezone
 from tracking import cadence
 from tracking.carriers.base import CarrierEvent, PodData, TrackingResult
 from tracking.models import ProofOfDelivery, Shipment, TrackingEvent
-from tracking.signals import StatusChange, shipment_status_changed
+from tracking.signals import StatusChange, shipment_status_changed, status_changes_recorded
 from tracking.status import DerivedState, Status, StatusPoint, derive_state
 
 # Rows per INSERT on the portable path: 13 parameters a row stays under SQLite's 32,766.
@@ -172,6 +172,7 @@ def events_ingest(
     _store_pods(pods)
 
     if changes:
+        status_changes_recorded.send(sender=Shipment, changes=changes)  # same transaction
         transaction.on_commit(
             lambda: shipment_status_changed.send(sender=Shipment, changes=changes)
         )
