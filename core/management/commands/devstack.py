@@ -4,6 +4,7 @@ The children share one environment that points every courier adapter at the sand
 the sync clock up, so the demo's parcels visibly move within minutes. Ctrl-C stops all three.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -54,8 +55,13 @@ class Command(BaseCommand):
             "qcluster": [sys.executable, manage, "qcluster"],
             "web": [sys.executable, manage, "runserver", f"127.0.0.1:{web_port}", "--noreload"],
         }
+        # Each child leads its own process group, so stopping it reaches its workers too
+        # (qcluster forks several), and a SIGTERM to us stops everything like Ctrl-C does.
+        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         children = {
-            name: subprocess.Popen(cmd, env=env, cwd=settings.BASE_DIR)  # noqa: S603
+            name: subprocess.Popen(  # noqa: S603 - our own interpreter and scripts
+                cmd, env=env, cwd=settings.BASE_DIR, start_new_session=True
+            )
             for name, cmd in commands.items()
         }
         base = f"http://127.0.0.1:{web_port}"
@@ -75,12 +81,27 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             self.stdout.write("\nStopping…")
         finally:
-            for child in children.values():
-                if child.poll() is None:
-                    child.send_signal(signal.SIGINT)
-            deadline = time.monotonic() + 10
-            for child in children.values():
-                try:
-                    child.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    child.kill()
+            _stop_all(children.values())
+
+
+GRACE_SECONDS = 15  # qcluster finishes its current task before leaving
+
+
+def _raise_keyboard_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_all(children) -> None:
+    """SIGINT every child's process group, wait, then SIGKILL whatever is left."""
+    for child in children:
+        _signal_group(child, signal.SIGINT)
+    deadline = time.monotonic() + GRACE_SECONDS
+    for child in children:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        _signal_group(child, signal.SIGKILL)  # workers still alive after their parent left
+
+
+def _signal_group(child: subprocess.Popen, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # the whole group is gone already
+        os.killpg(child.pid, signum)
