@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -48,7 +47,6 @@ from zoneinfo import ZoneInfo
 
 from tracking.carriers.base import (
     CarrierAdapter,
-    CarrierAuthError,
     CarrierEvent,
     CarrierPayloadError,
     CarrierResponse,
@@ -58,6 +56,7 @@ from tracking.carriers.base import (
     TrackingError,
     TrackingResult,
 )
+from tracking.carriers.oauth import OAuthToken, send_with_token
 from tracking.carriers.timeparse import country_timezone, parse_date_or_datetime, parse_datetime
 from tracking.carriers.ups import US_STATE_ZONES
 from tracking.status import Status, Substatus
@@ -232,7 +231,6 @@ ERROR_CODES: dict[str, str] = {
 
 SPOD = "SIGNATURE_PROOF_OF_DELIVERY"
 SPOD_KIND = "signature_proof_of_delivery"
-TOKEN_MARGIN_SECONDS = 60.0
 
 
 class FedexAdapter(CarrierAdapter):
@@ -263,10 +261,10 @@ class FedexAdapter(CarrierAdapter):
         super().__init__(base_url=base_url, **options)
         self.client_id = client_id
         self.client_secret = client_secret
-        self._token = ""
-        self._token_expires_at = 0.0
-        self._token_lock = threading.Lock()
         self._clock = time.monotonic
+        self.tokens = OAuthToken(
+            courier="FedEx", request=self._request_token, clock=lambda: self._clock()
+        )
 
     # --- HTTP ---------------------------------------------------------------------------------
 
@@ -301,52 +299,38 @@ class FedexAdapter(CarrierAdapter):
         return self._post(client, "/track/v1/trackingdocuments", body).body
 
     def _post(self, client: CarrierHttpClient, path: str, body: object) -> CarrierResponse:
-        for attempt in (1, 2):
-            token = self.access_token(client, renew=attempt == 2)
-            try:
-                return client.request(
-                    "POST",
-                    f"{self.base_url}{path}",
-                    headers={
-                        "Authorization": f"Bearer {token}",
-                        "Content-Type": "application/json",
-                        "X-locale": "en_US",
-                        "Accept": "application/json",
-                    },
-                    json=body,
-                    accept_status=frozenset({200, 400, 404}),
-                )
-            except CarrierAuthError:
-                # The token may have been revoked before its announced expiry: renew it once.
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        def send(token: str) -> CarrierResponse:
+            return client.request(
+                "POST",
+                f"{self.base_url}{path}",
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Content-Type": "application/json",
+                    "X-locale": "en_US",
+                    "Accept": "application/json",
+                },
+                json=body,
+                accept_status=frozenset({200, 400, 404}),
+            )
 
-    def access_token(self, client: CarrierHttpClient, *, renew: bool = False) -> str:
-        """A valid OAuth token, from the cache or FedEx's token endpoint (thread-safe).
+        return send_with_token(self.tokens, client, send)
 
-        Raises CarrierAuthError (bad credentials) or CarrierPayloadError (unreadable answer).
-        """
-        with self._token_lock:
-            if renew or not self._token or self._clock() >= self._token_expires_at:
-                response = client.request(
-                    "POST",
-                    f"{self.base_url}/oauth/token",
-                    headers={
-                        "Content-Type": "application/x-www-form-urlencoded",
-                        "Accept": "application/json",
-                    },
-                    data=urlencode(
-                        {
-                            "grant_type": "client_credentials",
-                            "client_id": self.client_id,
-                            "client_secret": self.client_secret,
-                        }
-                    ),
-                )
-                self._token, lifetime = _token_from(response.body)
-                self._token_expires_at = self._clock() + lifetime - TOKEN_MARGIN_SECONDS
-            return self._token
+    def _request_token(self, client: CarrierHttpClient) -> CarrierResponse:
+        return client.request(
+            "POST",
+            f"{self.base_url}/oauth/token",
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/json",
+            },
+            data=urlencode(
+                {
+                    "grant_type": "client_credentials",
+                    "client_id": self.client_id,
+                    "client_secret": self.client_secret,
+                }
+            ),
+        )
 
     # --- parsing ------------------------------------------------------------------------------
 
@@ -497,18 +481,6 @@ def _json_object(body: bytes) -> Mapping[str, object]:
     if not isinstance(payload, Mapping):
         raise CarrierPayloadError("FedEx answer is not a JSON object")
     return payload
-
-
-def _token_from(body: bytes) -> tuple[str, float]:
-    payload = _json_object(body)
-    token = payload.get("access_token")
-    if not isinstance(token, str) or not token:
-        raise CarrierPayloadError("FedEx token answer without access_token")
-    try:
-        lifetime = float(str(payload.get("expires_in", "")))
-    except ValueError as exc:
-        raise CarrierPayloadError("FedEx token answer without a numeric expires_in") from exc
-    return token, lifetime
 
 
 def _child(raw: Mapping[str, object], key: str) -> Mapping[str, object]:

@@ -38,7 +38,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -58,6 +57,7 @@ from tracking.carriers.base import (
     TrackingError,
     TrackingResult,
 )
+from tracking.carriers.oauth import OAuthToken, send_with_token
 from tracking.carriers.timeparse import country_timezone, parse_datetime
 from tracking.status import Status, Substatus
 
@@ -174,8 +174,6 @@ PROBLEM_CODES = {400: "invalid_request", 401: "auth_failed", 404: "not_found", 4
 TRACKING_PATH = "/track-and-trace-v1/tracking/simple/trackids/"
 DELIVERY_INFO_PATH = "/track-and-trace-v1/tracking/deliveryinfo/parcelid/"
 TOKEN_PATH = "/oauth2/v2/token"  # noqa: S105 - a URL path, not a secret
-# Fetch a new token this long before GLS says the current one expires.
-TOKEN_EXPIRY_MARGIN_SECONDS = 60.0
 
 _INSTANCE_NUMBER = re.compile(r"/(?:trackids|references|parcelids?)/(?P<number>[^/?#,]+)$")
 
@@ -204,10 +202,10 @@ class GlsAdapter(CarrierAdapter):
         super().__init__(base_url=base_url, api_key=api_key, **options)
         self.client_id = str(options.get("client_id", ""))
         self.client_secret = str(options.get("client_secret", ""))
-        self._token_lock = threading.Lock()
-        self._token = ""
-        self._token_expires_at = 0.0
         self._clock = time.monotonic
+        self.tokens = OAuthToken(
+            courier="GLS", request=self._request_token, clock=lambda: self._clock()
+        )
 
     # --- HTTP ---------------------------------------------------------------------------------
 
@@ -248,17 +246,12 @@ class GlsAdapter(CarrierAdapter):
         accept_status: frozenset[int],
         params: Mapping[str, str] | None = None,
     ) -> CarrierResponse:
-        token = self._access_token(client)
-        try:
+        def send(token: str) -> CarrierResponse:
             return client.request(
                 "GET", url, headers=self._headers(token), params=params, accept_status=accept_status
             )
-        except CarrierAuthError:
-            # The token may have been revoked or expired early: one new token, one new try.
-            token = self._access_token(client, refused=token)
-            return client.request(
-                "GET", url, headers=self._headers(token), params=params, accept_status=accept_status
-            )
+
+        return send_with_token(self.tokens, client, send)
 
     def _headers(self, token: str) -> dict[str, str]:
         return {
@@ -267,31 +260,23 @@ class GlsAdapter(CarrierAdapter):
             "Accept-Language": "EN",  # the description fallbacks read English
         }
 
-    def _access_token(self, client: CarrierHttpClient, *, refused: str = "") -> str:
-        """The cached token, or a new one when it is expired or was just ``refused``.
-
-        One thread fetches while the others wait on the lock, then reuse its token.
-        """
-        with self._token_lock:
-            still_valid = self._token and self._clock() < self._token_expires_at
-            if still_valid and self._token != refused:
-                return self._token
-            credentials = f"{self.client_id}:{self.client_secret}".encode()
-            response = client.request(
-                "POST",
-                f"{self.base_url}{TOKEN_PATH}",
-                headers={
-                    "Authorization": "Basic " + base64.b64encode(credentials).decode(),
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "Accept": "application/json",
-                },
-                data="grant_type=client_credentials",
-                accept_status=frozenset({200, 400}),
-            )
-            token, lifetime = _parse_token(response)
-            self._token = token
-            self._token_expires_at = self._clock() + lifetime - TOKEN_EXPIRY_MARGIN_SECONDS
-            return token
+    def _request_token(self, client: CarrierHttpClient) -> CarrierResponse:
+        """The token endpoint's answer; refused credentials (a 400 body) raise CarrierAuthError."""
+        credentials = f"{self.client_id}:{self.client_secret}".encode()
+        response = client.request(
+            "POST",
+            f"{self.base_url}{TOKEN_PATH}",
+            headers={
+                "Authorization": "Basic " + base64.b64encode(credentials).decode(),
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/json",
+            },
+            data="grant_type=client_credentials",
+            accept_status=frozenset({200, 400}),
+        )
+        if response.status_code != 200:
+            raise CarrierAuthError(f"GLS refused our client credentials: {_token_error(response)}")
+        return response
 
     # --- parsing ------------------------------------------------------------------------------
 
@@ -431,29 +416,16 @@ def _json_object(body: bytes) -> Mapping[str, object]:
     return payload
 
 
-def _parse_token(response: CarrierResponse) -> tuple[str, float]:
-    """(access_token, lifetime in seconds) from the token endpoint's answer."""
+def _token_error(response: CarrierResponse) -> str:
+    """The message of the token endpoint's error body, or the HTTP status."""
     try:
         payload = json.loads(response.body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise CarrierPayloadError(f"GLS token answer is not JSON: {exc}") from exc
-    if not isinstance(payload, Mapping):
-        raise CarrierPayloadError("GLS token answer is not a JSON object")
-    if response.status_code != 200:
-        errors = payload.get("errors")
-        first = errors[0] if isinstance(errors, list) and errors else {}
-        message = _text(first, "message") if isinstance(first, Mapping) else ""
-        raise CarrierAuthError(f"GLS refused our client credentials: {message or 'HTTP 400'}")
-    token = payload.get("access_token")
-    lifetime = payload.get("expires_in")
-    # expires_in is a JSON number in GLS's schema but a string in its example: accept both.
-    if isinstance(lifetime, str) and lifetime.isdigit():
-        lifetime = int(lifetime)
-    if not isinstance(token, str) or not token:
-        raise CarrierPayloadError("GLS token answer without access_token")
-    if isinstance(lifetime, bool) or not isinstance(lifetime, int | float) or lifetime <= 0:
-        raise CarrierPayloadError("GLS token answer without a positive expires_in")
-    return token, float(lifetime)
+    except (UnicodeDecodeError, ValueError):
+        return f"HTTP {response.status_code}"
+    errors = payload.get("errors") if isinstance(payload, Mapping) else None
+    first = errors[0] if isinstance(errors, list) and errors else {}
+    message = _text(first, "message") if isinstance(first, Mapping) else ""
+    return message or f"HTTP {response.status_code}"
 
 
 def _child(raw: Mapping[str, object], key: str) -> Mapping[str, object]:

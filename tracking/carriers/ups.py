@@ -36,7 +36,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -48,7 +47,6 @@ from zoneinfo import ZoneInfo
 
 from tracking.carriers.base import (
     CarrierAdapter,
-    CarrierAuthError,
     CarrierEvent,
     CarrierPayloadError,
     CarrierResponse,
@@ -58,6 +56,7 @@ from tracking.carriers.base import (
     TrackingError,
     TrackingResult,
 )
+from tracking.carriers.oauth import OAuthToken, send_with_token
 from tracking.carriers.timeparse import country_timezone
 from tracking.status import Status, Substatus
 
@@ -335,9 +334,6 @@ US_STATE_ZONES: dict[str, str] = {
     state: zone for zone, states in _US_ZONE_STATES.items() for state in states.split()
 }
 
-# A token is renewed this long before UPS says it expires, so a request never carries a token
-# that expires on the way.
-TOKEN_MARGIN_SECONDS = 60.0
 _UPS_NUMBER = re.compile(r"1Z[0-9A-Z]{16}")
 
 
@@ -368,10 +364,10 @@ class UpsAdapter(CarrierAdapter):
         super().__init__(base_url=base_url, **options)
         self.client_id = client_id
         self.client_secret = client_secret
-        self._token: str = ""
-        self._token_expires_at = 0.0
-        self._token_lock = threading.Lock()
         self._clock = time.monotonic
+        self.tokens = OAuthToken(
+            courier="UPS", request=self._request_token, clock=lambda: self._clock()
+        )
 
     # --- HTTP ---------------------------------------------------------------------------------
 
@@ -387,8 +383,8 @@ class UpsAdapter(CarrierAdapter):
     def _fetch_one(self, number: str, client: CarrierHttpClient) -> CarrierResponse:
         url = f"{self.base_url}/api/track/v1/details/{quote(number, safe='')}"
         params = {"locale": "en_US", "returnSignature": "false"}
-        for attempt in (1, 2):
-            token = self.access_token(client, renew=attempt == 2)
+
+        def send(token: str) -> CarrierResponse:
             headers = {
                 "Authorization": f"Bearer {token}",
                 # transId identifies the request in UPS's logs: unique, at most 32 characters.
@@ -396,34 +392,16 @@ class UpsAdapter(CarrierAdapter):
                 "transactionSrc": "parcelle",
                 "Accept": "application/json",
             }
-            try:
-                return client.request(
-                    "GET",
-                    url,
-                    headers=headers,
-                    params=params,
-                    accept_status=frozenset({200, 400, 404}),
-                )
-            except CarrierAuthError:
-                # The token may have been revoked before its announced expiry: renew it once.
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+            return client.request(
+                "GET", url, headers=headers, params=params,
+                accept_status=frozenset({200, 400, 404}),
+            )  # fmt: skip
 
-    def access_token(self, client: CarrierHttpClient, *, renew: bool = False) -> str:
-        """A valid OAuth token, from the cache or UPS's token endpoint (thread-safe).
+        return send_with_token(self.tokens, client, send)
 
-        Raises CarrierAuthError (bad credentials) or CarrierPayloadError (unreadable answer).
-        """
-        with self._token_lock:
-            if renew or not self._token or self._clock() >= self._token_expires_at:
-                self._token, lifetime = self._request_token(client)
-                self._token_expires_at = self._clock() + lifetime - TOKEN_MARGIN_SECONDS
-            return self._token
-
-    def _request_token(self, client: CarrierHttpClient) -> tuple[str, float]:
+    def _request_token(self, client: CarrierHttpClient) -> CarrierResponse:
         credentials = f"{self.client_id}:{self.client_secret}".encode()
-        response = client.request(
+        return client.request(
             "POST",
             f"{self.base_url}/security/v1/oauth/token",
             headers={
@@ -433,7 +411,6 @@ class UpsAdapter(CarrierAdapter):
             },
             data="grant_type=client_credentials",
         )
-        return _token_from(response.body)
 
     # --- parsing ------------------------------------------------------------------------------
 
@@ -580,20 +557,6 @@ def _json_object(body: bytes) -> Mapping[str, object]:
     if not isinstance(payload, Mapping):
         raise CarrierPayloadError("UPS answer is not a JSON object")
     return payload
-
-
-def _token_from(body: bytes) -> tuple[str, float]:
-    """(access token, lifetime in seconds) from the token endpoint's answer. UPS writes
-    ``expires_in`` as a string ("14399")."""
-    payload = _json_object(body)
-    token = payload.get("access_token")
-    if not isinstance(token, str) or not token:
-        raise CarrierPayloadError("UPS token answer without access_token")
-    try:
-        lifetime = float(str(payload.get("expires_in", "")))
-    except ValueError as exc:
-        raise CarrierPayloadError("UPS token answer without a numeric expires_in") from exc
-    return token, lifetime
 
 
 def _child(raw: Mapping[str, object], key: str) -> Mapping[str, object]:

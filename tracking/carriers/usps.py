@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -42,7 +41,6 @@ from zoneinfo import ZoneInfo
 
 from tracking.carriers.base import (
     CarrierAdapter,
-    CarrierAuthError,
     CarrierEvent,
     CarrierPayloadError,
     CarrierResponse,
@@ -52,6 +50,7 @@ from tracking.carriers.base import (
     TrackingError,
     TrackingResult,
 )
+from tracking.carriers.oauth import OAuthToken, send_with_token
 from tracking.carriers.timeparse import country_timezone, parse_date_or_datetime, parse_datetime
 from tracking.carriers.ups import US_STATE_ZONES
 from tracking.status import Status, Substatus
@@ -186,7 +185,6 @@ ERROR_CODES = {
     "429": "rate_limited",
 }
 
-TOKEN_MARGIN_SECONDS = 60.0
 _TIME = re.compile(r"(\d{1,2}):?(\d{2})(?::?(\d{2}))?\s*([ap]m)?", re.IGNORECASE)
 
 
@@ -217,10 +215,10 @@ class UspsAdapter(CarrierAdapter):
         super().__init__(base_url=base_url, **options)
         self.client_id = client_id
         self.client_secret = client_secret
-        self._token = ""
-        self._token_expires_at = 0.0
-        self._token_lock = threading.Lock()
         self._clock = time.monotonic
+        self.tokens = OAuthToken(
+            courier="USPS", request=self._request_token, clock=lambda: self._clock()
+        )
 
     # --- HTTP ---------------------------------------------------------------------------------
 
@@ -235,42 +233,29 @@ class UspsAdapter(CarrierAdapter):
 
     def _fetch_one(self, number: str, client: CarrierHttpClient) -> CarrierResponse:
         url = f"{self.base_url}/tracking/v3/tracking/{quote(number, safe='')}"
-        for attempt in (1, 2):
-            token = self.access_token(client, renew=attempt == 2)
-            try:
-                return client.request(
-                    "GET",
-                    url,
-                    headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-                    params={"expand": "DETAIL"},
-                    accept_status=frozenset({200, 400, 404}),
-                )
-            except CarrierAuthError:
-                # The token may have been revoked before its announced expiry: renew it once.
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
 
-    def access_token(self, client: CarrierHttpClient, *, renew: bool = False) -> str:
-        """A valid OAuth token, from the cache or USPS's token endpoint (thread-safe).
+        def send(token: str) -> CarrierResponse:
+            return client.request(
+                "GET",
+                url,
+                headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                params={"expand": "DETAIL"},
+                accept_status=frozenset({200, 400, 404}),
+            )
 
-        Raises CarrierAuthError (bad credentials) or CarrierPayloadError (unreadable answer).
-        """
-        with self._token_lock:
-            if renew or not self._token or self._clock() >= self._token_expires_at:
-                response = client.request(
-                    "POST",
-                    f"{self.base_url}/oauth2/v3/token",
-                    headers={"Accept": "application/json"},
-                    json={
-                        "client_id": self.client_id,
-                        "client_secret": self.client_secret,
-                        "grant_type": "client_credentials",
-                    },
-                )
-                self._token, lifetime = _token_from(response.body)
-                self._token_expires_at = self._clock() + lifetime - TOKEN_MARGIN_SECONDS
-            return self._token
+        return send_with_token(self.tokens, client, send)
+
+    def _request_token(self, client: CarrierHttpClient) -> CarrierResponse:
+        return client.request(
+            "POST",
+            f"{self.base_url}/oauth2/v3/token",
+            headers={"Accept": "application/json"},
+            json={
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+                "grant_type": "client_credentials",
+            },
+        )
 
     # --- parsing ------------------------------------------------------------------------------
 
@@ -352,18 +337,6 @@ def _json_object(body: bytes) -> Mapping[str, object]:
     if not isinstance(payload, Mapping):
         raise CarrierPayloadError("USPS answer is not a JSON object")
     return payload
-
-
-def _token_from(body: bytes) -> tuple[str, float]:
-    payload = _json_object(body)
-    token = payload.get("access_token")
-    if not isinstance(token, str) or not token:
-        raise CarrierPayloadError("USPS token answer without access_token")
-    try:
-        lifetime = float(str(payload.get("expires_in", "")))
-    except ValueError as exc:
-        raise CarrierPayloadError("USPS token answer without a numeric expires_in") from exc
-    return token, lifetime
 
 
 def _text(raw: Mapping[str, object], key: str) -> str:

@@ -660,7 +660,7 @@ def test_gls_fetch_fetches_a_new_token_once_when_the_api_refuses_it():
     )
 
     # when
-    adapter._access_token(_client())  # the "old" token is now cached
+    adapter.tokens.get(_client())  # the "old" token is now cached
     responses.replace(responses.POST, TOKEN_URL, json=_token_reply("new"))
     result, _answers = adapter.track(["36301917596"], client=_client())
 
@@ -741,8 +741,7 @@ def test_gls_token_is_fetched_once_by_concurrent_threads():
 
     # when
     threads = [
-        threading.Thread(target=lambda: tokens.append(adapter._access_token(client)))
-        for _ in range(8)
+        threading.Thread(target=lambda: tokens.append(adapter.tokens.get(client))) for _ in range(8)
     ]
     for thread in threads:
         thread.start()

@@ -98,7 +98,7 @@ def test_fedex_sandbox_answer_has_the_sample_shape(sandbox):
     # given a delivered parcel
     adapter = _adapter(sandbox)
     number = number_for_scenario("fedex", "delivered_signed")
-    headers = {"Authorization": f"Bearer {adapter.access_token(_client())}"}
+    headers = {"Authorization": f"Bearer {adapter.tokens.get(_client())}"}
     body = {
         "includeDetailedScans": True,
         "trackingInfo": [{"trackingNumberInfo": {"trackingNumber": number}}],
@@ -137,7 +137,7 @@ def test_fedex_sandbox_refuses_more_than_thirty_numbers(sandbox):
     response = requests.post(
         f"{sandbox.url}/fedex/track/v1/trackingnumbers",
         json=body,
-        headers={"Authorization": f"Bearer {adapter.access_token(_client())}"},
+        headers={"Authorization": f"Bearer {adapter.tokens.get(_client())}"},
         timeout=5,
     )
 
@@ -271,7 +271,7 @@ def test_fedex_adapter_turns_sandbox_faults_into_carrier_faults(sandbox):
     with pytest.raises(CarrierPayloadError):
         adapter.track([number], client=client)  # the token answer arrives cut
     sandbox.faults.clear()
-    adapter.access_token(client)
+    adapter.tokens.get(client)
     sandbox.faults.set({"malformed": 1.0})
     with pytest.raises(CarrierPayloadError):
         adapter.track([number], client=client)  # the track answer arrives cut

@@ -213,7 +213,7 @@ def test_gls_unknown_and_invalid_numbers_are_per_number_errors(sandbox):
 def test_gls_sandbox_refuses_more_than_ten_numbers(sandbox):
     # given eleven numbers in one path (the adapter never sends that many)
     adapter = _adapter(sandbox)
-    token = adapter._access_token(_client())
+    token = adapter.tokens.get(_client())
     numbers = ",".join(number_for_scenario("gls", "stuck", i) for i in range(11))
 
     # when

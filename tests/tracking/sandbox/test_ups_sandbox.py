@@ -97,7 +97,7 @@ def test_ups_sandbox_answer_has_the_sample_shape(sandbox):
     # given a delivered parcel, asked once to anchor it then again later
     adapter = _adapter(sandbox)
     number = number_for_scenario("ups", "delivered_signed")
-    token = adapter.access_token(_client())
+    token = adapter.tokens.get(_client())
     headers = {"Authorization": f"Bearer {token}", "transId": "t1", "transactionSrc": "test"}
     url = f"{sandbox.url}/ups/api/track/v1/details/{number}"
     requests.get(url, headers=headers, timeout=5)
@@ -227,13 +227,13 @@ def test_ups_adapter_reuses_its_token(sandbox):
     adapter = _adapter(sandbox)
     number = number_for_scenario("ups", "stuck")
     _track(adapter, sandbox, number)
-    token = adapter.access_token(_client())
+    token = adapter.tokens.get(_client())
 
     # when
     _track(adapter, sandbox, number)
 
     # then the same token is still in use
-    assert adapter.access_token(_client()) == token
+    assert adapter.tokens.get(_client()) == token
 
 
 # --- auth and faults ------------------------------------------------------------------------
@@ -286,7 +286,7 @@ def test_ups_adapter_turns_sandbox_faults_into_carrier_faults(sandbox):
     with pytest.raises(CarrierPayloadError):
         adapter.track([number], client=client)
     sandbox.faults.clear()
-    adapter.access_token(client)  # a good token first, so that the next fault hits tracking
+    adapter.tokens.get(client)  # a good token first, so that the next fault hits tracking
     sandbox.faults.set({"malformed": 1.0})
     with pytest.raises(CarrierPayloadError):
         adapter.track([number], client=client)

@@ -93,7 +93,7 @@ def test_usps_sandbox_answer_has_the_sample_shape(sandbox):
     # given a delivered parcel
     adapter = _adapter(sandbox)
     number = number_for_scenario("usps", "delivered_signed")
-    headers = {"Authorization": f"Bearer {adapter.access_token(_client())}"}
+    headers = {"Authorization": f"Bearer {adapter.tokens.get(_client())}"}
     url = f"{sandbox.url}/usps/tracking/v3/tracking/{number}"
     requests.get(url, params={"expand": "DETAIL"}, headers=headers, timeout=5)
     sandbox.advance(20 * STEP)
@@ -234,7 +234,7 @@ def test_usps_adapter_turns_sandbox_faults_into_carrier_faults(sandbox):
     with pytest.raises(CarrierPayloadError):
         adapter.track([number], client=client)  # the token answer arrives cut
     sandbox.faults.clear()
-    adapter.access_token(client)
+    adapter.tokens.get(client)
     sandbox.faults.set({"malformed": 1.0})
     with pytest.raises(CarrierPayloadError):
         adapter.track([number], client=client)  # the tracking answer arrives cut
