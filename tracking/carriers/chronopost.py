@@ -32,7 +32,7 @@ Format quirks this module deals with:
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET  # noqa: S405 - DTDs are refused before parsing, see _soap_root
+import xml.etree.ElementTree as ET  # noqa: S405 - only for type hints; parsing is tracking.carriers.soap's
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -50,6 +50,7 @@ from tracking.carriers.base import (
     TrackingResult,
     sort_events,
 )
+from tracking.carriers.soap import child_text, soap_envelope
 from tracking.carriers.timeparse import country_timezone, parse_datetime
 from tracking.status import Status, Substatus
 
@@ -210,17 +211,17 @@ class ChronopostAdapter(CarrierAdapter):
 
         Raises CarrierPayloadError when the body is not that answer (not XML, a DTD, wrong shape).
         """
-        root = _soap_root(body)
+        root = soap_envelope(body, "Chronopost")
         answer = root.find("./Body/trackSkybillV2Response/return")
         if answer is None:
             raise CarrierPayloadError("Chronopost answer has no trackSkybillV2Response/return")
-        error_code = _text(answer, "errorCode")
+        error_code = child_text(answer, "errorCode")
         if not error_code.isdigit():
             raise CarrierPayloadError(f"Chronopost errorCode is not a number: {error_code!r}")
         listing = answer.find("listEventInfoComp")
-        number = _text(listing, "skybillNumber") if listing is not None else ""
+        number = child_text(listing, "skybillNumber") if listing is not None else ""
         if error_code != "0":
-            message = _text(answer, "errorMessage") or f"Chronopost errorCode {error_code}"
+            message = child_text(answer, "errorMessage") or f"Chronopost errorCode {error_code}"
             return ParseResult(errors=[TrackingError(number, "courier_error", message)])
         if listing is None:
             raise CarrierPayloadError("Chronopost errorCode 0 without listEventInfoComp")
@@ -261,14 +262,14 @@ class ChronopostAdapter(CarrierAdapter):
         )
 
     def _event(self, number: str, raw: ET.Element) -> tuple[CarrierEvent, str]:
-        code = _text(raw, "code")
-        label = _text(raw, "eventLabel")
+        code = child_text(raw, "code")
+        label = child_text(raw, "eventLabel")
         if not code:
             raise CarrierPayloadError(f"Chronopost skybill {number}: event without code")
         location = _location(raw)
         try:
             # Chronopost writes the offset; were it missing, the time is French local time.
-            occurred_at = parse_datetime(_text(raw, "eventDate"), default_tz=_HOME_TZ)
+            occurred_at = parse_datetime(child_text(raw, "eventDate"), default_tz=_HOME_TZ)
         except ValueError as exc:
             raise CarrierPayloadError(f"Chronopost skybill {number}: bad eventDate") from exc
         signed_by = _signatory(raw) if code == DELIVERED_CODE else ""
@@ -297,51 +298,19 @@ def soap_request(number: str, language: str = LANGUAGE) -> str:
     return _ENVELOPE.format(language=escape(language), number=escape(number))
 
 
-def _soap_root(body: bytes) -> ET.Element:
-    """The parsed document with namespaces dropped from tag names.
-
-    defusedxml is not available, so a DTD or entity declaration (the vehicle of entity-expansion
-    and external-entity attacks) is refused before the standard parser sees the document.
-    """
-    try:
-        text = bytes(body).decode("utf-8")
-    except (TypeError, UnicodeDecodeError) as exc:
-        raise CarrierPayloadError("Chronopost answer is not UTF-8 text") from exc
-    upper = text.upper()
-    if "<!DOCTYPE" in upper or "<!ENTITY" in upper:
-        raise CarrierPayloadError("Chronopost answer declares a DTD or entities: refused")
-    try:
-        root = ET.fromstring(body)  # noqa: S314 - no DTD can be in the document (checked above)
-    except ET.ParseError as exc:
-        raise CarrierPayloadError(f"Chronopost answer is not XML: {exc}") from exc
-    for element in root.iter():
-        if isinstance(element.tag, str):
-            element.tag = element.tag.rsplit("}", 1)[-1]
-    if root.tag != "Envelope":
-        raise CarrierPayloadError(f"Chronopost answer is not a SOAP envelope: <{root.tag}>")
-    return root
-
-
-def _text(parent: ET.Element | None, path: str) -> str:
-    if parent is None:
-        return ""
-    found = parent.find(path)
-    return (found.text or "").strip() if found is not None else ""
-
-
 def _signatory(raw: ET.Element) -> str:
     for info in raw.findall("infoCompList"):
-        if _text(info, "name").casefold() in _SIGNATORY_NAMES:
-            return _text(info, "value")
+        if child_text(info, "name").casefold() in _SIGNATORY_NAMES:
+            return child_text(info, "value")
     return ""
 
 
 def _location(raw: ET.Element) -> Location:
-    office = _text(raw, "officeLabel")
+    office = child_text(raw, "officeLabel")
     city = "" if office.casefold() in _NOT_A_PLACE else _OFFICE_NOISE.sub("", office).strip()
     # NPC is the French département: only French depots carry one.
     return Location(
         city=city,
-        postcode=_text(raw, "zipCode"),
-        country="FR" if _text(raw, "NPC") else "",
+        postcode=child_text(raw, "zipCode"),
+        country="FR" if child_text(raw, "NPC") else "",
     )

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-import xml.etree.ElementTree as ET  # noqa: S405 - DTDs are refused before parsing, see _soap_root
+import xml.etree.ElementTree as ET  # noqa: S405 - only for type hints; parsing is tracking.carriers.soap's
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -60,6 +60,7 @@ from tracking.carriers.base import (
     TrackingResult,
     sort_events,
 )
+from tracking.carriers.soap import child_text, soap_envelope
 from tracking.carriers.timeparse import country_timezone
 from tracking.status import Status, Substatus
 
@@ -222,13 +223,13 @@ class MondialRelayAdapter(CarrierAdapter):
 
     def parse_for(self, body: bytes, number: str) -> ParseResult:
         """``parse`` for an answer known to be about ``number``."""
-        root = _soap_root(body)
+        root = soap_envelope(body, "Mondial Relay")
         answer = root.find(
             "./Body/WSI2_TracingColisDetailleResponse/WSI2_TracingColisDetailleResult"
         )
         if answer is None:
             raise CarrierPayloadError("Mondial Relay answer has no WSI2_TracingColisDetailleResult")
-        stat = _text(answer, "STAT")
+        stat = child_text(answer, "STAT")
         if not stat.isdigit():
             raise CarrierPayloadError(f"Mondial Relay STAT is not a number: {stat!r}")
         stat = str(int(stat))
@@ -240,8 +241,8 @@ class MondialRelayAdapter(CarrierAdapter):
     # --- helpers ------------------------------------------------------------------------------
 
     def _shipment(self, number: str, stat: str, answer: ET.Element) -> TrackingResult:
-        relay_number = _text(answer, "Relais_Num")
-        relay_name = _text(answer, "Relais_Libelle")
+        relay_number = child_text(answer, "Relais_Num")
+        relay_name = child_text(answer, "Relais_Libelle")
         tracing = answer.find("Tracing")
         entries = (
             tracing.findall("ret_WSI2_sub_TracingColisDetaille") if tracing is not None else []
@@ -249,7 +250,7 @@ class MondialRelayAdapter(CarrierAdapter):
         parsed = [
             self._event(number, entry, relay_number, relay_name)
             for entry in entries
-            if any(_text(entry, key) for key in ("Libelle", "Date", "Heure"))  # padding
+            if any(child_text(entry, key) for key in ("Libelle", "Date", "Heure"))  # padding
         ]
         # Entries come oldest first; a stable sort keeps same-minute steps in order.
         parsed.sort(key=lambda item: item[0].occurred_at)
@@ -274,8 +275,8 @@ class MondialRelayAdapter(CarrierAdapter):
         self, number: str, entry: ET.Element, relay_number: str, relay_name: str
     ) -> tuple[CarrierEvent, bool]:
         """The event and whether its label was recognised."""
-        label = _text(entry, "Libelle")
-        day, hour = _text(entry, "Date"), _text(entry, "Heure")
+        label = child_text(entry, "Libelle")
+        day, hour = child_text(entry, "Date"), child_text(entry, "Heure")
         try:
             naive = datetime.strptime(f"{day} {hour}", "%d/%m/%y %H:%M")  # noqa: DTZ007
         except ValueError as exc:
@@ -286,7 +287,7 @@ class MondialRelayAdapter(CarrierAdapter):
         text = label.casefold()
         classified = next((refined for keyword, refined in _LABEL_RULES if keyword in text), None)
         status, substatus = classified or (Status.IN_TRANSIT, None)
-        if status == Status.DELIVERED and substatus is None and _text(entry, "Relais_Num"):
+        if status == Status.DELIVERED and substatus is None and child_text(entry, "Relais_Num"):
             substatus = Substatus.DELIVERED_PICKUP_POINT  # scanned at a pickup point
         location = _location(entry, relay_number, relay_name)
         return CarrierEvent(occurred_at, status, substatus, "", label, location), bool(classified)
@@ -306,45 +307,12 @@ def _mark_pickup_point_delivery(events: list[CarrierEvent]) -> list[CarrierEvent
 
 
 def _location(entry: ET.Element, relay_number: str, relay_name: str) -> Location:
-    place = _text(entry, "Emplacement")
-    country = _text(entry, "Relais_Pays").upper()
+    place = child_text(entry, "Emplacement")
+    country = child_text(entry, "Relais_Pays").upper()
     named_country = _COUNTRY_NAMES.get(place.casefold())
     if named_country:
         return Location(country=named_country)
     city = place
-    if not city and relay_number and _text(entry, "Relais_Num") == relay_number:
+    if not city and relay_number and child_text(entry, "Relais_Num") == relay_number:
         city = relay_name  # an event at the parcel's pickup point, named by the answer
     return Location(city=city, country=country if len(country) == 2 else "")
-
-
-def _soap_root(body: bytes) -> ET.Element:
-    """The parsed document with namespaces dropped from tag names.
-
-    defusedxml is not available, so a DTD or entity declaration (the vehicle of entity-expansion
-    and external-entity attacks) is refused before the standard parser sees the document.
-    """
-    try:
-        text = bytes(body).decode("utf-8")
-    except (TypeError, UnicodeDecodeError) as exc:
-        raise CarrierPayloadError("Mondial Relay answer is not UTF-8 text") from exc
-    upper = text.upper()
-    if "<!DOCTYPE" in upper or "<!ENTITY" in upper:
-        raise CarrierPayloadError("Mondial Relay answer declares a DTD or entities: refused")
-    try:
-        # The sample answers start with whitespace before "<?xml": tolerated, as .NET clients do.
-        root = ET.fromstring(text.strip())  # noqa: S314 - no DTD in the document (checked above)
-    except ET.ParseError as exc:
-        raise CarrierPayloadError(f"Mondial Relay answer is not XML: {exc}") from exc
-    for element in root.iter():
-        if isinstance(element.tag, str):
-            element.tag = element.tag.rsplit("}", 1)[-1]
-    if root.tag != "Envelope":
-        raise CarrierPayloadError(f"Mondial Relay answer is not a SOAP envelope: <{root.tag}>")
-    return root
-
-
-def _text(parent: ET.Element | None, path: str) -> str:
-    if parent is None:
-        return ""
-    found = parent.find(path)
-    return (found.text or "").strip() if found is not None else ""

@@ -1,0 +1,46 @@
+"""Reading couriers' SOAP/XML answers safely (Chronopost, Mondial Relay, DPD).
+
+defusedxml is not a dependency, so a DTD or entity declaration — the vehicle of
+entity-expansion ("billion laughs") and external-entity attacks — is refused before the
+standard library's parser sees the document.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET  # noqa: S405 - DTDs are refused before parsing, see below
+
+from tracking.carriers.base import CarrierPayloadError
+
+
+def soap_envelope(body: bytes, courier: str) -> ET.Element:
+    """The parsed SOAP envelope with namespaces dropped from tag names.
+
+    Raises CarrierPayloadError for text that is not UTF-8, declares a DTD or entities, is not
+    XML, or is not a SOAP envelope. Leading whitespace before ``<?xml`` is tolerated, as .NET
+    clients do (Mondial Relay's answers start with it).
+    """
+    try:
+        text = bytes(body).decode("utf-8")
+    except (TypeError, UnicodeDecodeError) as exc:
+        raise CarrierPayloadError(f"{courier} answer is not UTF-8 text") from exc
+    upper = text.upper()
+    if "<!DOCTYPE" in upper or "<!ENTITY" in upper:
+        raise CarrierPayloadError(f"{courier} answer declares a DTD or entities: refused")
+    try:
+        root = ET.fromstring(text.strip())  # noqa: S314 - no DTD in the document (checked above)
+    except ET.ParseError as exc:
+        raise CarrierPayloadError(f"{courier} answer is not XML: {exc}") from exc
+    for element in root.iter():
+        if isinstance(element.tag, str):
+            element.tag = element.tag.rsplit("}", 1)[-1]
+    if root.tag != "Envelope":
+        raise CarrierPayloadError(f"{courier} answer is not a SOAP envelope: <{root.tag}>")
+    return root
+
+
+def child_text(parent: ET.Element | None, path: str) -> str:
+    """The stripped text at ``path`` under ``parent``; "" when either is missing."""
+    if parent is None:
+        return ""
+    found = parent.find(path)
+    return (found.text or "").strip() if found is not None else ""
