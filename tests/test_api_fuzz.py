@@ -1,0 +1,43 @@
+"""Hostile input over the whole API: schemathesis generates requests from /api/schema/ for every
+operation, with every token scope, and no answer may be a server error."""
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+from config.wsgi import application
+from core.services import api_token_create
+from tests.sellers.factories import OrderFactory, SellerFactory
+from tests.tracking.factories import ShipmentFactory
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+
+SCOPES = ["anonymous", "seller", "other_seller", "marketplace"]
+
+
+@pytest.fixture
+def tokens(db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path  # uploaded proofs of delivery land here
+    seller, other = SellerFactory(), SellerFactory()
+    # objects with small ids, so generated ids sometimes hit real rows of each seller
+    for owner in (seller, other):
+        ShipmentFactory.create_batch(2, order=OrderFactory(seller=owner))
+    keys = {"anonymous": None}
+    keys["seller"] = api_token_create(name="fuzz", seller=seller)[1]
+    keys["other_seller"] = api_token_create(name="fuzz", seller=other)[1]
+    keys["marketplace"] = api_token_create(name="fuzz")[1]
+    return keys
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+@schema.parametrize()
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_api_never_answers_with_a_server_error(case, scope, tokens):
+    key = tokens[scope]
+    headers = {"Authorization": f"Token {key}"} if key else {}
+    case.call_and_validate(headers=headers, checks=[not_a_server_error])
