@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/parcelle_bench
 
-.PHONY: install run test lint format bench migrate seed clean
+.PHONY: install run test lint format bench soak migrate seed clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ test: lint
 
 bench: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m benchmarks.run
+
+# The courier-faults soak at full size (CI runs it with 600 parcels).
+soak: install
+	SOAK_SHIPMENTS=10000 $(VENV)/bin/pytest -q -p no:cacheprovider tests/test_soak.py -s
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var staticfiles .pytest_cache .ruff_cache
