@@ -302,6 +302,23 @@ CARRIER_PUSH_TOLERANCE_SECONDS = int(os.environ.get("CARRIER_PUSH_TOLERANCE_SECO
 # Raw courier answers and pushes are kept (compressed) this long, for operators to audit.
 RAW_PAYLOAD_RETENTION_DAYS = int(os.environ.get("RAW_PAYLOAD_RETENTION_DAYS", "90"))
 
+# Notifications (see notifications/README.md and docs/webhooks.md).
+# Parcels of one order that move within this window share one email.
+NOTIFICATION_CONSOLIDATION_SECONDS = int(
+    os.environ.get("NOTIFICATION_CONSOLIDATION_SECONDS", "120")
+)
+NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATION_MAX_ATTEMPTS", "5"))
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "notifications.sms.ConsoleSmsBackend")
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM = os.environ.get("TWILIO_FROM", "")
+TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
+TWILIO_BASE_URL = os.environ.get("TWILIO_BASE_URL", "https://api.twilio.com")
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+# An endpoint failing for this long (and 10 times in a row) is disabled and its owner told.
+WEBHOOK_DISABLE_AFTER_SECONDS = int(os.environ.get("WEBHOOK_DISABLE_AFTER_SECONDS", str(3 * 86400)))
+ADMINS = [("Parcelle operators", a) for a in env_list("ADMIN_EMAILS", "")]
+
 # Tracking rules that operators tune.
 TRACKING_EXPIRE_AFTER_DAYS = int(os.environ.get("TRACKING_EXPIRE_AFTER_DAYS", "30"))
 # Divides every sync interval: the demo (make run) sets 120 so that journeys move in minutes.

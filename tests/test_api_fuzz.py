@@ -3,6 +3,8 @@ operation, with every token scope, and no answer may be a server error."""
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
@@ -14,6 +16,17 @@ from tests.tracking.factories import ShipmentFactory
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 
 SCOPES = ["anonymous", "seller", "other_seller", "marketplace"]
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """Calls go straight to the WSGI app, whose request_finished handler would close the test's
+    database connection mid-transaction; Django's test client disconnects it the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -1,0 +1,21 @@
+"""Writes of the notifications app (one module per concept)."""
+
+from notifications.services.outbox import notifications_record, payout_released_record
+from notifications.services.sending import notifications_send, outbox_sweep
+from notifications.services.webhooks import (
+    webhook_deliveries_send,
+    webhook_endpoint_enable,
+    webhook_endpoint_rotate_secret,
+    webhook_replay,
+)
+
+__all__ = [
+    "notifications_record",
+    "notifications_send",
+    "outbox_sweep",
+    "payout_released_record",
+    "webhook_deliveries_send",
+    "webhook_endpoint_enable",
+    "webhook_endpoint_rotate_secret",
+    "webhook_replay",
+]

@@ -1,0 +1,120 @@
+import pytest
+import responses
+from django.utils import timezone
+
+from notifications import services
+from notifications.content import HEADLINES, SUPPORTED_LOCALES, render_buyer_sms
+from notifications.models import Notification
+from notifications.phone import InvalidPhoneNumber, mask_email, mask_phone, to_e164
+from notifications.sms import GSM_BASIC, GSM_EXTENSION, gsm_units
+from tests.notifications.helpers import courier_says, scan
+from tests.tracking.factories import ShipmentFactory
+
+TWILIO_URL = "https://api.twilio.com/2010-04-01/Accounts/AC123/Messages.json"
+
+
+@pytest.fixture
+def twilio(settings):
+    settings.SMS_BACKEND = "notifications.sms.TwilioSmsBackend"
+    settings.TWILIO_ACCOUNT_SID = "AC123"
+    settings.TWILIO_AUTH_TOKEN = "token"
+    settings.TWILIO_FROM = "+33700000000"
+    with responses.RequestsMock() as mock:
+        yield mock
+
+
+@pytest.mark.django_db
+def test_sms_goes_through_twilios_messages_api(twilio):
+    # given Twilio accepting the message
+    twilio.post(TWILIO_URL, status=201, json={"sid": "SM42", "status": "queued"})
+    shipment = ShipmentFactory(order__buyer_phone="06 12 34 56 78", order__buyer_locale="it")
+    # when the parcel is out for delivery and the outbox is sent
+    courier_says(shipment, scan("out_for_delivery"))
+    services.notifications_send(shipment_ids=[shipment.id], now=timezone.now())
+    # then Twilio got a form-encoded request with the E.164 number, our sender, an Italian text
+    request = twilio.calls[0].request
+    form = dict(item.split("=", 1) for item in request.body.split("&"))
+    assert form["To"] == "%2B33612345678" and form["From"] == "%2B33700000000"
+    assert request.headers["Authorization"].startswith("Basic ")
+    note = Notification.objects.get(channel="sms")
+    assert (note.state, note.provider_message_id) == ("sent", "SM42")
+
+
+@pytest.mark.django_db
+def test_sms_refused_by_twilio_fails_without_retrying(twilio):
+    # given Twilio refusing the number (a permanent error)
+    twilio.post(
+        TWILIO_URL,
+        status=400,
+        json={"code": 21211, "message": "The 'To' number is not valid.", "status": 400},
+    )
+    shipment = ShipmentFactory(order__buyer_phone="+33612345678")
+    courier_says(shipment, scan("failed_attempt"))
+    # when sent
+    services.notifications_send(shipment_ids=[shipment.id], now=timezone.now())
+    # then it failed for good, with Twilio's words in the log
+    note = Notification.objects.get(channel="sms")
+    assert note.state == "failed"
+    assert "21211" in note.last_error
+
+
+@pytest.mark.django_db
+def test_sms_provider_outage_is_retried_later(twilio):
+    # given Twilio down, then back
+    twilio.post(TWILIO_URL, status=503, body="unavailable")
+    twilio.post(TWILIO_URL, status=201, json={"sid": "SM43"})
+    shipment = ShipmentFactory(order__buyer_phone="+33612345678")
+    courier_says(shipment, scan("available_for_pickup"))
+    now = timezone.now()
+    # when sent, then swept after the backoff
+    services.notifications_send(shipment_ids=[shipment.id], now=now)
+    note = Notification.objects.get(channel="sms")
+    assert (note.state, note.attempt_count) == ("pending", 1)
+    services.notifications_send(now=note.next_attempt_at)
+    # then it went out on the second attempt
+    note.refresh_from_db()
+    assert (note.state, note.provider_message_id, note.attempt_count) == ("sent", "SM43", 2)
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+@pytest.mark.django_db
+def test_every_sms_fits_one_gsm_segment(locale):
+    # given a seller with a long, accented name
+    shipment = ShipmentFactory(seller__name="Fromagerie Père Gâtéçon & Fils — Épicerie fine")
+    for trigger in HEADLINES:
+        note = Notification(shipment=shipment, trigger=trigger)
+        # when the SMS is written
+        body = render_buyer_sms(notification=note, locale=locale)
+        # then it is GSM-7 only, one segment, and ends with the tracking link
+        assert set(body) <= GSM_BASIC | GSM_EXTENSION, body
+        assert gsm_units(body) <= 160, body
+        assert body.endswith(f"/t/s/{shipment.public_token}/")
+
+
+@pytest.mark.parametrize(
+    ("raw", "country", "e164"),
+    [
+        ("06 12 34 56 78", "FR", "+33612345678"),
+        ("+33 (0)6 12 34 56 78", "FR", "+33612345678"),
+        ("0033 6.12.34.56.78", "FR", "+33612345678"),
+        ("0151 23456789", "DE", "+4915123456789"),
+        ("+39 06 1234 5678", "FR", "+390612345678"),
+        ("612 345 678", "ES", "+34612345678"),  # no trunk prefix in Spain
+        ("612 345 678", "FR", None),  # in France a national number starts with 0
+        ("+34 612 345 678", "FR", "+34612345678"),
+        ("0470 12 34 56", "BE", "+32470123456"),
+        ("06 12", "FR", None),
+        ("call me", "FR", None),
+    ],
+)
+def test_to_e164_reads_french_and_european_numbers(raw, country, e164):
+    if e164 is None:
+        with pytest.raises(InvalidPhoneNumber):
+            to_e164(raw, default_country=country)
+    else:
+        assert to_e164(raw, default_country=country) == e164
+
+
+def test_recipients_are_masked_for_staff():
+    assert mask_email("camille.martin@example.fr") == "c***@example.fr"
+    assert mask_phone("+33612345678") == "+33 6** ** ** 78"
