@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from sellers.models import Order, Seller, SellerMember
 
@@ -33,4 +35,9 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ["reference", "buyer_email", "seller__name"]
     list_select_related = ["seller"]
     autocomplete_fields = ["seller"]
-    readonly_fields = ["public_token", "created_at"]
+    readonly_fields = ["delivery_log_link", "public_token", "created_at"]
+
+    @admin.display(description="notifications")
+    def delivery_log_link(self, order: Order) -> str:
+        url = reverse("admin:notifications_delivery_log_order", args=[order.id])
+        return format_html('<a href="{}">What was sent about this order</a>', url)

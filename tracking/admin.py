@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.urls import reverse
 from django.utils.html import format_html
 
 from core.errors import ApplicationError
@@ -59,6 +60,7 @@ class ShipmentAdmin(admin.ModelAdmin):
     list_select_related = ["seller", "order"]
     raw_id_fields = ["order", "seller"]
     readonly_fields = [
+        "delivery_log_link",
         "status",
         "substatus",
         "last_event_at",
@@ -72,6 +74,11 @@ class ShipmentAdmin(admin.ModelAdmin):
     ]
     inlines = [ProofOfDeliveryInline, TrackingEventInline]
     date_hierarchy = "created_at"
+
+    @admin.display(description="notifications")
+    def delivery_log_link(self, shipment: Shipment) -> str:
+        url = reverse("admin:notifications_delivery_log_shipment", args=[shipment.id])
+        return format_html('<a href="{}">What was sent about this parcel</a>', url)
 
 
 @admin.register(TrackingEvent)

@@ -66,3 +66,16 @@ def test_admin_approve_action_delivers_uploaded_proofs(client):
     pod.refresh_from_db()
     assert (pod.review, pod.reviewed_by) == ("approved", finance)
     assert shipment.status == "delivered"
+
+
+def test_admin_shipment_and_order_pages_link_to_their_delivery_logs(admin_client):
+    shipment = ShipmentFactory()
+    shipment_page = admin_client.get(f"/admin/tracking/shipment/{shipment.id}/change/")
+    order_page = admin_client.get(f"/admin/sellers/order/{shipment.order_id}/change/")
+    assert b"What was sent about this parcel" in shipment_page.content
+    assert b"What was sent about this order" in order_page.content
+    # and the links lead to the logs
+    for page, text in ((shipment_page, b"this parcel"), (order_page, b"this order")):
+        html = page.content.decode()
+        link = html[: html.index(text.decode())].rsplit('href="', 1)[1].split('"', 1)[0]
+        assert admin_client.get(link).status_code == 200
