@@ -4,6 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Upper
 
+# The largest order amount accepted, in minor units (10 billion in the currency).
+MAX_ORDER_AMOUNT = 10**12
+
 
 def new_public_token() -> str:
     """An unguessable token for public links (192 bits)."""

@@ -3,7 +3,7 @@ from datetime import date
 from django.db import IntegrityError, transaction
 
 from core.errors import ApplicationError
-from sellers.models import Order, Seller
+from sellers.models import MAX_ORDER_AMOUNT, Order, Seller
 
 
 @transaction.atomic
@@ -22,8 +22,11 @@ def order_create(
     promised_delivery_date: date | None = None,
 ) -> Order:
     """Record a paid order. Raises ApplicationError when the seller already has this reference."""
-    if total_amount < 0:
-        raise ApplicationError("The amount cannot be negative.", field="total_amount")
+    if not 0 <= total_amount <= MAX_ORDER_AMOUNT:
+        raise ApplicationError(
+            f"The amount must be between 0 and {MAX_ORDER_AMOUNT} minor units.",
+            field="total_amount",
+        )
     try:
         with transaction.atomic():
             return Order.objects.create(

@@ -1,6 +1,8 @@
 """Hostile input over the whole API: schemathesis generates requests from /api/schema/ for every
 operation, with every token scope, and no answer may be a server error."""
 
+import os
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -46,7 +48,8 @@ def tokens(db, settings, tmp_path):
 @pytest.mark.parametrize("scope", SCOPES)
 @schema.parametrize()
 @settings(
-    max_examples=15,
+    # CI: 15 per operation and scope; API_FUZZ_EXAMPLES=200 for a deeper hunt.
+    max_examples=int(os.environ.get("API_FUZZ_EXAMPLES", "15")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -1,15 +1,22 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from sellers.models import Order
+from core.converters import MAX_DB_ID
+from sellers.models import MAX_ORDER_AMOUNT, Order
 
 
 class OrderCreateInput(serializers.Serializer):
     seller = serializers.IntegerField(
-        required=False, min_value=1, help_text="Required with a marketplace token."
+        required=False,
+        min_value=1,
+        max_value=MAX_DB_ID,
+        help_text="Required with a marketplace token.",
     )
     reference = serializers.CharField(max_length=64)
-    total_amount = serializers.IntegerField(min_value=0, help_text="Minor units (cents).")
+    # A trillion cents is far above any order; it keeps every amount well inside bigint.
+    total_amount = serializers.IntegerField(
+        min_value=0, max_value=MAX_ORDER_AMOUNT, help_text="Minor units (cents)."
+    )
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", default="EUR")
     buyer_name = serializers.CharField(max_length=200, required=False, default="")
     buyer_email = serializers.EmailField(required=False, default="")

@@ -287,3 +287,18 @@ def test_openapi_schema_and_docs_are_served(client):
     assert schema.status_code == 200
     assert b"/api/v1/shipments/" in schema.content
     assert docs.status_code == 200
+
+
+def test_api_huge_numbers_are_refused_not_overflowed(seller, seller_api):
+    # given numbers larger than any database integer (found by schemathesis)
+    huge = 2**70
+    # when / then: clear 400s and 404s, never a server error
+    order = seller_api.post("/api/v1/orders/", {"reference": "X", "total_amount": huge},
+                            format="json")  # fmt: skip
+    shipment = seller_api.post("/api/v1/shipments/", {"order": huge, "carrier": "laposte",
+                               "tracking_number": "6A12345678901"}, format="json")  # fmt: skip
+    listing = seller_api.get("/api/v1/shipments/", {"seller": huge})
+    detail = seller_api.get(f"/api/v1/shipments/{huge}/")
+    assert (order.status_code, shipment.status_code, listing.status_code) == (400, 400, 400)
+    assert "total_amount" in order.json()
+    assert detail.status_code == 404

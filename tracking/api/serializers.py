@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from core.converters import MAX_DB_ID
 from tracking import carriers
 from tracking.links import public_order_url, public_shipment_url
 from tracking.models import (
@@ -18,7 +19,9 @@ def carrier_choices() -> list[tuple[str, str]]:
 
 
 class ShipmentRegisterInput(serializers.Serializer):
-    order = serializers.IntegerField(min_value=1, help_text="Id of the order (see POST /orders/).")
+    order = serializers.IntegerField(
+        min_value=1, max_value=MAX_DB_ID, help_text="Id of the order (see POST /orders/)."
+    )
     carrier = serializers.ChoiceField(
         choices=[], required=False, allow_null=True, default=None,
         help_text="Courier slug (GET /carriers/); omit it to detect it from the number.",
@@ -62,7 +65,7 @@ class PodUploadInput(serializers.Serializer):
 class ShipmentListFilterInput(serializers.Serializer):
     status = serializers.ChoiceField(choices=StatusChoices.choices, required=False)
     carrier = serializers.CharField(required=False, max_length=40)
-    seller = serializers.IntegerField(required=False, min_value=1)
+    seller = serializers.IntegerField(required=False, min_value=1, max_value=MAX_DB_ID)
     order_reference = serializers.CharField(required=False, max_length=64)
     q = serializers.CharField(
         required=False,

@@ -1,5 +1,6 @@
 from django.urls import path
 
+import core.converters  # noqa: F401 - registers the <id:…> converter
 from tracking.api import views
 
 urlpatterns = [
@@ -7,22 +8,22 @@ urlpatterns = [
     path("carriers/detect", views.CarrierDetectApi.as_view(), name="api-carriers-detect"),
     path("shipments/", views.ShipmentListCreateApi.as_view(), name="api-shipments"),
     path(
-        "shipments/<int:shipment_id>/",
+        "shipments/<id:shipment_id>/",
         views.ShipmentDetailApi.as_view(),
         name="api-shipment-detail",
     ),
     path(
-        "shipments/<int:shipment_id>/pod/",
+        "shipments/<id:shipment_id>/pod/",
         views.ShipmentPodUploadApi.as_view(),
         name="api-shipment-pod",
     ),
     path(
-        "shipments/<int:shipment_id>/resync/",
+        "shipments/<id:shipment_id>/resync/",
         views.ShipmentResyncApi.as_view(),
         name="api-shipment-resync",
     ),
     path(
-        "orders/<int:order_id>/tracking/",
+        "orders/<id:order_id>/tracking/",
         views.OrderTrackingApi.as_view(),
         name="api-order-tracking",
     ),
