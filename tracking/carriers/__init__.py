@@ -18,6 +18,7 @@ from tracking.carriers.fedex import FedexAdapter
 from tracking.carriers.gls import GlsAdapter
 from tracking.carriers.laposte import LaPosteAdapter
 from tracking.carriers.mondialrelay import MondialRelayAdapter
+from tracking.carriers.postnl import PostNLAdapter
 from tracking.carriers.royalmail import RoyalMailAdapter
 from tracking.carriers.ups import UpsAdapter
 from tracking.carriers.usps import UspsAdapter
@@ -31,6 +32,7 @@ ADAPTER_CLASSES: dict[str, type[CarrierAdapter]] = {
         DpdAdapter,
         GlsAdapter,
         MondialRelayAdapter,
+        PostNLAdapter,
         RoyalMailAdapter,
         UpsAdapter,
         FedexAdapter,
