@@ -91,6 +91,7 @@ from tracking.carriers.base import (
     TrackingError,
     TrackingResult,
 )
+from tracking.carriers.jsonbody import json_object, json_text
 from tracking.carriers.timeparse import country_timezone, parse_date_or_datetime, parse_datetime
 from tracking.status import Status, Substatus
 
@@ -317,7 +318,7 @@ class AfterShipAdapter(CarrierAdapter):
         if isinstance(code, bool) or not isinstance(code, int):
             raise CarrierPayloadError("AfterShip meta without a numeric code")
         if code != 200:
-            message = _text(meta, "message") or _text(meta, "type") or f"meta code {code}"
+            message = json_text(meta, "message") or json_text(meta, "type") or f"meta code {code}"
             error_code = META_CODES.get(code, "courier_error")
             return ParseResult(errors=[TrackingError("", error_code, message)])
         if "trackings" in data:
@@ -352,7 +353,7 @@ class AfterShipAdapter(CarrierAdapter):
         if not hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace")):
             raise PushRejected("bad AfterShip webhook signature")
 
-        payload = _json_object(body)
+        payload = json_object(body, "AfterShip")
         sent_at = payload.get("ts")
         if isinstance(sent_at, bool) or not isinstance(sent_at, int | float):
             raise PushRejected("AfterShip webhook without a numeric ts")
@@ -377,7 +378,7 @@ class AfterShipAdapter(CarrierAdapter):
 
     def parse_push(self, body: bytes) -> ParseResult:
         """The webhook's ``msg`` (a tracking object, whatever the event) -> one shipment."""
-        payload = _json_object(body)
+        payload = json_object(body, "AfterShip")
         tracking = payload.get("msg")
         if not isinstance(tracking, Mapping):
             raise CarrierPayloadError("AfterShip webhook without a msg tracking object")
@@ -386,7 +387,7 @@ class AfterShipAdapter(CarrierAdapter):
     def courier_slugs_of(self, body: bytes) -> dict[str, str]:
         """Tracking number -> underlying courier slug (``dpd-fr``…), for an API answer or a
         webhook body; {} for an error envelope. Pure, like ``parse``."""
-        payload = _json_object(body)
+        payload = json_object(body, "AfterShip")
         if isinstance(payload.get("msg"), Mapping):
             trackings: list[object] = [payload["msg"]]
         else:
@@ -394,9 +395,9 @@ class AfterShipAdapter(CarrierAdapter):
             raw = data.get("trackings", [data["tracking"]] if "tracking" in data else [])
             trackings = raw if isinstance(raw, list) else []
         return {
-            _text(t, "tracking_number"): _text(t, "slug")
+            json_text(t, "tracking_number"): json_text(t, "slug")
             for t in trackings
-            if isinstance(t, Mapping) and _text(t, "tracking_number") and _text(t, "slug")
+            if isinstance(t, Mapping) and json_text(t, "tracking_number") and json_text(t, "slug")
         }
 
     # --- helpers ------------------------------------------------------------------------------
@@ -404,7 +405,7 @@ class AfterShipAdapter(CarrierAdapter):
     def _parse_tracking(self, tracking: object) -> TrackingResult:
         if not isinstance(tracking, Mapping):
             raise CarrierPayloadError("AfterShip tracking is not an object")
-        number = _text(tracking, "tracking_number")
+        number = json_text(tracking, "tracking_number")
         if not number:
             raise CarrierPayloadError("AfterShip tracking without tracking_number")
         checkpoints = tracking.get("checkpoints")
@@ -417,8 +418,8 @@ class AfterShipAdapter(CarrierAdapter):
             tracking.get("destination_country_region") or tracking.get("destination_country_iso3")
         )
         destination_tz = country_timezone(destination)
-        location_type = _location_type(_text(tracking, "delivery_location_type"))
-        signed_by = _text(tracking, "signed_by")
+        location_type = _location_type(json_text(tracking, "delivery_location_type"))
+        signed_by = json_text(tracking, "signed_by")
         delivered_refinement = _SUBSTATUS_OF_LOCATION.get(location_type) or (
             Substatus.DELIVERED_SIGNED if signed_by else None
         )
@@ -461,7 +462,7 @@ class AfterShipAdapter(CarrierAdapter):
         occurred_at = _required_time(
             number, checkpoint.get("checkpoint_time"), country_timezone(country)
         )
-        subtag, tag = _text(checkpoint, "subtag"), _text(checkpoint, "tag")
+        subtag, tag = json_text(checkpoint, "subtag"), json_text(checkpoint, "tag")
         if subtag in STATUS_MAP:
             status, substatus = STATUS_MAP[subtag]
         elif tag in STATUS_MAP:
@@ -475,10 +476,10 @@ class AfterShipAdapter(CarrierAdapter):
             status=status,
             substatus=substatus,
             code=subtag or tag,
-            message=_text(checkpoint, "message") or _text(checkpoint, "subtag_message"),
+            message=json_text(checkpoint, "message") or json_text(checkpoint, "subtag_message"),
             location=Location(
-                city=_text(checkpoint, "city") or _text(checkpoint, "location"),
-                postcode=_text(checkpoint, "zip"),
+                city=json_text(checkpoint, "city") or json_text(checkpoint, "location"),
+                postcode=json_text(checkpoint, "zip"),
                 country=country,
             ),
         )
@@ -490,18 +491,8 @@ def _push_tolerance_seconds() -> int:
     return int(getattr(settings, "CARRIER_PUSH_TOLERANCE_SECONDS", DEFAULT_PUSH_TOLERANCE_SECONDS))
 
 
-def _json_object(body: bytes) -> Mapping[str, object]:
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise CarrierPayloadError(f"AfterShip body is not JSON: {exc}") from exc
-    if not isinstance(payload, Mapping):
-        raise CarrierPayloadError("AfterShip body is not a JSON object")
-    return payload
-
-
 def _envelope(body: bytes) -> tuple[Mapping[str, object], Mapping[str, object]]:
-    payload = _json_object(body)
+    payload = json_object(body, "AfterShip")
     meta, data = payload.get("meta"), payload.get("data")
     if not isinstance(meta, Mapping):
         raise CarrierPayloadError("AfterShip answer without a meta object")
@@ -510,11 +501,6 @@ def _envelope(body: bytes) -> tuple[Mapping[str, object], Mapping[str, object]]:
     if not isinstance(data, Mapping):
         raise CarrierPayloadError("AfterShip data is not an object")
     return meta, data
-
-
-def _text(raw: Mapping[str, object], key: str) -> str:
-    value = raw.get(key)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _iso2(value: object) -> str:

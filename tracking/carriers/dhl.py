@@ -47,6 +47,7 @@ from tracking.carriers.base import (
     TrackingError,
     TrackingResult,
 )
+from tracking.carriers.jsonbody import json_child, json_text
 from tracking.carriers.timeparse import country_timezone, parse_datetime
 from tracking.status import Status, Substatus
 
@@ -288,7 +289,7 @@ class DhlAdapter(CarrierAdapter):
         events: list[CarrierEvent] = []
         previous: tuple[str, str | None] = (Status.IN_TRANSIT, None)  # base default for unknowns
         for occurred_at, location, raw in parsed:
-            code = _text(raw, "statusCode") or UNKNOWN_CODE
+            code = json_text(raw, "statusCode") or UNKNOWN_CODE
             status, substatus = self._classify(
                 code, _searchable_text(raw), signed=signed, previous=previous
             )
@@ -327,42 +328,32 @@ _LOCATION_TYPES = {
 }
 
 
-def _child(raw: Mapping[str, object], key: str) -> Mapping[str, object]:
-    value = raw.get(key)
-    return value if isinstance(value, Mapping) else {}
-
-
-def _text(raw: Mapping[str, object], key: str) -> str:
-    value = raw.get(key)
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _message(raw: Mapping[str, object]) -> str:
     """``status`` (short) and ``description`` (detail), once each when DHL repeats itself."""
     parts: list[str] = []
     for key in ("status", "description"):
-        text = _text(raw, key)
+        text = json_text(raw, key)
         if text and text not in parts:
             parts.append(text)
     return " - ".join(parts)
 
 
 def _searchable_text(raw: Mapping[str, object]) -> str:
-    return " ".join(_text(raw, key) for key in ("status", "description", "remark")).casefold()
+    return " ".join(json_text(raw, key) for key in ("status", "description", "remark")).casefold()
 
 
 def _address(place: object) -> Mapping[str, object]:
     """``{location|origin|destination}.address``, or {} when absent."""
     if not isinstance(place, Mapping):
         return {}
-    return _child(place, "address")
+    return json_child(place, "address")
 
 
 def _country(address: Mapping[str, object]) -> str:
-    code = _text(address, "countryCode").upper()
+    code = json_text(address, "countryCode").upper()
     if len(code) == 2:
         return code
-    return LOCALITY_COUNTRIES.get(_text(address, "addressLocality").casefold(), "")
+    return LOCALITY_COUNTRIES.get(json_text(address, "addressLocality").casefold(), "")
 
 
 def _city(locality: str, postcode: str) -> str:
@@ -384,9 +375,9 @@ def _city(locality: str, postcode: str) -> str:
 
 
 def _location(address: Mapping[str, object]) -> Location:
-    postcode = _text(address, "postalCode")
+    postcode = json_text(address, "postalCode")
     return Location(
-        city=_city(_text(address, "addressLocality"), postcode),
+        city=_city(json_text(address, "addressLocality"), postcode),
         postcode=postcode,
         country=_country(address),
     )
@@ -415,17 +406,19 @@ def _http_url(value: object) -> str:
 def _proof_of_delivery(
     number: str, shipment: Mapping[str, object], default_tz: tzinfo
 ) -> PodData | None:
-    pod = _child(_child(shipment, "details"), "proofOfDelivery")
+    pod = json_child(json_child(shipment, "details"), "proofOfDelivery")
     if not pod:
         return None
-    signed = _child(pod, "signed")
-    full_name = " ".join(p for p in (_text(signed, "givenName"), _text(signed, "familyName")) if p)
+    signed = json_child(pod, "signed")
+    full_name = " ".join(
+        p for p in (json_text(signed, "givenName"), json_text(signed, "familyName")) if p
+    )
     documents = tuple(
         url for url in (_http_url(pod.get(k)) for k in ("documentUrl", "signatureUrl")) if url
     )
     return PodData(
         delivered_at=_optional_time(number, pod.get("timestamp"), default_tz),
-        signed_by=full_name or _text(signed, "name"),
+        signed_by=full_name or json_text(signed, "name"),
         documents=documents,
     )
 
@@ -440,10 +433,10 @@ def _problem_status(payload: Mapping[str, object]) -> int | None:
 
 def _problem_error(payload: Mapping[str, object], status: int) -> TrackingError:
     code = PROBLEM_CODES.get(status, "courier_error")
-    message = _text(payload, "detail") or _text(payload, "title") or f"HTTP {status}"
+    message = json_text(payload, "detail") or json_text(payload, "title") or f"HTTP {status}"
     number = ""
     # A bad key concerns the whole courier account, never one number.
     if code != "auth_failed":
-        match = _INSTANCE_NUMBER.search(_text(payload, "instance"))
+        match = _INSTANCE_NUMBER.search(json_text(payload, "instance"))
         number = match.group("number") if match else ""
     return TrackingError(tracking_number=number, code=code, message=message)

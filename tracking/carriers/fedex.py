@@ -35,7 +35,6 @@ Format quirks this module deals with:
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -56,6 +55,7 @@ from tracking.carriers.base import (
     TrackingError,
     TrackingResult,
 )
+from tracking.carriers.jsonbody import json_child, json_object, json_text
 from tracking.carriers.oauth import OAuthToken, send_with_token
 from tracking.carriers.timeparse import country_timezone, parse_date_or_datetime, parse_datetime
 from tracking.carriers.ups import US_STATE_ZONES
@@ -339,11 +339,11 @@ class FedexAdapter(CarrierAdapter):
 
         Raises CarrierPayloadError when the body is not JSON or not the Track API's shape.
         """
-        payload = _json_object(body)
+        payload = json_object(body, "FedEx")
         errors = payload.get("errors")
         if isinstance(errors, list) and errors and "output" not in payload:
             return ParseResult(errors=[_error("", raw) for raw in errors])
-        results = _child(payload, "output").get("completeTrackResults")
+        results = json_child(payload, "output").get("completeTrackResults")
         if not isinstance(results, list):
             raise CarrierPayloadError("FedEx answer has no completeTrackResults nor errors")
         parsed = ParseResult()
@@ -354,9 +354,9 @@ class FedexAdapter(CarrierAdapter):
     def parse_documents(self, body: bytes) -> tuple[str, ...]:
         """A trackingdocuments answer -> one reference per document (its kind, never its
         base64 content). Raises CarrierPayloadError for anything else."""
-        output = _child(_json_object(body), "output")
+        output = json_child(json_object(body, "FedEx"), "output")
         documents = output.get("documents")
-        kind = _text(output, "documentType")
+        kind = json_text(output, "documentType")
         if not kind or not isinstance(documents, list):
             raise CarrierPayloadError("FedEx documents answer without documentType or documents")
         return tuple(kind.lower() for document in documents if document)
@@ -370,24 +370,24 @@ class FedexAdapter(CarrierAdapter):
         for raw in track_results:
             if not isinstance(raw, Mapping):
                 raise CarrierPayloadError("FedEx trackResult is not an object")
-        asked = _text(complete, "trackingNumber")
+        asked = json_text(complete, "trackingNumber")
         # FedEx may return several results for a reused number: the first one with data wins.
         with_data = [r for r in track_results if r.get("scanEvents") or r.get("latestStatusDetail")]
         if not with_data:
             first = track_results[0]
-            number = asked or _text(_child(first, "trackingNumberInfo"), "trackingNumber")
+            number = asked or json_text(json_child(first, "trackingNumberInfo"), "trackingNumber")
             return ParseResult(errors=[_error(number, first.get("error"))])
         return ParseResult(shipments=[self._parse_result(asked, with_data[0])])
 
     def _parse_result(self, asked: str, raw: Mapping[str, object]) -> TrackingResult:
-        number = asked or _text(_child(raw, "trackingNumberInfo"), "trackingNumber")
+        number = asked or json_text(json_child(raw, "trackingNumberInfo"), "trackingNumber")
         if not number:
             raise CarrierPayloadError("FedEx trackResult without tracking number")
         destination_tz = _destination_zone(raw)
         scans = raw.get("scanEvents", [])
         if not isinstance(scans, list):
             raise CarrierPayloadError(f"FedEx {number}: scanEvents is not a list")
-        details = _child(raw, "deliveryDetails")
+        details = json_child(raw, "deliveryDetails")
         delivered_substatus, location_type = _delivery_place(raw, details)
         events = self._events(number, scans, destination_tz, delivered_substatus)
 
@@ -404,7 +404,7 @@ class FedexAdapter(CarrierAdapter):
         pod = PodData(
             delivered_at=_date_and_time(number, raw, "ACTUAL_DELIVERY", destination_tz)
             or state.delivered_at,
-            signed_by=_text(details, "signedByName") or _text(details, "receivedByName"),
+            signed_by=json_text(details, "signedByName") or json_text(details, "receivedByName"),
             location_type=location_type,
             documents=_image_kinds(raw),
         )
@@ -421,7 +421,7 @@ class FedexAdapter(CarrierAdapter):
         for raw in scans:
             if not isinstance(raw, Mapping):
                 raise CarrierPayloadError(f"FedEx {number}: a scan event is not an object")
-            place = _child(raw, "scanLocation")
+            place = json_child(raw, "scanLocation")
             zone = _address_zone(place) or destination_tz
             try:
                 occurred_at = parse_datetime(raw.get("date"), default_tz=zone)
@@ -435,7 +435,7 @@ class FedexAdapter(CarrierAdapter):
         events: list[CarrierEvent] = []
         returning = False
         for occurred_at, location, raw in parsed:
-            code = _text(raw, "eventType") or _text(raw, "derivedStatusCode")
+            code = json_text(raw, "eventType") or json_text(raw, "derivedStatusCode")
             status, substatus = self._classify(raw)
             if status == _DELIVERED:
                 # After "Return to Shipper", a delivery is the parcel back at the shipper's.
@@ -450,8 +450,8 @@ class FedexAdapter(CarrierAdapter):
         return tuple(events)
 
     def _classify(self, raw: Mapping[str, object]) -> tuple[str, str | None]:
-        event_type = _text(raw, "eventType")
-        derived = _text(raw, "derivedStatusCode").upper()
+        event_type = json_text(raw, "eventType")
+        derived = json_text(raw, "derivedStatusCode").upper()
         if event_type in STATUS_MAP:
             status, substatus = STATUS_MAP[event_type]
         elif event_type.upper() in STATUS_MAP:
@@ -462,7 +462,7 @@ class FedexAdapter(CarrierAdapter):
             status, substatus = self.map_status(event_type)
         if status == _EXC and substatus in {Substatus.EXCEPTION_OTHER, Substatus.EXCEPTION_DELAYED}:
             text = " ".join(
-                _text(raw, key) for key in ("eventDescription", "exceptionDescription")
+                json_text(raw, key) for key in ("eventDescription", "exceptionDescription")
             ).casefold()
             for keyword, refined in EXCEPTION_KEYWORDS:
                 if keyword in text:
@@ -473,48 +473,28 @@ class FedexAdapter(CarrierAdapter):
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _json_object(body: bytes) -> Mapping[str, object]:
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise CarrierPayloadError(f"FedEx answer is not JSON: {exc}") from exc
-    if not isinstance(payload, Mapping):
-        raise CarrierPayloadError("FedEx answer is not a JSON object")
-    return payload
-
-
-def _child(raw: Mapping[str, object], key: str) -> Mapping[str, object]:
-    value = raw.get(key)
-    return value if isinstance(value, Mapping) else {}
-
-
-def _text(raw: Mapping[str, object], key: str) -> str:
-    value = raw.get(key)
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _error(number: str, raw: object) -> TrackingError:
     if not isinstance(raw, Mapping):
         raise CarrierPayloadError("FedEx error entry is not an object")
-    code = _text(raw, "code")
-    message = _text(raw, "message") or f"FedEx error {code}"
+    code = json_text(raw, "code")
+    message = json_text(raw, "message") or f"FedEx error {code}"
     return TrackingError(number, ERROR_CODES.get(code, "courier_error"), message)
 
 
 def _message(raw: Mapping[str, object]) -> str:
     """The event text, and the exception's reason when FedEx gives one."""
-    parts = [_text(raw, "eventDescription")]
-    reason = _text(raw, "exceptionDescription")
+    parts = [json_text(raw, "eventDescription")]
+    reason = json_text(raw, "exceptionDescription")
     if reason and reason not in parts:
         parts.append(reason)
     return " - ".join(p for p in parts if p)
 
 
 def _location(place: Mapping[str, object]) -> Location:
-    country = _text(place, "countryCode").upper()
+    country = json_text(place, "countryCode").upper()
     return Location(
-        city=_text(place, "city"),
-        postcode=_text(place, "postalCode"),
+        city=json_text(place, "city"),
+        postcode=json_text(place, "postalCode"),
         country=country if len(country) == 2 else "",
     )
 
@@ -524,7 +504,7 @@ def _address_zone(place: Mapping[str, object]) -> tzinfo | None:
     country = _location(place).country
     if not country:
         return None
-    state = _text(place, "stateOrProvinceCode").upper()
+    state = json_text(place, "stateOrProvinceCode").upper()
     if country == "US" and state in US_STATE_ZONES:
         return ZoneInfo(US_STATE_ZONES[state])
     return country_timezone(country)
@@ -532,9 +512,12 @@ def _address_zone(place: Mapping[str, object]) -> tzinfo | None:
 
 def _destination_zone(raw: Mapping[str, object]) -> tzinfo:
     for address in (
-        _child(raw, "lastUpdatedDestinationAddress"),
-        _child(_child(_child(raw, "destinationLocation"), "locationContactAndAddress"), "address"),
-        _child(_child(raw, "recipientInformation"), "address"),
+        json_child(raw, "lastUpdatedDestinationAddress"),
+        json_child(
+            json_child(json_child(raw, "destinationLocation"), "locationContactAndAddress"),
+            "address",
+        ),
+        json_child(json_child(raw, "recipientInformation"), "address"),
     ):
         zone = _address_zone(address)
         if zone is not None:
@@ -549,7 +532,7 @@ def _date_and_time(
     if not isinstance(entries, list):
         raise CarrierPayloadError(f"FedEx {number}: dateAndTimes is not a list")
     for entry in entries:
-        if isinstance(entry, Mapping) and _text(entry, "type") == kind:
+        if isinstance(entry, Mapping) and json_text(entry, "type") == kind:
             try:
                 return parse_datetime(entry.get("dateTime"), default_tz=zone)
             except ValueError as exc:
@@ -560,7 +543,7 @@ def _date_and_time(
 def _estimated_delivery(
     number: str, raw: Mapping[str, object], zone: tzinfo
 ) -> tuple[date | datetime | None, datetime | None]:
-    window = _child(_child(raw, "estimatedDeliveryTimeWindow"), "window")
+    window = json_child(json_child(raw, "estimatedDeliveryTimeWindow"), "window")
     try:
         begins = window.get("begins")
         ends = window.get("ends")
@@ -577,14 +560,14 @@ def _delivery_place(
     raw: Mapping[str, object], details: Mapping[str, object]
 ) -> tuple[str | None, str]:
     """(substatus for delivered scans, POD location type)."""
-    description = _text(details, "locationDescription").casefold()
+    description = json_text(details, "locationDescription").casefold()
     for fragment, found in DELIVERY_DESCRIPTIONS:
         if fragment in description:
             return found
-    location_type = _text(details, "locationType").upper()
+    location_type = json_text(details, "locationType").upper()
     if location_type in DELIVERY_LOCATION_TYPES:
         return DELIVERY_LOCATION_TYPES[location_type]
-    if _text(details, "signedByName") or _text(details, "receivedByName"):
+    if json_text(details, "signedByName") or json_text(details, "receivedByName"):
         return Substatus.DELIVERED_SIGNED, ""
     return None, ""
 
@@ -594,5 +577,5 @@ def _image_kinds(raw: Mapping[str, object]) -> tuple[str, ...]:
     images = raw.get("availableImages", [])
     if not isinstance(images, list):
         return ()
-    kinds = [_text(image, "type") for image in images if isinstance(image, Mapping)]
+    kinds = [json_text(image, "type") for image in images if isinstance(image, Mapping)]
     return tuple(SPOD_KIND for kind in kinds if kind == SPOD)

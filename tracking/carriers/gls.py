@@ -57,6 +57,7 @@ from tracking.carriers.base import (
     TrackingError,
     TrackingResult,
 )
+from tracking.carriers.jsonbody import json_child, json_object, json_text
 from tracking.carriers.oauth import OAuthToken, send_with_token
 from tracking.carriers.timeparse import country_timezone, parse_datetime
 from tracking.status import Status, Substatus
@@ -286,7 +287,7 @@ class GlsAdapter(CarrierAdapter):
 
         Raises CarrierPayloadError when the body is not JSON or none of GLS's shapes.
         """
-        payload = _json_object(body)
+        payload = json_object(body, "GLS")
         if "parcels" in payload:
             parcels = payload["parcels"]
             if not isinstance(parcels, list):
@@ -312,7 +313,7 @@ class GlsAdapter(CarrierAdapter):
         POD's document; an error answer (``E_404_02`` no delivery info…) changes nothing.
         Raises CarrierPayloadError when the body is not a delivery-info answer.
         """
-        payload = _json_object(body)
+        payload = json_object(body, "GLS")
         shop = payload.get("parcelshopDelivery")
         if shop is None:
             if "errorCode" in payload or _fault_error(payload) is not None:
@@ -320,9 +321,9 @@ class GlsAdapter(CarrierAdapter):
             raise CarrierPayloadError("GLS delivery info has no parcelshopDelivery")
         if not isinstance(shop, Mapping):
             raise CarrierPayloadError("GLS parcelshopDelivery is not an object")
-        link = _child(_child(shop, "_links"), "parcelShopManagement").get("href")
+        link = json_child(json_child(shop, "_links"), "parcelShopManagement").get("href")
         if not isinstance(link, str) or not link.startswith(("https://", "http://")):
-            partner, shop_id = _text(shop, "partnerId"), _text(shop, "parcelshopId")
+            partner, shop_id = json_text(shop, "partnerId"), json_text(shop, "parcelshopId")
             if not shop_id:
                 raise CarrierPayloadError("GLS parcelshopDelivery names no shop")
             link = f"gls-parcelshop:{partner}/{shop_id}"
@@ -341,7 +342,7 @@ class GlsAdapter(CarrierAdapter):
         )
 
     def _parse_parcel(self, parcel: Mapping[str, object]) -> TrackingResult:
-        number = _text(parcel, "requested") or _text(parcel, "unitno")
+        number = json_text(parcel, "requested") or json_text(parcel, "unitno")
         if not number:
             raise CarrierPayloadError("GLS parcel without requested number nor unitno")
         raw_events = parcel.get("events", [])
@@ -366,22 +367,22 @@ class GlsAdapter(CarrierAdapter):
     def _parse_event(self, number: str, raw: object) -> CarrierEvent:
         if not isinstance(raw, Mapping):
             raise CarrierPayloadError(f"GLS parcel {number}: an event is not an object")
-        code = _text(raw, "code")
+        code = json_text(raw, "code")
         if not code:
             raise CarrierPayloadError(f"GLS parcel {number}: event without code")
         location = Location(
-            city=_text(raw, "city"),
-            postcode=_text(raw, "postalCode"),
-            country=_text(raw, "country").upper(),
+            city=json_text(raw, "city"),
+            postcode=json_text(raw, "postalCode"),
+            country=json_text(raw, "country").upper(),
         )
         occurred_at = _time(number, raw.get("eventDateTime"), location.country)
-        description = _text(raw, "description")
+        description = json_text(raw, "description")
         status, substatus = self._classify(code, description)
         return CarrierEvent(occurred_at, status, substatus, code, description, location)
 
     def _status_event(self, number: str, parcel: Mapping[str, object]) -> list[CarrierEvent]:
         """A parcel without events: its coarse status at ``statusDateTime`` is all there is."""
-        code = _text(parcel, "status")
+        code = json_text(parcel, "status")
         if code not in PARCEL_STATUS_MAP:
             raise CarrierPayloadError(f"GLS parcel {number}: no events and status {code!r}")
         status, substatus = PARCEL_STATUS_MAP[code]
@@ -406,16 +407,6 @@ class GlsAdapter(CarrierAdapter):
         return status, substatus
 
 
-def _json_object(body: bytes) -> Mapping[str, object]:
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise CarrierPayloadError(f"GLS answer is not JSON: {exc}") from exc
-    if not isinstance(payload, Mapping):
-        raise CarrierPayloadError("GLS answer is not a JSON object")
-    return payload
-
-
 def _token_error(response: CarrierResponse) -> str:
     """The message of the token endpoint's error body, or the HTTP status."""
     try:
@@ -424,18 +415,8 @@ def _token_error(response: CarrierResponse) -> str:
         return f"HTTP {response.status_code}"
     errors = payload.get("errors") if isinstance(payload, Mapping) else None
     first = errors[0] if isinstance(errors, list) and errors else {}
-    message = _text(first, "message") if isinstance(first, Mapping) else ""
+    message = json_text(first, "message") if isinstance(first, Mapping) else ""
     return message or f"HTTP {response.status_code}"
-
-
-def _child(raw: Mapping[str, object], key: str) -> Mapping[str, object]:
-    value = raw.get(key)
-    return value if isinstance(value, Mapping) else {}
-
-
-def _text(raw: Mapping[str, object], key: str) -> str:
-    value = raw.get(key)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _time(number: str, value: object, country: str) -> datetime:
@@ -447,11 +428,11 @@ def _time(number: str, value: object, country: str) -> datetime:
 
 
 def _parcel_error(parcel: Mapping[str, object]) -> TrackingError:
-    code = _text(parcel, "errorCode")
+    code = json_text(parcel, "errorCode")
     return TrackingError(
-        tracking_number=_text(parcel, "requested"),
+        tracking_number=json_text(parcel, "requested"),
         code=ERROR_CODES.get(code, "courier_error"),
-        message=_text(parcel, "errorMessage") or code,
+        message=json_text(parcel, "errorMessage") or code,
     )
 
 
@@ -459,8 +440,8 @@ def _fault_error(payload: Mapping[str, object]) -> TrackingError | None:
     """An Apigee fault, an RFC-7807 problem or a token-endpoint error; None for anything else."""
     fault = payload.get("fault")
     if isinstance(fault, Mapping):
-        errorcode = _text(_child(fault, "detail"), "errorcode")
-        message = _text(fault, "faultstring") or errorcode or "GLS gateway fault"
+        errorcode = json_text(json_child(fault, "detail"), "errorcode")
+        message = json_text(fault, "faultstring") or errorcode or "GLS gateway fault"
         lowered = errorcode.casefold()
         if "ratelimit" in lowered or "quota" in lowered or "spikearrest" in lowered:
             code = "rate_limited"
@@ -471,12 +452,14 @@ def _fault_error(payload: Mapping[str, object]) -> TrackingError | None:
         return TrackingError("", code, message)
     status = payload.get("status")
     if isinstance(status, int) and not isinstance(status, bool) and "title" in payload:
-        match = _INSTANCE_NUMBER.search(_text(payload, "instance"))
+        match = _INSTANCE_NUMBER.search(json_text(payload, "instance"))
         code = PROBLEM_CODES.get(status, "courier_error")
         number = match.group("number") if match and code != "auth_failed" else ""
-        message = _text(payload, "detail") or _text(payload, "title")
+        message = json_text(payload, "detail") or json_text(payload, "title")
         return TrackingError(number, code, message)
     errors = payload.get("errors")
     if isinstance(errors, list) and errors and isinstance(errors[0], Mapping):
-        return TrackingError("", "auth_failed", _text(errors[0], "message") or "GLS token error")
+        return TrackingError(
+            "", "auth_failed", json_text(errors[0], "message") or "GLS token error"
+        )
     return None

@@ -50,6 +50,7 @@ from tracking.carriers.base import (
     TrackingError,
     TrackingResult,
 )
+from tracking.carriers.jsonbody import json_child, json_text
 from tracking.carriers.timeparse import parse_datetime
 from tracking.status import Status, Substatus
 
@@ -218,7 +219,7 @@ class RoyalMailAdapter(CarrierAdapter):
                 raise CarrierPayloadError("Royal Mail summary item is not an object")
             if isinstance(piece.get("error"), Mapping):
                 # Named like a shipment: by its barcode when the item carries one.
-                number = _text(_child(piece, "summary"), "oneDBarcode") or _text(
+                number = json_text(json_child(piece, "summary"), "oneDBarcode") or json_text(
                     piece, "mailPieceId"
                 )
                 result.errors.append(_item_error(piece["error"], number))
@@ -227,12 +228,12 @@ class RoyalMailAdapter(CarrierAdapter):
         return result
 
     def _parse_piece(self, piece: Mapping[str, object]) -> TrackingResult:
-        summary = _child(piece, "summary")
-        signature = _child(piece, "signature")
+        summary = json_child(piece, "summary")
+        signature = json_child(piece, "signature")
         number = (
-            _text(summary, "oneDBarcode")
-            or _text(signature, "oneDBarcode")
-            or _text(piece, "mailPieceId")
+            json_text(summary, "oneDBarcode")
+            or json_text(signature, "oneDBarcode")
+            or json_text(piece, "mailPieceId")
         )
         if not number:
             raise CarrierPayloadError("Royal Mail item without barcode nor mailPieceId")
@@ -252,7 +253,9 @@ class RoyalMailAdapter(CarrierAdapter):
         # Royal Mail lists newest first: reversed, a stable sort keeps same-minute scans in order.
         events.reverse()
         events.sort(key=lambda event: event.occurred_at)
-        estimated, estimated_end = _estimated_delivery(number, _child(piece, "estimatedDelivery"))
+        estimated, estimated_end = _estimated_delivery(
+            number, json_child(piece, "estimatedDelivery")
+        )
         result = TrackingResult(
             tracking_number=number,
             events=tuple(events),
@@ -275,10 +278,10 @@ class RoyalMailAdapter(CarrierAdapter):
     def _parse_event(self, number: str, raw: object, country: str) -> CarrierEvent:
         if not isinstance(raw, Mapping):
             raise CarrierPayloadError(f"Royal Mail item {number}: an event is not an object")
-        code = _text(raw, "eventCode")
+        code = json_text(raw, "eventCode")
         if not code:
             raise CarrierPayloadError(f"Royal Mail item {number}: event without eventCode")
-        name = _text(raw, "eventName")
+        name = json_text(raw, "eventName")
         status, substatus = self._classify(code, name)
         return CarrierEvent(
             _time(number, raw.get("eventDateTime")),
@@ -286,17 +289,17 @@ class RoyalMailAdapter(CarrierAdapter):
             substatus,
             code,
             name,
-            _location(_text(raw, "locationName"), country),
+            _location(json_text(raw, "locationName"), country),
         )
 
     def _summary_event(
         self, number: str, summary: Mapping[str, object], country: str
     ) -> CarrierEvent:
         """A summary answer's last event, the only one it gives."""
-        code = _text(summary, "lastEventCode")
+        code = json_text(summary, "lastEventCode")
         if not code:
             raise CarrierPayloadError(f"Royal Mail item {number}: summary without lastEventCode")
-        name = _text(summary, "lastEventName")
+        name = json_text(summary, "lastEventName")
         status, substatus = self._classify(code, name)
         return CarrierEvent(
             _time(number, summary.get("lastEventDateTime")),
@@ -304,7 +307,7 @@ class RoyalMailAdapter(CarrierAdapter):
             substatus,
             code,
             name,
-            _location(_text(summary, "lastEventLocationName"), country),
+            _location(json_text(summary, "lastEventLocationName"), country),
         )
 
     def _classify(self, code: str, name: str) -> tuple[str, str | None]:
@@ -324,16 +327,6 @@ class RoyalMailAdapter(CarrierAdapter):
         return status, substatus
 
 
-def _child(raw: Mapping[str, object], key: str) -> Mapping[str, object]:
-    value = raw.get(key)
-    return value if isinstance(value, Mapping) else {}
-
-
-def _text(raw: Mapping[str, object], key: str) -> str:
-    value = raw.get(key)
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _time(number: str, value: object) -> datetime:
     # Royal Mail writes an offset; a time without one is UK time.
     try:
@@ -344,8 +337,8 @@ def _time(number: str, value: object) -> datetime:
 
 def _domestic_country(summary: Mapping[str, object]) -> str:
     """GB when the item stays in the UK (its scans then happen there), else unknown."""
-    origin = _ALPHA2.get(_text(summary, "originCountryCode").upper(), "")
-    destination = _ALPHA2.get(_text(summary, "destinationCountryCode").upper(), "")
+    origin = _ALPHA2.get(json_text(summary, "originCountryCode").upper(), "")
+    destination = _ALPHA2.get(json_text(summary, "destinationCountryCode").upper(), "")
     return "GB" if origin == destination == "GB" else ""
 
 
@@ -357,10 +350,13 @@ def _location(name: str, country: str) -> Location:
 def _estimated_delivery(
     number: str, estimate: Mapping[str, object]
 ) -> tuple[date | datetime | None, datetime | None]:
-    day = _text(estimate, "date")
+    day = json_text(estimate, "date")
     if not day:
         return None, None
-    start, end = _text(estimate, "startOfEstimatedWindow"), _text(estimate, "endOfEstimatedWindow")
+    start, end = (
+        json_text(estimate, "startOfEstimatedWindow"),
+        json_text(estimate, "endOfEstimatedWindow"),
+    )
     try:
         if not start:
             return date.fromisoformat(day), None
@@ -374,15 +370,15 @@ def _signature_pod(number: str, signature: Mapping[str, object]) -> PodData:
     when = signature.get("signatureDateTime")
     return PodData(
         delivered_at=_time(number, when) if when else None,
-        signed_by=_text(signature, "recipientName"),
+        signed_by=json_text(signature, "recipientName"),
         # The image is inline (SVG/PNG) at /signature: name it, never carry it.
         documents=("signature",),
     )
 
 
 def _item_error(error: Mapping[str, object], number: str) -> TrackingError:
-    code = _text(error, "errorCode")
-    message = _text(error, "errorDescription") or _text(error, "errorCause") or code
+    code = json_text(error, "errorCode")
+    message = json_text(error, "errorDescription") or json_text(error, "errorCause") or code
     return TrackingError(number, ERROR_CODES.get(code, "courier_error"), message)
 
 
@@ -392,13 +388,13 @@ def _error(payload: Mapping[str, object], number: str) -> TrackingError:
     http_code = str(http_code) if isinstance(http_code, str | int) else ""
     errors = payload.get("errors")
     first = errors[0] if isinstance(errors, list) and errors else None
-    if isinstance(first, Mapping) and _text(first, "errorCode") in ERROR_CODES:
+    if isinstance(first, Mapping) and json_text(first, "errorCode") in ERROR_CODES:
         return _item_error(first, number)
     code = HTTP_ERROR_CODES.get(http_code, "courier_error")
     message = (
-        (_text(first, "errorDescription") if isinstance(first, Mapping) else "")
-        or _text(payload, "moreInformation")
-        or _text(payload, "httpMessage")
+        (json_text(first, "errorDescription") if isinstance(first, Mapping) else "")
+        or json_text(payload, "moreInformation")
+        or json_text(payload, "httpMessage")
         or f"HTTP {http_code}"
     )
     return TrackingError("" if code in ACCOUNT_ERRORS else number, code, message)

@@ -34,7 +34,6 @@ Format quirks this module deals with:
 from __future__ import annotations
 
 import base64
-import json
 import re
 import time
 import uuid
@@ -56,6 +55,7 @@ from tracking.carriers.base import (
     TrackingError,
     TrackingResult,
 )
+from tracking.carriers.jsonbody import json_child, json_object, json_text
 from tracking.carriers.oauth import OAuthToken, send_with_token
 from tracking.carriers.timeparse import country_timezone
 from tracking.status import Status, Substatus
@@ -419,16 +419,16 @@ class UpsAdapter(CarrierAdapter):
 
         Raises CarrierPayloadError when the body is not JSON or not one of those shapes.
         """
-        payload = _json_object(body)
+        payload = json_object(body, "UPS")
         if "trackResponse" in payload:
-            shipments = _child(payload, "trackResponse").get("shipment")
+            shipments = json_child(payload, "trackResponse").get("shipment")
             if not isinstance(shipments, list):
                 raise CarrierPayloadError("UPS trackResponse.shipment is not a list")
             result = ParseResult()
             for shipment in shipments:
                 result.extend(self._parse_shipment(shipment))
             return result
-        errors = _child(payload, "response").get("errors")
+        errors = json_child(payload, "response").get("errors")
         if isinstance(errors, list) and errors:
             return ParseResult(errors=[_error("", raw) for raw in errors])
         raise CarrierPayloadError("UPS answer has neither trackResponse nor response.errors")
@@ -436,7 +436,7 @@ class UpsAdapter(CarrierAdapter):
     def _parse_shipment(self, shipment: object) -> ParseResult:
         if not isinstance(shipment, Mapping):
             raise CarrierPayloadError("UPS shipment is not an object")
-        inquiry = _text(shipment, "inquiryNumber")
+        inquiry = json_text(shipment, "inquiryNumber")
         packages = shipment.get("package", [])
         if not isinstance(packages, list):
             raise CarrierPayloadError(f"UPS shipment {inquiry}: package is not a list")
@@ -452,7 +452,7 @@ class UpsAdapter(CarrierAdapter):
     def _parse_package(self, inquiry: str, package: object) -> TrackingResult:
         if not isinstance(package, Mapping):
             raise CarrierPayloadError(f"UPS shipment {inquiry}: a package is not an object")
-        own_number = _text(package, "trackingNumber").upper()
+        own_number = json_text(package, "trackingNumber").upper()
         number = own_number if self.matches(own_number) or not inquiry else inquiry
         if not number:
             raise CarrierPayloadError("UPS package without tracking number")
@@ -461,8 +461,8 @@ class UpsAdapter(CarrierAdapter):
             raise CarrierPayloadError(f"UPS package {number}: activity is not a list")
 
         destination_tz = _destination_zone(package)
-        delivery_info = _child(package, "deliveryInformation")
-        at_access_point = bool(_child(package, "accessPointInformation"))
+        delivery_info = json_child(package, "deliveryInformation")
+        at_access_point = bool(json_child(package, "accessPointInformation"))
         delivered_substatus, location_type = _delivery_place(delivery_info, at_access_point)
         events = self._events(number, activities, destination_tz, delivered_substatus)
         estimated, estimated_end = _estimated_delivery(number, package, destination_tz)
@@ -478,7 +478,7 @@ class UpsAdapter(CarrierAdapter):
             return result
         pod = PodData(
             delivered_at=_delivered_at(number, package, destination_tz) or state.delivered_at,
-            signed_by=_text(delivery_info, "receivedBy"),
+            signed_by=json_text(delivery_info, "receivedBy"),
             location_type=location_type,
             documents=_pod_documents(delivery_info),
         )
@@ -495,7 +495,7 @@ class UpsAdapter(CarrierAdapter):
         for raw in activities:
             if not isinstance(raw, Mapping):
                 raise CarrierPayloadError(f"UPS package {number}: an activity is not an object")
-            location = _location(_child(_child(raw, "location"), "address"))
+            location = _location(json_child(json_child(raw, "location"), "address"))
             # A scan without country happened where the package was going, as far as we know.
             parsed.append((_activity_time(number, raw, destination_tz), location, raw))
         # UPS lists newest first: reversed, a stable sort keeps same-second scans in order.
@@ -505,13 +505,13 @@ class UpsAdapter(CarrierAdapter):
         events: list[CarrierEvent] = []
         previous: tuple[str, str | None] = (_TRANSIT, None)
         for occurred_at, location, raw in parsed:
-            status_block = _child(raw, "status")
+            status_block = json_child(raw, "status")
             code = _event_code(status_block)
             status, substatus = self._classify(status_block, previous)
             if status == _DELIVERED and substatus is None:
                 substatus = delivered_substatus
             previous = (status, substatus)
-            message = _text(status_block, "description") or _text(
+            message = json_text(status_block, "description") or json_text(
                 status_block, "simplifiedTextDescription"
             )
             events.append(CarrierEvent(occurred_at, status, substatus, code, message, location))
@@ -521,9 +521,9 @@ class UpsAdapter(CarrierAdapter):
         self, status_block: Mapping[str, object], previous: tuple[str, str | None]
     ) -> tuple[str, str | None]:
         """statusCode first, then type, then the manifest code; updates keep the previous one."""
-        status_code = _text(status_block, "statusCode")
-        kind = _text(status_block, "type").upper()
-        code = _text(status_block, "code").upper()
+        status_code = json_text(status_block, "statusCode")
+        kind = json_text(status_block, "type").upper()
+        code = json_text(status_block, "code").upper()
         if (
             status_code in KEEP_PREVIOUS_STATUS_CODES
             or kind in KEEP_PREVIOUS_TYPES
@@ -539,7 +539,7 @@ class UpsAdapter(CarrierAdapter):
         else:
             return self.map_status(status_code)
         if status == _FAILED and substatus is None:
-            text = _text(status_block, "description").casefold()
+            text = json_text(status_block, "description").casefold()
             for keyword, refined in FAILED_ATTEMPT_KEYWORDS:
                 if keyword in text:
                     return refined
@@ -549,48 +549,28 @@ class UpsAdapter(CarrierAdapter):
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _json_object(body: bytes) -> Mapping[str, object]:
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise CarrierPayloadError(f"UPS answer is not JSON: {exc}") from exc
-    if not isinstance(payload, Mapping):
-        raise CarrierPayloadError("UPS answer is not a JSON object")
-    return payload
-
-
-def _child(raw: Mapping[str, object], key: str) -> Mapping[str, object]:
-    value = raw.get(key)
-    return value if isinstance(value, Mapping) else {}
-
-
-def _text(raw: Mapping[str, object], key: str) -> str:
-    value = raw.get(key)
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _error(number: str, raw: object) -> TrackingError:
     if not isinstance(raw, Mapping):
         raise CarrierPayloadError("UPS error entry is not an object")
-    code = _text(raw, "code")
-    message = _text(raw, "message") or f"UPS error {code}"
+    code = json_text(raw, "code")
+    message = json_text(raw, "message") or f"UPS error {code}"
     return TrackingError(number, ERROR_CODES.get(code, "courier_error"), message)
 
 
 def _event_code(status_block: Mapping[str, object]) -> str:
     """The most precise code UPS gave: statusCode, else the activity code, else the type."""
     return (
-        _text(status_block, "statusCode")
-        or _text(status_block, "code")
-        or _text(status_block, "type")
+        json_text(status_block, "statusCode")
+        or json_text(status_block, "code")
+        or json_text(status_block, "type")
     )
 
 
 def _location(address: Mapping[str, object]) -> Location:
-    country = _text(address, "countryCode").upper() or _text(address, "country").upper()
+    country = json_text(address, "countryCode").upper() or json_text(address, "country").upper()
     return Location(
-        city=_text(address, "city"),
-        postcode=_text(address, "postalCode"),
+        city=json_text(address, "city"),
+        postcode=json_text(address, "postalCode"),
         country=country if len(country) == 2 else "",
     )
 
@@ -600,7 +580,7 @@ def _address_zone(address: Mapping[str, object]) -> tzinfo | None:
     country = _location(address).country
     if not country:
         return None
-    state = _text(address, "stateProvince").upper()
+    state = json_text(address, "stateProvince").upper()
     if country == "US" and state in US_STATE_ZONES:
         return ZoneInfo(US_STATE_ZONES[state])
     return country_timezone(country)
@@ -611,13 +591,13 @@ def _destination_zone(package: Mapping[str, object]) -> tzinfo:
     addresses = package.get("packageAddress")
     if isinstance(addresses, list):
         for entry in addresses:
-            if isinstance(entry, Mapping) and _text(entry, "type").upper() == "DESTINATION":
-                zone = _address_zone(_child(entry, "address"))
+            if isinstance(entry, Mapping) and json_text(entry, "type").upper() == "DESTINATION":
+                zone = _address_zone(json_child(entry, "address"))
                 if zone is not None:
                     return zone
     activities = package.get("activity")
     if isinstance(activities, list) and activities and isinstance(activities[0], Mapping):
-        zone = _address_zone(_child(_child(activities[0], "location"), "address"))
+        zone = _address_zone(json_child(json_child(activities[0], "location"), "address"))
         if zone is not None:
             return zone
     return UTC
@@ -626,14 +606,14 @@ def _destination_zone(package: Mapping[str, object]) -> tzinfo:
 def _activity_time(number: str, raw: Mapping[str, object], fallback_zone: tzinfo) -> datetime:
     """GMT date/time and offset when UPS gives them; otherwise the local time read in the zone
     of the activity's address (``fallback_zone`` when the address has no country)."""
-    gmt_date, gmt_time = _text(raw, "gmtDate"), _text(raw, "gmtTime")
-    gmt_offset = _text(raw, "gmtOffset")
+    gmt_date, gmt_time = json_text(raw, "gmtDate"), json_text(raw, "gmtTime")
+    gmt_offset = json_text(raw, "gmtOffset")
     try:
         if gmt_date and gmt_time and gmt_offset:
             moment = _compact(gmt_date, gmt_time).replace(tzinfo=UTC)
             return moment.astimezone(_offset(gmt_offset))
-        zone = _address_zone(_child(_child(raw, "location"), "address")) or fallback_zone
-        return _compact(_text(raw, "date"), _text(raw, "time")).replace(tzinfo=zone)
+        zone = _address_zone(json_child(json_child(raw, "location"), "address")) or fallback_zone
+        return _compact(json_text(raw, "date"), json_text(raw, "time")).replace(tzinfo=zone)
     except ValueError as exc:
         raise CarrierPayloadError(f"UPS package {number}: bad activity date/time") from exc
 
@@ -665,8 +645,8 @@ def _delivery_dates(package: Mapping[str, object]) -> dict[str, str]:
         raise CarrierPayloadError("UPS deliveryDate is not a list")
     dates: dict[str, str] = {}
     for entry in entries:
-        if isinstance(entry, Mapping) and _text(entry, "type") in {"SDD", "RDD", "DEL"}:
-            dates[_text(entry, "type")] = _text(entry, "date")
+        if isinstance(entry, Mapping) and json_text(entry, "type") in {"SDD", "RDD", "DEL"}:
+            dates[json_text(entry, "type")] = json_text(entry, "date")
     return dates
 
 
@@ -685,9 +665,9 @@ def _estimated_delivery(
     if not value:
         return None, None
     day = _day(number, value)
-    window = _child(package, "deliveryTime")
-    start, end = _text(window, "startTime"), _text(window, "endTime")
-    if _text(window, "type") == "DEL":
+    window = json_child(package, "deliveryTime")
+    start, end = json_text(window, "startTime"), json_text(window, "endTime")
+    if json_text(window, "type") == "DEL":
         start = end = ""  # the delivered time, not a window
     try:
         estimated = _compact(value, start).replace(tzinfo=zone) if start else day
@@ -700,11 +680,11 @@ def _estimated_delivery(
 def _delivered_at(number: str, package: Mapping[str, object], zone: tzinfo) -> datetime | None:
     """deliveryDate DEL with deliveryTime DEL's endTime, when UPS gives both."""
     value = _delivery_dates(package).get("DEL")
-    window = _child(package, "deliveryTime")
-    if not value or _text(window, "type") != "DEL" or not _text(window, "endTime"):
+    window = json_child(package, "deliveryTime")
+    if not value or json_text(window, "type") != "DEL" or not json_text(window, "endTime"):
         return None
     try:
-        return _compact(value, _text(window, "endTime")).replace(tzinfo=zone)
+        return _compact(value, json_text(window, "endTime")).replace(tzinfo=zone)
     except ValueError as exc:
         raise CarrierPayloadError(f"UPS package {number}: bad delivery date/time") from exc
 
@@ -713,11 +693,11 @@ def _delivery_place(info: Mapping[str, object], at_access_point: bool) -> tuple[
     """(substatus for delivered scans, POD location type) from deliveryInformation."""
     if at_access_point:
         return Substatus.DELIVERED_PICKUP_POINT, "pickup_point"
-    place = _text(info, "location").casefold()
+    place = json_text(info, "location").casefold()
     for fragment, found in DELIVERY_LOCATIONS:
         if fragment in place:
             return found
-    if _text(info, "receivedBy") or _text(_child(info, "signature"), "image"):
+    if json_text(info, "receivedBy") or json_text(json_child(info, "signature"), "image"):
         return Substatus.DELIVERED_SIGNED, ""
     return None, ""
 
@@ -725,10 +705,10 @@ def _delivery_place(info: Mapping[str, object], at_access_point: bool) -> tuple[
 def _pod_documents(info: Mapping[str, object]) -> tuple[str, ...]:
     """Kinds of the images UPS sent inline (base64 is never kept)."""
     documents = []
-    if _text(_child(info, "signature"), "image"):
+    if json_text(json_child(info, "signature"), "image"):
         documents.append("signature")
-    if _text(_child(info, "deliveryPhoto"), "photo"):
+    if json_text(json_child(info, "deliveryPhoto"), "photo"):
         documents.append("photo")
-    if _text(_child(info, "pod"), "content"):
+    if json_text(json_child(info, "pod"), "content"):
         documents.append("proof_of_delivery")
     return tuple(documents)

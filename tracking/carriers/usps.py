@@ -29,7 +29,6 @@ Format quirks this module deals with:
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -50,6 +49,7 @@ from tracking.carriers.base import (
     TrackingError,
     TrackingResult,
 )
+from tracking.carriers.jsonbody import json_object, json_text
 from tracking.carriers.oauth import OAuthToken, send_with_token
 from tracking.carriers.timeparse import country_timezone, parse_date_or_datetime, parse_datetime
 from tracking.carriers.ups import US_STATE_ZONES
@@ -264,7 +264,7 @@ class UspsAdapter(CarrierAdapter):
 
         Raises CarrierPayloadError when the body is not JSON or neither shape.
         """
-        payload = _json_object(body)
+        payload = json_object(body, "USPS")
         if isinstance(payload.get("error"), Mapping):
             return ParseResult(errors=[_error(payload["error"])])
         if "trackingEvents" in payload or "trackingNumber" in payload:
@@ -272,7 +272,7 @@ class UspsAdapter(CarrierAdapter):
         raise CarrierPayloadError("USPS answer has neither trackingEvents nor error")
 
     def _parse_shipment(self, payload: Mapping[str, object]) -> TrackingResult:
-        number = _text(payload, "trackingNumber")
+        number = json_text(payload, "trackingNumber")
         if not number:
             raise CarrierPayloadError("USPS answer without trackingNumber")
         raw_events = payload.get("trackingEvents", [])
@@ -291,8 +291,8 @@ class UspsAdapter(CarrierAdapter):
         events = []
         pod: PodData | None = None
         for occurred_at, location, raw in parsed:
-            code = _text(raw, "eventCode")
-            text = _text(raw, "eventType")
+            code = json_text(raw, "eventCode")
+            text = json_text(raw, "eventType")
             status, substatus = self.map_status(code)
             location_type = ""
             if status == _DELIVERED and substatus is None:
@@ -302,7 +302,7 @@ class UspsAdapter(CarrierAdapter):
             if status == _DELIVERED:
                 pod = PodData(
                     delivered_at=occurred_at,
-                    signed_by=_text(raw, "name") or _text(raw, "firm"),
+                    signed_by=json_text(raw, "name") or json_text(raw, "firm"),
                     location_type=location_type
                     or ("pickup_point" if substatus == Substatus.DELIVERED_PICKUP_POINT else ""),
                 )
@@ -329,37 +329,22 @@ class UspsAdapter(CarrierAdapter):
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _json_object(body: bytes) -> Mapping[str, object]:
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise CarrierPayloadError(f"USPS answer is not JSON: {exc}") from exc
-    if not isinstance(payload, Mapping):
-        raise CarrierPayloadError("USPS answer is not a JSON object")
-    return payload
-
-
-def _text(raw: Mapping[str, object], key: str) -> str:
-    value = raw.get(key)
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _error(error: Mapping[str, object]) -> TrackingError:
     details = error.get("errors")
     first = details[0] if isinstance(details, list) and details else {}
     first = first if isinstance(first, Mapping) else {}
-    code = _text(error, "code") or _text(first, "status")
-    message = _text(error, "message") or _text(first, "detail") or f"USPS error {code}"
-    our_code = ERROR_CODES.get(code) or ERROR_CODES.get(_text(first, "status"), "courier_error")
+    code = json_text(error, "code") or json_text(first, "status")
+    message = json_text(error, "message") or json_text(first, "detail") or f"USPS error {code}"
+    our_code = ERROR_CODES.get(code) or ERROR_CODES.get(json_text(first, "status"), "courier_error")
     return TrackingError("", our_code, message)
 
 
 def _location(raw: Mapping[str, object]) -> Location:
-    city, postcode = _text(raw, "eventCity"), _text(raw, "eventZIP")
-    country = _text(raw, "eventCountry").upper()
+    city, postcode = json_text(raw, "eventCity"), json_text(raw, "eventZIP")
+    country = json_text(raw, "eventCountry").upper()
     if len(country) != 2:
         country = COUNTRY_NAMES.get(country, "")
-    if not _text(raw, "eventCountry") and (city or postcode or _text(raw, "eventState")):
+    if not json_text(raw, "eventCountry") and (city or postcode or json_text(raw, "eventState")):
         country = "US"  # domestic scans leave eventCountry null
     return Location(city=city, postcode=postcode, country=country)
 
@@ -379,27 +364,27 @@ def _state_zone(state: str, country: str) -> tzinfo:
 
 
 def _zone_of(payload: Mapping[str, object], prefix: str) -> tzinfo | None:
-    state = _text(payload, f"{prefix}State")
+    state = json_text(payload, f"{prefix}State")
     return ZoneInfo(US_STATE_ZONES[state]) if state in US_STATE_ZONES else None
 
 
 def _event_time(number: str, raw: Mapping[str, object], location: Location) -> datetime:
-    offset = _offset(_text(raw, "GMTOffset"))
+    offset = _offset(json_text(raw, "GMTOffset"))
     try:
-        if offset is not None and _text(raw, "GMTTimestamp"):
-            return parse_datetime(_text(raw, "GMTTimestamp")).astimezone(offset)
-        zone = offset or _state_zone(_text(raw, "eventState"), location.country)
+        if offset is not None and json_text(raw, "GMTTimestamp"):
+            return parse_datetime(json_text(raw, "GMTTimestamp")).astimezone(offset)
+        zone = offset or _state_zone(json_text(raw, "eventState"), location.country)
         return parse_datetime(raw.get("eventTimestamp"), default_tz=zone)
     except ValueError as exc:
         raise CarrierPayloadError(f"USPS {number}: bad event time") from exc
 
 
 def _delivered_how(raw: Mapping[str, object]) -> tuple[str | None, str]:
-    text = _text(raw, "eventType").casefold()
+    text = json_text(raw, "eventType").casefold()
     for fragment, found in DELIVERED_TEXTS:
         if fragment in text:
             return found
-    if _text(raw, "name"):
+    if json_text(raw, "name"):
         return Substatus.DELIVERED_SIGNED, ""
     return None, ""
 
@@ -422,18 +407,18 @@ def _estimated_delivery(
     number: str, payload: Mapping[str, object], zone: tzinfo
 ) -> tuple[date | datetime | None, datetime | None]:
     try:
-        predicted = _text(payload, "predictedDeliveryDate")
+        predicted = json_text(payload, "predictedDeliveryDate")
         if predicted:
             day = parse_date_or_datetime(predicted[:10], default_tz=zone)
             if not isinstance(day, date):  # pragma: no cover - 10 characters are a date
                 raise ValueError(predicted)
-            start = _clock_time(_text(payload, "predictedDeliveryWindowStartTime"))
-            end = _clock_time(_text(payload, "predictedDeliveryWindowEndTime"))
+            start = _clock_time(json_text(payload, "predictedDeliveryWindowStartTime"))
+            end = _clock_time(json_text(payload, "predictedDeliveryWindowEndTime"))
             begins = datetime(day.year, day.month, day.day, *start, tzinfo=zone) if start else day
             ends = datetime(day.year, day.month, day.day, *end, tzinfo=zone) if end else None
             return begins, ends
         for key in ("expectedDeliveryTimeStamp", "guaranteedDeliveryTimeStamp"):
-            value = _text(payload, key)
+            value = json_text(payload, key)
             if value:
                 return parse_date_or_datetime(value, default_tz=zone), None
     except ValueError as exc:
