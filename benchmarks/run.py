@@ -18,6 +18,8 @@ from collections.abc import Sequence
 # In the order they run. Add a module here to add a benchmark.
 BENCHMARKS = [
     "benchmarks.ingest",
+    "benchmarks.tracking_page",
+    "benchmarks.payouts_release",
 ]
 
 

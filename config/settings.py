@@ -192,6 +192,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Unified parcel tracking and proof of delivery for the marketplace.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Shipments and payouts both have a "status": name each enum after what it describes.
+    "ENUM_NAME_OVERRIDES": {
+        "ShipmentStatusEnum": "tracking.models.StatusChoices",
+        "PayoutStatusEnum": "payouts.models.Payout.Status",
+    },
 }
 
 # django-q2: Redis when REDIS_URL is set (production, many workers), the ORM broker otherwise.
@@ -318,6 +323,19 @@ WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
 # An endpoint failing for this long (and 10 times in a row) is disabled and its owner told.
 WEBHOOK_DISABLE_AFTER_SECONDS = int(os.environ.get("WEBHOOK_DISABLE_AFTER_SECONDS", str(3 * 86400)))
 ADMINS = [("Parcelle operators", a) for a in env_list("ADMIN_EMAILS", "")]
+
+# Payouts: how long a buyer may claim after the last delivery, and the marketplace commission
+# (a per-seller override lives in payouts.SellerCommission).
+PAYOUT_CLAIM_WINDOW_DAYS = int(os.environ.get("PAYOUT_CLAIM_WINDOW_DAYS", "14"))
+PAYOUT_COMMISSION_RATE = os.environ.get("PAYOUT_COMMISSION_RATE", "0.12")
+
+# The buyer tracking page (tracking/views.py).
+TRACKING_PAGE_RATE_LIMIT = int(os.environ.get("TRACKING_PAGE_RATE_LIMIT", "120"))  # per minute
+TRACKING_LOOKUP_RATE_LIMIT = int(os.environ.get("TRACKING_LOOKUP_RATE_LIMIT", "10"))  # per 15 min
+TRACKING_PAGE_CACHE_SECONDS = int(os.environ.get("TRACKING_PAGE_CACHE_SECONDS", "300"))
+TRACKING_PAGE_POLL_SECONDS = int(os.environ.get("TRACKING_PAGE_POLL_SECONDS", "60"))
+# Proxies in front of the app, so the rate limiter sees the buyer's address, not the balancer's.
+TRACKING_TRUSTED_PROXY_COUNT = int(os.environ.get("TRACKING_TRUSTED_PROXY_COUNT", "0"))
 
 # Tracking rules that operators tune.
 TRACKING_EXPIRE_AFTER_DAYS = int(os.environ.get("TRACKING_EXPIRE_AFTER_DAYS", "30"))
