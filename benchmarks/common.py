@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import platform
 import re
+import secrets
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -54,8 +55,10 @@ def setup_django(*, migrate: bool = True) -> None:
             "PostgreSQL database (make bench uses BENCH_DATABASE_URL, default "
             "postgres://postgres@127.0.0.1:5432/parcelle_bench)."
         )
-    # Measure what production runs: DEBUG=0 (Django then keeps no log of every query).
+    # Measure what production runs: DEBUG=0 (Django then keeps no log of every query). Production
+    # settings need a secret key: a throwaway one for the benchmark database.
     os.environ.setdefault("DEBUG", "0")
+    os.environ.setdefault("SECRET_KEY", "benchmark-only-" + secrets.token_urlsafe(48))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 

@@ -1,8 +1,10 @@
+from django import forms
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from sellers.models import Order, Seller, SellerMember
+from sellers.models import Order, Seller, SellerBranding, SellerMember
+from sellers.services import seller_branding_errors, seller_branding_update
 
 
 @admin.register(Seller)
@@ -41,3 +43,62 @@ class OrderAdmin(admin.ModelAdmin):
     def delivery_log_link(self, order: Order) -> str:
         url = reverse("admin:notifications_delivery_log_order", args=[order.id])
         return format_html('<a href="{}">What was sent about this order</a>', url)
+
+
+class SellerBrandingForm(forms.ModelForm):
+    """Shows every refused value at its field, with the rule's own message (contrast ratio and
+    the minimum, https only…), before the service is called."""
+
+    class Meta:
+        model = SellerBranding
+        fields = [
+            "seller",
+            "logo_url",
+            "primary_color",
+            "accent_color",
+            "message",
+            "store_url",
+            "contact_url",
+            "returns_url",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        checked = ("logo_url", "primary_color", "accent_color", "message")
+        checked += ("store_url", "contact_url", "returns_url")
+        values = {name: cleaned.get(name) or "" for name in checked if name not in self.errors}
+        for field, message in seller_branding_errors(**values).items():
+            self.add_error(field, message)
+        return cleaned
+
+
+@admin.register(SellerBranding)
+class SellerBrandingAdmin(admin.ModelAdmin):
+    form = SellerBrandingForm
+    list_display = ["seller", "primary_color", "accent_color", "updated_at", "updated_by"]
+    list_select_related = ["seller", "updated_by"]
+    search_fields = ["seller__name", "seller__slug"]
+    autocomplete_fields = ["seller"]
+    readonly_fields = ["updated_at", "updated_by"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A branding belongs to its seller for good: moving it would leave a seller unbranded.
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "seller"] if obj is not None else fields
+
+    def save_model(self, request, obj, form, change):
+        # Through the service, like every write: same checks, same record of who changed it.
+        data = form.cleaned_data
+        branding = seller_branding_update(
+            seller=obj.seller if change else data["seller"],
+            logo_url=data["logo_url"],
+            primary_color=data["primary_color"],
+            accent_color=data["accent_color"],
+            message=data["message"],
+            store_url=data["store_url"],
+            contact_url=data["contact_url"],
+            returns_url=data["returns_url"],
+            actor=request.user,
+        )
+        obj.pk = branding.pk
+        obj.refresh_from_db()

@@ -67,3 +67,67 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} ({self.seller})"
+
+
+class SellerBranding(models.Model):
+    """How a seller's buyer tracking page (and buyer emails) look: logo, colours, links.
+
+    Written only through ``sellers.services.seller_branding_update``, which checks the colours'
+    contrast (WCAG AA) and that every URL is https. A seller without a row gets the default
+    marketplace look (``DEFAULT_PRIMARY_COLOR``/``DEFAULT_ACCENT_COLOR``).
+    """
+
+    # The page puts white text on the primary colour and dark text on the accent colour.
+    DEFAULT_PRIMARY_COLOR = "#1F4E79"
+    DEFAULT_ACCENT_COLOR = "#F2A900"
+
+    seller = models.OneToOneField(Seller, on_delete=models.CASCADE, related_name="branding")
+    # A URL rather than an upload: no image library, no file storage or content sniffing to
+    # maintain, and the seller keeps its logo on its own CDN. https only (no mixed content).
+    logo_url = models.URLField(max_length=500, blank=True)
+    primary_color = models.CharField(
+        max_length=7, blank=True, help_text="#RRGGBB; white text is written on it."
+    )
+    accent_color = models.CharField(
+        max_length=7, blank=True, help_text="#RRGGBB; dark text (#111111) is written on it."
+    )
+    message = models.CharField(
+        max_length=280, blank=True, help_text="A short note shown to buyers on the tracking page."
+    )
+    store_url = models.URLField(max_length=500, blank=True)
+    contact_url = models.URLField(max_length=500, blank=True)
+    returns_url = models.URLField(max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name_plural = "seller brandings"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(primary_color="")
+                | models.Q(primary_color__regex=r"^#[0-9A-F]{6}$"),
+                name="branding_primary_color_hex",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(accent_color="")
+                | models.Q(accent_color__regex=r"^#[0-9A-F]{6}$"),
+                name="branding_accent_color_hex",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Branding of {self.seller}"
+
+    @property
+    def primary(self) -> str:
+        return self.primary_color or self.DEFAULT_PRIMARY_COLOR
+
+    @property
+    def accent(self) -> str:
+        return self.accent_color or self.DEFAULT_ACCENT_COLOR

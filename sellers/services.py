@@ -1,9 +1,16 @@
+import logging
+import math
+import re
 from datetime import date
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 
 from core.errors import ApplicationError
-from sellers.models import MAX_ORDER_AMOUNT, Order, Seller
+from sellers.models import MAX_ORDER_AMOUNT, Order, Seller, SellerBranding
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -48,3 +55,150 @@ def order_create(
             code="duplicate_order",
             field="reference",
         ) from None
+
+
+# --- Branding of the buyer tracking page ----------------------------------------------------
+
+# WCAG 2.x AA: normal-size text needs a contrast ratio of at least 4.5:1 with its background.
+WCAG_AA_MIN_CONTRAST = 4.5
+# What the tracking page writes on each colour (and the page background primary text sits on).
+TEXT_ON_PRIMARY = "#FFFFFF"
+PAGE_BACKGROUND = "#FFFFFF"
+TEXT_ON_ACCENT = "#111111"
+_HEX_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
+_https_url = URLValidator(schemes=["https"])
+BRANDING_URL_FIELDS = ("logo_url", "store_url", "contact_url", "returns_url")
+BRANDING_MESSAGE_MAX_LENGTH = 280
+
+
+def relative_luminance(color: str) -> float:
+    """WCAG relative luminance of a #RRGGBB colour (0 black .. 1 white)."""
+
+    def linear(channel: int) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(int(color[i : i + 2], 16)) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """WCAG contrast ratio between two #RRGGBB colours, from 1.0 to 21.0."""
+    lighter, darker = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _ratio_text(ratio: float) -> str:
+    # Rounded down: a ratio of 4.497 must not read "4.50:1" next to "at least 4.5:1".
+    return f"{math.floor(ratio * 100) / 100:.2f}:1"
+
+
+def seller_branding_errors(
+    *,
+    logo_url: str = "",
+    primary_color: str = "",
+    accent_color: str = "",
+    message: str = "",
+    store_url: str = "",
+    contact_url: str = "",
+    returns_url: str = "",
+) -> dict[str, str]:
+    """Every reason these branding values would be refused, by field (empty when valid).
+
+    Colours are #RRGGBB or empty (empty: the marketplace default). The primary colour carries
+    white text and is itself the colour of links on the white page (the same pair of colours);
+    the accent colour carries dark text (#111111). Each must reach WCAG AA (4.5:1). URLs are
+    https only: the page is https, and a javascript: or http: link must never reach it.
+    """
+    errors: dict[str, str] = {}
+    checks = {
+        "primary_color": (primary_color, TEXT_ON_PRIMARY, "white text and the white page"),
+        "accent_color": (accent_color, TEXT_ON_ACCENT, "the dark text (#111111) written on it"),
+    }
+    for field, (value, text_color, against) in checks.items():
+        value = value.strip()
+        if not value:
+            continue
+        if not _HEX_COLOR.fullmatch(value):
+            errors[field] = f"{value!r} is not a colour written as #RRGGBB (e.g. #1F4E79)."
+            continue
+        ratio = contrast_ratio(value.upper(), text_color)
+        if ratio < WCAG_AA_MIN_CONTRAST:
+            errors[field] = (
+                f"{value.upper()} has a contrast ratio of {_ratio_text(ratio)} with {against}; "
+                f"WCAG AA needs at least {WCAG_AA_MIN_CONTRAST}:1 for normal text. "
+                + ("Choose a darker colour." if text_color == TEXT_ON_PRIMARY else "")
+                + ("Choose a lighter colour." if text_color == TEXT_ON_ACCENT else "")
+            )
+    urls = {
+        "logo_url": logo_url,
+        "store_url": store_url,
+        "contact_url": contact_url,
+        "returns_url": returns_url,
+    }
+    for field, value in urls.items():
+        value = value.strip()
+        if not value:
+            continue
+        if len(value) > 500:
+            errors[field] = "A link has at most 500 characters."
+            continue
+        try:
+            _https_url(value)
+        except ValidationError:
+            errors[field] = "Enter a full https:// address (http and other schemes are refused)."
+    if len(message.strip()) > BRANDING_MESSAGE_MAX_LENGTH:
+        errors["message"] = (
+            f"The message has at most {BRANDING_MESSAGE_MAX_LENGTH} characters "
+            f"({len(message.strip())} given)."
+        )
+    return errors
+
+
+@transaction.atomic
+def seller_branding_update(
+    *,
+    seller: Seller,
+    logo_url: str = "",
+    primary_color: str = "",
+    accent_color: str = "",
+    message: str = "",
+    store_url: str = "",
+    contact_url: str = "",
+    returns_url: str = "",
+    actor=None,
+) -> SellerBranding:
+    """Set the whole branding of ``seller``'s tracking page (an empty value clears that field:
+    default colour, no logo, no link). Creates the row on first use; records who changed it.
+
+    Raises ApplicationError (code ``invalid_branding``, ``field`` set) for the first value
+    refused by ``seller_branding_errors``: a colour under WCAG AA contrast, a non-https URL,
+    a message too long.
+    """
+    errors = seller_branding_errors(
+        logo_url=logo_url,
+        primary_color=primary_color,
+        accent_color=accent_color,
+        message=message,
+        store_url=store_url,
+        contact_url=contact_url,
+        returns_url=returns_url,
+    )
+    if errors:
+        field, error = next(iter(errors.items()))
+        raise ApplicationError(error, code="invalid_branding", field=field)
+    branding, _created = SellerBranding.objects.select_for_update().get_or_create(seller=seller)
+    branding.logo_url = logo_url.strip()
+    branding.primary_color = primary_color.strip().upper()
+    branding.accent_color = accent_color.strip().upper()
+    branding.message = message.strip()
+    branding.store_url = store_url.strip()
+    branding.contact_url = contact_url.strip()
+    branding.returns_url = returns_url.strip()
+    branding.updated_by = actor if getattr(actor, "pk", None) else None
+    branding.save()
+    logger.info(
+        "seller branding updated",
+        extra={"seller_id": seller.pk, "actor_id": getattr(actor, "pk", None)},
+    )
+    return branding

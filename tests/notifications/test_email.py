@@ -6,6 +6,7 @@ from django.utils import timezone
 from notifications import services
 from notifications.content import branding_for, render_buyer_email
 from notifications.models import Notification
+from sellers.models import SellerBranding
 from tests.notifications.helpers import courier_says, scan
 from tests.sellers.factories import OrderFactory
 from tests.tracking.factories import ShipmentFactory
@@ -71,17 +72,17 @@ def test_buyer_email_is_written_in_each_supported_language(locale, subject_end, 
 
 @pytest.mark.django_db
 def test_email_uses_the_sellers_branding_when_there_is_one():
-    # given a seller with branding (the sellers app's SellerBranding, or an object like it)
+    # given a seller with branding, one value of which is not a colour (an unsaved row: the
+    # database would refuse that accent, the email must not trust it either)
     shipment = ShipmentFactory()
     seller = shipment.seller
-
-    class Branding:
-        logo_url = "https://cdn.example/boutique.png"
-        primary_color = "#aa0033"
-        accent_color = "javascript:alert(1)"  # not a colour: ignored
-        message = "Merci pour votre confiance !"
-
-    seller.branding = Branding()
+    seller.branding = SellerBranding(
+        seller=seller,
+        logo_url="https://cdn.example/boutique.png",
+        primary_color="#aa0033",
+        accent_color="javascript:alert(1)",  # not a colour: ignored
+        message="Merci pour votre confiance !",
+    )
     courier_says(shipment, scan("delivered"))
     note = Notification.objects.get(channel="email")
     order = shipment.order

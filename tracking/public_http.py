@@ -1,0 +1,181 @@
+"""The public side of the buyer tracking pages: language choice, per-IP rate limit, response
+cache keys and security headers. No models here; the views (tracking/views.py) put it together.
+
+Settings (all optional, defaults in brackets):
+    TRACKING_PAGE_RATE_LIMIT        page requests per client IP per minute [120]
+    TRACKING_LOOKUP_RATE_LIMIT      order look-up attempts per client IP per 15 minutes [10]
+    TRACKING_PAGE_CACHE_SECONDS     how long a rendered page is kept for one parcel state [300]
+    TRACKING_PAGE_POLL_SECONDS      how often an open page asks for news while parcels move [60]
+    TRACKING_TRUSTED_PROXY_COUNT    proxies in front of us that append to X-Forwarded-For [0]
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+LANGUAGE_PARAM = "lang"
+PAGE_WINDOW_SECONDS = 60
+LOOKUP_WINDOW_SECONDS = 15 * 60
+# Bump when the templates change shape, so pages cached by the previous release are not served.
+PAGE_CACHE_VERSION = 1
+
+
+def page_rate_limit() -> int:
+    return int(getattr(settings, "TRACKING_PAGE_RATE_LIMIT", 120))
+
+
+def lookup_rate_limit() -> int:
+    return int(getattr(settings, "TRACKING_LOOKUP_RATE_LIMIT", 10))
+
+
+def page_cache_seconds() -> int:
+    return int(getattr(settings, "TRACKING_PAGE_CACHE_SECONDS", 300))
+
+
+def poll_seconds() -> int:
+    return int(getattr(settings, "TRACKING_PAGE_POLL_SECONDS", 60))
+
+
+# --- Language -----------------------------------------------------------------------------------
+
+
+def supported_language(code: str | None) -> str | None:
+    """The site language for a code such as "de", "fr-BE" or "en_GB"; None if we have none."""
+    if not code or len(code) > 16:
+        return None
+    try:
+        return translation.get_supported_language_variant(code.replace("_", "-").lower())
+    except LookupError:
+        return None
+
+
+def choose_language(request: HttpRequest, buyer_locale: str | None = None) -> str:
+    """The page's language, first found of: ``?lang=xx`` in the URL, the language switcher's
+    cookie, the order's buyer_locale, the browser's Accept-Language, French (LANGUAGE_CODE)."""
+    for candidate in (
+        request.GET.get(LANGUAGE_PARAM),
+        request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME),
+        buyer_locale,
+    ):
+        language = supported_language(candidate)
+        if language:
+            return language
+    # Accept-Language, then LANGUAGE_CODE (an invalid cookie was already passed over).
+    return translation.get_language_from_request(request)
+
+
+def remember_language(response: HttpResponse, language: str) -> None:
+    """The language switcher's choice, kept for a year (not a secret: readable, Lax)."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=not settings.DEBUG,
+        httponly=True,
+    )
+
+
+# --- Rate limit ---------------------------------------------------------------------------------
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The caller's address: REMOTE_ADDR, or the address our own proxies saw when
+    TRACKING_TRUSTED_PROXY_COUNT says how many of them append to X-Forwarded-For (the entries
+    further left are the client's say-so and cannot be trusted)."""
+    proxies = int(getattr(settings, "TRACKING_TRUSTED_PROXY_COUNT", 0))
+    if proxies > 0:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [h for h in hops if h]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def rate_limit_exceeded(request: HttpRequest, *, bucket: str, limit: int, window: int) -> int:
+    """Count this request against the caller's IP in a fixed window of ``window`` seconds.
+    Returns 0 when allowed, else the seconds until the window ends (for Retry-After).
+
+    Counters live in the default cache (Redis in production: shared by every web node)."""
+    now = int(time.time())
+    window_start = now - now % window
+    ip_hash = hashlib.sha256(client_ip(request).encode()).hexdigest()[:32]
+    key = f"tracking-rl:{bucket}:{window_start}:{ip_hash}"
+    cache.add(key, 0, timeout=window + 5)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window + 5)
+        count = 1
+    if count <= limit:
+        return 0
+    return max(1, window_start + window - now)
+
+
+def too_many_requests(retry_after: int) -> HttpResponse:
+    response = HttpResponse(
+        _("Too many requests. Please try again in a moment."),
+        status=429,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = str(retry_after)
+    return protect(response)
+
+
+# --- Cache key ----------------------------------------------------------------------------------
+
+
+def page_cache_key(*, kind: str, token: str, language: str, state: object) -> str:
+    """The key of one rendered page: which page, whose (the token, hashed), in which language,
+    and the state of what it shows (shipments' and PODs' updated_at, the branding's): any
+    change to a parcel makes a new key, so nothing needs invalidating."""
+    raw = repr((PAGE_CACHE_VERSION, kind, token, language, poll_seconds(), state))
+    return "tracking-page:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+# --- Security headers ---------------------------------------------------------------------------
+
+
+def style_hash(css: str) -> str:
+    """The CSP source allowing exactly this inline <style> (the seller's colours)."""
+    digest = hashlib.sha256(css.encode()).digest()
+    return "'sha256-" + base64.b64encode(digest).decode() + "'"
+
+
+def content_security_policy(*, style_sources: tuple[str, ...] = (), image_url: str = "") -> str:
+    images = ["'self'"]
+    if image_url:
+        parts = urlsplit(image_url)
+        images.append(f"{parts.scheme}://{parts.netloc}")
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",  # htmx is served from here; no inline script, no eval
+            "style-src " + " ".join(["'self'", *style_sources]),
+            "img-src " + " ".join(images),
+            "connect-src 'self'",
+            "form-action 'self'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def protect(response: HttpResponse, *, csp: str | None = None) -> HttpResponse:
+    """Headers for every public tracking response: the token in the URL must not leak through
+    Referer, the page must not be indexed or stored by shared caches, nothing runs but ours."""
+    response["Content-Security-Policy"] = csp or content_security_policy()
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
