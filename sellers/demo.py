@@ -8,10 +8,12 @@ every kind of journey (delivered, failed attempt, pickup point, address problem,
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
 from core.models import ApiToken
+from payouts.services import payout_open_for_order, payout_receipt_confirm
 from sellers.models import Order, Seller, SellerMember
 from sellers.services import order_create
 from tracking.carriers import ADAPTER_CLASSES
@@ -25,6 +27,7 @@ DEMO_MARKETPLACE_KEY = "pcl_demo_marketplace_key"  # noqa: S105
 DEMO_SELLER_KEY = "pcl_demo_seller_atelier_key"  # noqa: S105
 DEMO_LOGINS = {
     "marketplace admin": f"admin / {DEMO_PASSWORD}",
+    "finance (lead)": f"finance / {DEMO_PASSWORD}  (finance console: /finance/)",
     "seller user": f"atelier / {DEMO_PASSWORD}",
     "API marketplace": f"Authorization: Token {DEMO_MARKETPLACE_KEY}",
     "API seller": f"Authorization: Token {DEMO_SELLER_KEY}",
@@ -52,6 +55,11 @@ def seed_demo() -> dict[str, int]:
     for slug, name in SELLERS:
         seller, _ = Seller.objects.get_or_create(slug=slug, defaults={"name": name})
         sellers.append(seller)
+    if not users.objects.filter(username="finance").exists():
+        finance = users.objects.create_user(
+            "finance", "finance@parcelle.example", DEMO_PASSWORD, is_staff=True
+        )
+        finance.groups.add(*Group.objects.filter(name__in=["finance", "finance lead"]))
     if not users.objects.filter(username="atelier").exists():
         user = users.objects.create_user("atelier", "atelier@example.fr", DEMO_PASSWORD)
         SellerMember.objects.create(user=user, seller=sellers[0])
@@ -79,6 +87,11 @@ def seed_demo() -> dict[str, int]:
                     destination_country="FR",
                     promised_delivery_date=timezone.localdate() + timedelta(days=3),
                 )
+            # The buyer paid: the money waits in escrow until every parcel is proven delivered;
+            # a third of the buyers confirm receipt, so their payouts need no claim window.
+            payout, _ = payout_open_for_order(order=order, actor=None)
+            if n % 3 == 0 and payout.buyer_confirmed_at is None:
+                payout_receipt_confirm(payout=payout, actor=None)
             parcels = 2 if n % 4 == 0 else 1  # some orders ship in two parcels
             for parcel in range(parcels):
                 carrier = carriers[(n + parcel + seller_index * 5) % len(carriers)]

@@ -13,3 +13,16 @@ def test_seed_demo_is_idempotent_and_covers_every_emulated_courier():
     assert second["shipments_created"] == 0
     carriers = set(Shipment.objects.values_list("carrier", flat=True))
     assert {"laposte", "dhl", "other"} <= carriers
+
+
+def test_seed_demo_opens_a_payout_per_order_and_a_finance_login():
+    from django.contrib.auth import get_user_model
+
+    from payouts.models import Payout
+    from sellers.models import Order
+
+    seed_demo()
+    assert Payout.objects.count() == Order.objects.count()
+    assert Payout.objects.filter(buyer_confirmed_at__isnull=False).exists()
+    finance = get_user_model().objects.get(username="finance")
+    assert finance.has_perm("payouts.release_payout")

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from sellers.demo import DEMO_LOGINS
+from sellers.models import Order
 
 
 class Command(BaseCommand):
@@ -72,6 +73,9 @@ class Command(BaseCommand):
         self.stdout.write(f"  sandbox courier  {sandbox_url}/_sandbox/health")
         for role, login in DEMO_LOGINS.items():
             self.stdout.write(f"  {role:<16} {login}")
+        order = Order.objects.order_by("id").first()
+        if order is not None:  # what a buyer receives: the order's tracking page
+            self.stdout.write(f"  {'buyer page':<16} {base}/t/{order.public_token}/")
         self.stdout.write("Ctrl-C stops everything.\n")
         try:
             while all(child.poll() is None for child in children.values()):
