@@ -9,6 +9,7 @@ urlpatterns = [
     path("readyz/", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("", include("tracking.urls")),
+    path("", include("sellers.urls")),
     path("", include("payouts.urls")),
     path("", include("notifications.urls")),
     path("api/v1/", include("tracking.api.urls")),

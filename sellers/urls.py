@@ -1,0 +1,19 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from sellers import views
+
+app_name = "sellers"
+
+urlpatterns = [
+    path("seller/", views.portal_home, name="portal"),
+    path("seller/branding/", views.branding_edit, name="branding"),
+    path(
+        "seller/login/",
+        auth_views.LoginView.as_view(template_name="sellers/login.html"),
+        name="login",
+    ),
+    path(
+        "seller/logout/", auth_views.LogoutView.as_view(next_page="sellers:login"), name="logout"
+    ),  # fmt: skip
+]
