@@ -8,6 +8,7 @@ app_name = "sellers"
 urlpatterns = [
     path("seller/", views.portal_home, name="portal"),
     path("seller/branding/", views.branding_edit, name="branding"),
+    path("seller/notifications/", views.notifications_edit, name="notifications"),
     path(
         "seller/login/",
         auth_views.LoginView.as_view(template_name="sellers/login.html"),

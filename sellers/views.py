@@ -7,6 +7,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from notifications.selectors import rulebook_load
+from notifications.services import rule_keys, seller_notification_rules_set
+from notifications.services.rules import RULE_CHANNELS
+from notifications.triggers import Trigger
 from sellers.forms import BRANDING_FIELDS, BrandingForm
 from sellers.models import Seller, SellerBranding
 from sellers.services import seller_branding_update
@@ -37,3 +41,31 @@ def branding_edit(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your tracking page branding is saved.")
         return redirect("sellers:branding")
     return render(request, "sellers/branding.html", {"form": form, "seller": seller})
+
+
+@login_required
+def notifications_edit(request: HttpRequest) -> HttpResponse:
+    """Which status changes tell the seller's buyers (email, SMS) and the seller (webhook)."""
+    seller = _member_seller(request)
+    if request.method == "POST":
+        chosen = {key: f"{key[0]}:{key[1]}:{key[2]}" in request.POST for key in rule_keys()}
+        seller_notification_rules_set(seller=seller, enabled=chosen, actor=request.user)
+        messages.success(request, "Your notification choices are saved.")
+        return redirect("sellers:notifications")
+    book = rulebook_load(seller_ids=[seller.id])
+    rows = [
+        {
+            "trigger": Trigger(trigger).label,
+            "cells": [
+                {
+                    "name": f"{trigger}:{audience}:{channel}",
+                    "on": book.enabled(
+                        seller_id=seller.id, trigger=trigger, audience=audience, channel=channel
+                    ),  # fmt: skip
+                }
+                for audience, channel in RULE_CHANNELS
+            ],
+        }
+        for trigger in Trigger.values
+    ]
+    return render(request, "sellers/notifications.html", {"seller": seller, "rows": rows})

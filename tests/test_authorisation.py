@@ -58,6 +58,8 @@ PAGES = {
     # url (formatted with the world) -> expected outcome per role
     "/seller/branding/": dict(anonymous=DENIED, seller_a=ALLOWED, seller_b=ALLOWED,
                               finance=DENIED, admin=DENIED),
+    "/seller/notifications/": dict(anonymous=DENIED, seller_a=ALLOWED, seller_b=ALLOWED,
+                                   finance=DENIED, admin=DENIED),
     "/finance/": dict(anonymous=DENIED, seller_a=DENIED, seller_b=DENIED, finance=ALLOWED,
                       admin=ALLOWED),
     "/finance/payouts/{payout_a.id}/": dict(anonymous=DENIED, seller_a=DENIED, seller_b=DENIED,

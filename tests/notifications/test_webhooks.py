@@ -215,3 +215,17 @@ def test_payout_released_becomes_a_signed_webhook(webhook_receiver, django_q_syn
         "released_at": released_at.isoformat(),
     }
     assert data["order"]["reference"] == shipment.order.reference
+
+
+@pytest.mark.django_db
+def test_status_changes_store_webhook_events_only_when_someone_can_receive_them():
+    # given no endpoint anywhere: a status change stores no webhook event
+    lonely = ShipmentFactory()
+    courier_says(lonely, scan("in_transit"))
+    assert not WebhookEvent.objects.exists()
+    # when the seller has an endpoint, even a disabled one (replay must reach it later)
+    shipment = ShipmentFactory()
+    WebhookEndpointFactory(seller=shipment.seller, is_active=False)
+    courier_says(shipment, scan("in_transit"))
+    # then that seller's events are stored, and still none for the seller without endpoints
+    assert set(WebhookEvent.objects.values_list("seller_id", flat=True)) == {shipment.seller_id}

@@ -51,3 +51,40 @@ def test_portal_login_takes_a_seller_to_the_portal(client):
                                               "password": "correct-horse-battery"})  # fmt: skip
     assert response.status_code == 302
     assert client.get("/seller/", follow=True).redirect_chain[-1][0] == URL
+
+
+NOTIFICATIONS_URL = "/seller/notifications/"
+
+
+def test_portal_notifications_seller_overrides_only_what_differs_from_the_default(client):
+    # given the marketplace defaults (migration) and a seller's member
+    from notifications.models import NotificationRule
+    from notifications.selectors import rulebook_load
+    from notifications.services import rule_keys
+
+    member = SellerMemberFactory()
+    other = SellerMemberFactory()
+    client.force_login(member.user)
+    defaults = rulebook_load(seller_ids=[])
+    keep = {k for k in rule_keys() if defaults.defaults.get(k, False)}
+    # when the seller switches SMS on for "delivered" and keeps everything else as it was
+    wanted = keep | {("delivered", "buyer", "sms")}
+    response = client.post(NOTIFICATIONS_URL, {f"{t}:{a}:{c}": "on" for t, a, c in wanted})
+    # then exactly one override exists, and the rules say what the seller chose
+    assert response.status_code == 302
+    overrides = NotificationRule.objects.filter(seller=member.seller)
+    assert list(overrides.values_list("trigger", "audience", "channel", "enabled")) == [
+        ("delivered", "buyer", "sms", True)
+    ]
+    book = rulebook_load(seller_ids=[member.seller.id, other.seller.id])
+    assert book.enabled(seller_id=member.seller.id, trigger="delivered", audience="buyer",
+                        channel="sms")  # fmt: skip
+    assert not NotificationRule.objects.filter(seller=other.seller).exists()
+    page = client.get(NOTIFICATIONS_URL).content.decode()
+    assert 'name="delivered:buyer:sms" aria-label' in page and "checked" in page
+
+
+def test_portal_notifications_needs_a_seller_member(client):
+    assert client.get(NOTIFICATIONS_URL)["Location"].startswith("/seller/login/")
+    client.force_login(UserFactory())
+    assert client.post(NOTIFICATIONS_URL, {}).status_code == 403
