@@ -66,7 +66,9 @@ def test_events_ingest_derives_state_and_schedules_nothing_after_delivery():
     assert shipment.delivered_at == T0 + timedelta(hours=56)
     assert shipment.last_event_at == T0 + timedelta(hours=60)
     assert shipment.next_sync_at is None
-    assert ProofOfDelivery.objects.get(shipment=shipment).location_type == "mailbox"
+    pod = ProofOfDelivery.objects.get(shipment=shipment)
+    assert pod.location_type == "mailbox"
+    assert pod.source_event == shipment.events.get(status=Status.DELIVERED)
 
 
 @pytest.mark.django_db
@@ -173,3 +175,16 @@ def test_events_ingest_status_changes_recorded_inside_the_transaction():
     assert seen_in_transaction == [True]
     assert shipment.status == "pending"
     assert not TrackingEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_events_ingest_pod_arriving_later_links_the_stored_delivery_event():
+    # given a delivery stored without POD, then the same answer again with the courier's POD
+    shipment = ShipmentFactory()
+    events_ingest(updates=[ShipmentUpdate(shipment.id, result("X", JOURNEY))])
+    pod = PodData(delivered_at=T0 + timedelta(hours=56), signed_by="C. MARTIN")
+    # when
+    events_ingest(updates=[ShipmentUpdate(shipment.id, result("X", JOURNEY, pod))])
+    # then the POD points at the delivery event stored the first time
+    stored = ProofOfDelivery.objects.get(shipment=shipment)
+    assert stored.source_event == shipment.events.get(status=Status.DELIVERED)

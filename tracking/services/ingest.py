@@ -129,8 +129,12 @@ def events_ingest(
         for event in update.result.events
     ]
     new_points: dict[int, list[StatusPoint]] = defaultdict(list)
-    for shipment_id, occurred_at, status, substatus in _insert_new_events(rows):
+    # The delivery events just stored, by (shipment, instant): their POD points at them.
+    new_deliveries: dict[tuple[int, float], int] = {}
+    for shipment_id, occurred_at, status, substatus, event_id in _insert_new_events(rows):
         new_points[shipment_id].append(StatusPoint(occurred_at, status, substatus or None))
+        if status == Status.DELIVERED:
+            new_deliveries[(shipment_id, occurred_at.timestamp())] = event_id
     states = _derive_states(shipments, new_points)
 
     changes: list[StatusChange] = []
@@ -169,7 +173,7 @@ def events_ingest(
                 )
             )
     _save_shipment_states(list(shipments.values()))
-    _store_pods(pods)
+    _store_pods(pods, new_deliveries)
 
     if changes:
         status_changes_recorded.send(sender=Shipment, changes=changes)  # same transaction
@@ -209,9 +213,9 @@ def _derive_states(
     return states
 
 
-def _insert_new_events(rows: list[tuple]) -> list[tuple[int, datetime, str, str]]:
+def _insert_new_events(rows: list[tuple]) -> list[tuple[int, datetime, str, str, int]]:
     """Insert the rows, skipping events already stored; return (shipment_id, occurred_at,
-    status, substatus) of those that were new."""
+    status, substatus, event id) of those that were new."""
     if not rows:
         return []
     table = TrackingEvent._meta.db_table
@@ -223,11 +227,13 @@ def _insert_new_events(rows: list[tuple]) -> list[tuple[int, datetime, str, str]
         with _binary_cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) "  # noqa: S608
-                "ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key",
+                "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key",
                 [list(column) for column in zip(*rows, strict=True)],
             )
-            new_keys = {key for (key,) in cursor.fetchall()}
-        return [(row[0], row[1], row[7], row[8]) for row in rows if row[10] in new_keys]
+            new_ids = {key: event_id for event_id, key in cursor.fetchall()}
+        return [
+            (row[0], row[1], row[7], row[8], new_ids[row[10]]) for row in rows if row[10] in new_ids
+        ]
 
     inserted = []
     placeholders = "(" + ", ".join(["%s"] * len(EVENT_COLUMNS)) + ")"
@@ -242,11 +248,11 @@ def _insert_new_events(rows: list[tuple]) -> list[tuple[int, datetime, str, str]
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608 - constants
                 + ", ".join([placeholders] * len(batch))
-                + " ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key",
+                + " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key",
                 [value for row in batch for value in row],
             )
-            inserted.extend(by_key[key] for (key,) in cursor.fetchall())
-    return [(row[0], row[1], row[7], row[8]) for row in inserted]
+            inserted.extend((by_key[key], event_id) for event_id, key in cursor.fetchall())
+    return [(row[0], row[1], row[7], row[8], event_id) for row, event_id in inserted]
 
 
 def _binary_cursor():
@@ -286,18 +292,28 @@ def _estimated_delivery(result: TrackingResult) -> tuple[datetime | None, dateti
     return value, result.estimated_delivery_end
 
 
-def _store_pods(pods: Sequence[tuple[Shipment, PodData]]) -> None:
+def _store_pods(
+    pods: Sequence[tuple[Shipment, PodData]], new_deliveries: dict[tuple[int, float], int]
+) -> None:
     """Upsert the courier's POD; a seller-uploaded proof is never overwritten by courier data."""
     if not pods:
         return
     latest = {shipment.id: (shipment, data) for shipment, data in pods}  # last answer wins
     existing = {p.shipment_id: p for p in ProofOfDelivery.objects.filter(shipment_id__in=latest)}
-    delivered_events = {
-        (shipment_id, occurred_at.timestamp()): event_id
-        for event_id, shipment_id, occurred_at in TrackingEvent.objects.filter(
-            shipment_id__in=latest, status=Status.DELIVERED
-        ).values_list("id", "shipment_id", "occurred_at")
-    }
+    # The standing delivery's event: usually one this ingest just stored; read the others.
+    delivered_events = dict(new_deliveries)
+    older = [
+        shipment.id
+        for shipment, _data in latest.values()
+        if (shipment.id, shipment.delivered_at.timestamp()) not in new_deliveries
+    ]
+    if older:
+        delivered_events.update(
+            ((shipment_id, occurred_at.timestamp()), event_id)
+            for event_id, shipment_id, occurred_at in TrackingEvent.objects.filter(
+                shipment_id__in=older, status=Status.DELIVERED
+            ).values_list("id", "shipment_id", "occurred_at")
+        )
     to_create, to_update = [], []
     for shipment, data in latest.values():
         values = {
