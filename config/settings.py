@@ -212,6 +212,8 @@ Q_CLUSTER = {
     "max_attempts": 3,
     "queue_limit": 100,
     "catch_up": False,
+    # Successful tasks kept for operators (0: all of them; the many-workers soak reads them).
+    "save_limit": int(os.environ.get("Q_SAVE_LIMIT", "250")),
     "label": "Django Q2",
 }
 if REDIS_URL:
