@@ -36,7 +36,6 @@ Format quirks this module deals with:
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, tzinfo
@@ -45,7 +44,6 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from tracking.carriers.base import (
-    CarrierAdapter,
     CarrierEvent,
     CarrierPayloadError,
     CarrierResponse,
@@ -56,7 +54,7 @@ from tracking.carriers.base import (
     TrackingResult,
 )
 from tracking.carriers.jsonbody import json_child, json_object, json_text
-from tracking.carriers.oauth import OAuthToken, send_with_token
+from tracking.carriers.oauth import OAuthCarrierAdapter, send_with_token
 from tracking.carriers.timeparse import country_timezone, parse_date_or_datetime, parse_datetime
 from tracking.carriers.ups import US_STATE_ZONES
 from tracking.status import Status, Substatus
@@ -233,7 +231,7 @@ SPOD = "SIGNATURE_PROOF_OF_DELIVERY"
 SPOD_KIND = "signature_proof_of_delivery"
 
 
-class FedexAdapter(CarrierAdapter):
+class FedexAdapter(OAuthCarrierAdapter):
     slug = "fedex"
     name = "FedEx"
     number_patterns = (
@@ -249,22 +247,6 @@ class FedexAdapter(CarrierAdapter):
     # organisation. 10/s keeps far from the burst limit while a batch carries 30 numbers.
     requests_per_second = 10.0
     tracking_url_template = "https://www.fedex.com/fedextrack/?trknbr={number}"
-
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        client_id: str = "",
-        client_secret: str = "",
-        **options: object,
-    ) -> None:
-        super().__init__(base_url=base_url, **options)
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self._clock = time.monotonic
-        self.tokens = OAuthToken(
-            courier="FedEx", request=self._request_token, clock=lambda: self._clock()
-        )
 
     # --- HTTP ---------------------------------------------------------------------------------
 

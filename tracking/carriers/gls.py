@@ -38,7 +38,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -46,7 +45,6 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from tracking.carriers.base import (
-    CarrierAdapter,
     CarrierAuthError,
     CarrierEvent,
     CarrierPayloadError,
@@ -58,7 +56,7 @@ from tracking.carriers.base import (
     TrackingResult,
 )
 from tracking.carriers.jsonbody import json_child, json_object, json_text
-from tracking.carriers.oauth import OAuthToken, send_with_token
+from tracking.carriers.oauth import OAuthCarrierAdapter, send_with_token
 from tracking.carriers.timeparse import country_timezone, parse_datetime
 from tracking.status import Status, Substatus
 
@@ -179,7 +177,7 @@ TOKEN_PATH = "/oauth2/v2/token"  # noqa: S105 - a URL path, not a secret
 _INSTANCE_NUMBER = re.compile(r"/(?:trackids|references|parcelids?)/(?P<number>[^/?#,]+)$")
 
 
-class GlsAdapter(CarrierAdapter):
+class GlsAdapter(OAuthCarrierAdapter):
     slug = "gls"
     name = "GLS"
     number_patterns = (
@@ -198,15 +196,6 @@ class GlsAdapter(CarrierAdapter):
     # QuotaViolation back the courier off; production volumes need the raised quota.
     requests_per_second = 1.0
     tracking_url_template = "https://gls-group.com/GROUP/en/parcel-tracking?match={number}"
-
-    def __init__(self, *, base_url: str, api_key: str = "", **options: object) -> None:
-        super().__init__(base_url=base_url, api_key=api_key, **options)
-        self.client_id = str(options.get("client_id", ""))
-        self.client_secret = str(options.get("client_secret", ""))
-        self._clock = time.monotonic
-        self.tokens = OAuthToken(
-            courier="GLS", request=self._request_token, clock=lambda: self._clock()
-        )
 
     # --- HTTP ---------------------------------------------------------------------------------
 

@@ -15,7 +15,12 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from tracking.carriers.base import CarrierAuthError, CarrierPayloadError, CarrierResponse
+from tracking.carriers.base import (
+    CarrierAdapter,
+    CarrierAuthError,
+    CarrierPayloadError,
+    CarrierResponse,
+)
 
 if TYPE_CHECKING:
     from tracking.carriers.http import CarrierHttpClient
@@ -58,6 +63,27 @@ class OAuthToken:
             self._token = token
             self._expires_at = self._clock() + lifetime - TOKEN_MARGIN_SECONDS
             return token
+
+
+class OAuthCarrierAdapter(CarrierAdapter):
+    """An adapter whose courier wants a client-credentials bearer token: it keeps the account's
+    credentials and one token cache per adapter; the subclass says how to ask for a token
+    (``_request_token``) and sends its requests through ``send_with_token(self.tokens, …)``."""
+
+    def __init__(
+        self, *, base_url: str, client_id: str = "", client_secret: str = "", **options: object
+    ) -> None:
+        super().__init__(base_url=base_url, **options)
+        self.client_id = client_id
+        self.client_secret = client_secret
+        # Looked up at each call, so that a test can move the clock of an adapter it built.
+        self._clock = time.monotonic
+        self.tokens = OAuthToken(
+            courier=self.name, request=self._request_token, clock=lambda: self._clock()
+        )
+
+    def _request_token(self, client: CarrierHttpClient) -> CarrierResponse:
+        raise NotImplementedError
 
 
 def send_with_token(

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import base64
 import re
-import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -45,7 +44,6 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from tracking.carriers.base import (
-    CarrierAdapter,
     CarrierEvent,
     CarrierPayloadError,
     CarrierResponse,
@@ -56,7 +54,7 @@ from tracking.carriers.base import (
     TrackingResult,
 )
 from tracking.carriers.jsonbody import json_child, json_object, json_text
-from tracking.carriers.oauth import OAuthToken, send_with_token
+from tracking.carriers.oauth import OAuthCarrierAdapter, send_with_token
 from tracking.carriers.timeparse import country_timezone
 from tracking.status import Status, Substatus
 
@@ -337,7 +335,7 @@ US_STATE_ZONES: dict[str, str] = {
 _UPS_NUMBER = re.compile(r"1Z[0-9A-Z]{16}")
 
 
-class UpsAdapter(CarrierAdapter):
+class UpsAdapter(OAuthCarrierAdapter):
     slug = "ups"
     name = "UPS"
     number_patterns = (
@@ -352,22 +350,6 @@ class UpsAdapter(CarrierAdapter):
     # 5 requests/s is a deliberately modest pace (a 429 backs the whole courier off anyway).
     requests_per_second = 5.0
     tracking_url_template = "https://www.ups.com/track?loc=fr_FR&tracknum={number}"
-
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        client_id: str = "",
-        client_secret: str = "",
-        **options: object,
-    ) -> None:
-        super().__init__(base_url=base_url, **options)
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self._clock = time.monotonic
-        self.tokens = OAuthToken(
-            courier="UPS", request=self._request_token, clock=lambda: self._clock()
-        )
 
     # --- HTTP ---------------------------------------------------------------------------------
 

@@ -30,7 +30,6 @@ Format quirks this module deals with:
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
@@ -39,7 +38,6 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from tracking.carriers.base import (
-    CarrierAdapter,
     CarrierEvent,
     CarrierPayloadError,
     CarrierResponse,
@@ -50,7 +48,7 @@ from tracking.carriers.base import (
     TrackingResult,
 )
 from tracking.carriers.jsonbody import json_object, json_text
-from tracking.carriers.oauth import OAuthToken, send_with_token
+from tracking.carriers.oauth import OAuthCarrierAdapter, send_with_token
 from tracking.carriers.timeparse import country_timezone, parse_date_or_datetime, parse_datetime
 from tracking.carriers.ups import US_STATE_ZONES
 from tracking.status import Status, Substatus
@@ -188,7 +186,7 @@ ERROR_CODES = {
 _TIME = re.compile(r"(\d{1,2}):?(\d{2})(?::?(\d{2}))?\s*([ap]m)?", re.IGNORECASE)
 
 
-class UspsAdapter(CarrierAdapter):
+class UspsAdapter(OAuthCarrierAdapter):
     slug = "usps"
     name = "USPS"
     number_patterns = (
@@ -203,22 +201,6 @@ class UspsAdapter(CarrierAdapter):
     # only on request to USPS): one request a minute.
     requests_per_second = 1 / 60
     tracking_url_template = "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}"
-
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        client_id: str = "",
-        client_secret: str = "",
-        **options: object,
-    ) -> None:
-        super().__init__(base_url=base_url, **options)
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self._clock = time.monotonic
-        self.tokens = OAuthToken(
-            courier="USPS", request=self._request_token, clock=lambda: self._clock()
-        )
 
     # --- HTTP ---------------------------------------------------------------------------------
 
