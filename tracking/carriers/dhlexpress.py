@@ -420,6 +420,7 @@ XMLPI_NOT_FOUND = frozenset({"103", "209"})
 # Request-level XML-PI failures about our credentials rather than the request.
 _CREDENTIAL_WORDS = ("password", "siteid", "site id", "authentication", "authoris", "authoriz")
 
+_WAYBILL = re.compile(r"\d{10}")
 _COUNTRY_SUFFIX = re.compile(r"^(?P<place>.*?)\s*-\s*(?P<country>[^-]+?)\s*$")
 _US_STATE_SUFFIX = re.compile(r"^(?P<city>.*?)\s*,\s*(?P<state>[A-Z]{2})$")
 _INSTANCE_NUMBER = re.compile(r"/shipments/(?P<number>[^/?#]+)/tracking")
@@ -451,7 +452,7 @@ class DhlExpressAdapter(CarrierAdapter):
     # Number detection keeps giving such numbers to ``dhl`` (the Unified API tracks Express
     # waybills too); a shipment is registered with ``dhlexpress`` when the seller has a MyDHL
     # API account.
-    number_patterns = (re.compile(r"\d{10}"),)
+    number_patterns = (_WAYBILL,)
     status_map = STATUS_MAP
     # The MyDHL API takes shipmentTrackingNumber repeated in one GET /tracking. Its maximum is
     # not stated in the stored docs; 10 keeps the URL short and one bad answer small.
@@ -485,7 +486,7 @@ class DhlExpressAdapter(CarrierAdapter):
         token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode("ascii")
         headers = {"Authorization": f"Basic {token}", "Accept": "application/json"}
         responses = []
-        for batch in _batches(tracking_numbers, self.batch_size):
+        for batch in self._requests(tracking_numbers):
             if len(batch) == 1:
                 url = f"{self.base_url}/shipments/{quote(batch[0], safe='')}/tracking"
                 params: dict[str, str | list[str]] = dict(TRACKING_PARAMS)
@@ -509,13 +510,20 @@ class DhlExpressAdapter(CarrierAdapter):
         """As the base class, for batches: an error naming no number (a 404 for a whole batch)
         concerns every number that request asked about."""
         responses = self.fetch(tracking_numbers, client=client)
-        batches = list(_batches(tracking_numbers, self.batch_size))
+        batches = self._requests(tracking_numbers)
         answers = []
         for batch, response in zip(batches, responses, strict=True):
             result = self.parse(response.body)
             raise_account_errors(self.name, result)
             answers.append(CarrierAnswer(response, _name_batch_errors(result, batch)))
         return answers
+
+    def _requests(self, tracking_numbers: Sequence[str]) -> list[Sequence[str]]:
+        """The numbers of each request: well-formed ones in batches, any other alone, so that
+        DHL's 400 for one malformed number does not sink a whole batch."""
+        well_formed = [n for n in tracking_numbers if _WAYBILL.fullmatch(n)]
+        others = [[n] for n in tracking_numbers if not _WAYBILL.fullmatch(n)]
+        return [*_batches(well_formed, self.batch_size), *others]
 
     # --- Parsing --------------------------------------------------------------------------------
 
@@ -897,6 +905,8 @@ def _problem_error(payload: Mapping[str, object]) -> TrackingError | None:
         return None
     status = int(status_text)
     code = PROBLEM_CODES.get(status, "unavailable" if status >= 500 else "courier_error")
+    if code == "invalid_request" and "shipmenttrackingnumber" in message.casefold():
+        code = "invalid_number"
     number = ""
     if code not in {"auth_failed", "rate_limited", "unavailable"}:
         instance = json_text(payload, "instance")
