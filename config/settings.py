@@ -305,6 +305,13 @@ CARRIERS = {
         client_id="USPS_CLIENT_ID",
         client_secret="USPS_CLIENT_SECRET",
     ),
+    # DHL Express through the MyDHL API (Basic auth), for merchants with a DHL Express account.
+    "dhlexpress": carrier_settings(
+        "dhlexpress",
+        "https://express.api.dhl.com/mydhlapi",
+        username="DHLEXPRESS_USERNAME",
+        password="DHLEXPRESS_PASSWORD",
+    ),
 }
 
 # Pushes whose own timestamp is further than this from our clock are refused (replays).

@@ -13,6 +13,7 @@ from tracking.carriers.aftership import AfterShipAdapter
 from tracking.carriers.base import CarrierAdapter
 from tracking.carriers.chronopost import ChronopostAdapter
 from tracking.carriers.dhl import DhlAdapter
+from tracking.carriers.dhlexpress import DhlExpressAdapter
 from tracking.carriers.dpd import DpdAdapter
 from tracking.carriers.fedex import FedexAdapter
 from tracking.carriers.gls import GlsAdapter
@@ -29,6 +30,7 @@ ADAPTER_CLASSES: dict[str, type[CarrierAdapter]] = {
         LaPosteAdapter,
         ChronopostAdapter,
         DhlAdapter,
+        DhlExpressAdapter,
         DpdAdapter,
         GlsAdapter,
         MondialRelayAdapter,

@@ -1,4 +1,4 @@
-"""Reading couriers' SOAP/XML answers safely (Chronopost, Mondial Relay, DPD).
+"""Reading couriers' SOAP/XML answers safely (Chronopost, Mondial Relay, DPD, DHL Express XML-PI).
 
 defusedxml is not a dependency, so a DTD or entity declaration — the vehicle of
 entity-expansion ("billion laughs") and external-entity attacks — is refused before the
@@ -12,12 +12,12 @@ import xml.etree.ElementTree as ET  # noqa: S405 - DTDs are refused before parsi
 from tracking.carriers.base import CarrierPayloadError
 
 
-def soap_envelope(body: bytes, courier: str) -> ET.Element:
-    """The parsed SOAP envelope with namespaces dropped from tag names.
+def xml_document(body: bytes, courier: str) -> ET.Element:
+    """The parsed XML document with namespaces dropped from tag names.
 
-    Raises CarrierPayloadError for text that is not UTF-8, declares a DTD or entities, is not
-    XML, or is not a SOAP envelope. Leading whitespace before ``<?xml`` is tolerated, as .NET
-    clients do (Mondial Relay's answers start with it).
+    Raises CarrierPayloadError for text that is not UTF-8, declares a DTD or entities, or is not
+    XML. Leading whitespace before ``<?xml`` is tolerated, as .NET clients do (Mondial Relay's
+    answers start with it).
     """
     try:
         text = bytes(body).decode("utf-8")
@@ -33,6 +33,16 @@ def soap_envelope(body: bytes, courier: str) -> ET.Element:
     for element in root.iter():
         if isinstance(element.tag, str):
             element.tag = element.tag.rsplit("}", 1)[-1]
+    return root
+
+
+def soap_envelope(body: bytes, courier: str) -> ET.Element:
+    """The parsed SOAP envelope with namespaces dropped from tag names.
+
+    Raises CarrierPayloadError as ``xml_document`` does, and when the document is not a SOAP
+    envelope.
+    """
+    root = xml_document(body, courier)
     if root.tag != "Envelope":
         raise CarrierPayloadError(f"{courier} answer is not a SOAP envelope: <{root.tag}>")
     return root
