@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from tracking.business_days import business_days_ago
@@ -173,14 +173,23 @@ def _no_first_scan(now: datetime) -> list[tuple[int, str]]:
     return [(sid, detail) for sid in ids]
 
 
-def _stuck(now: datetime) -> list[tuple[int, str]]:
-    today = timezone.localdate(now)
-    rows: list[tuple[int, str]] = []
-    for status, days in STUCK_AFTER_BUSINESS_DAYS.items():
-        cutoff_day = business_days_ago(today, days)
-        cutoff = timezone.make_aware(
-            datetime.combine(cutoff_day, now.astimezone(timezone.get_current_timezone()).time())
+def _stuck_cutoffs(now: datetime) -> dict[str, datetime]:
+    """Per status, the last scan before which a parcel is stuck: N business days ago."""
+    local = timezone.localtime(now)
+    return {
+        status: timezone.make_aware(
+            datetime.combine(
+                business_days_ago(local.date(), days), local.time().replace(tzinfo=None)
+            )
         )
+        for status, days in STUCK_AFTER_BUSINESS_DAYS.items()
+    }
+
+
+def _stuck(now: datetime) -> list[tuple[int, str]]:
+    rows: list[tuple[int, str]] = []
+    for status, cutoff in _stuck_cutoffs(now).items():
+        days = STUCK_AFTER_BUSINESS_DAYS[status]
         ids = (
             Shipment.objects.filter(status=status, last_event_at__lt=cutoff)
             .filter(~_open(ExceptionKind.STUCK))
@@ -223,12 +232,15 @@ def _one_day() -> timedelta:
 
 
 def _resolve_stale(now: datetime) -> int:
-    """Close clock exceptions that no longer hold: a scan since it opened, or the parcel done."""
+    """Close clock exceptions that no longer hold: a stuck parcel scanned since (it is no longer
+    past its status's threshold), a first scan at last, a delivery."""
+    still_stuck = Q(pk__in=[])
+    for status, cutoff in _stuck_cutoffs(now).items():
+        still_stuck |= Q(shipment__status=status, shipment__last_event_at__lt=cutoff)
     settled = ShipmentException.objects.filter(resolved_at=None).filter(
-        Q(kind=ExceptionKind.STUCK, shipment__last_event_at__gt=F("opened_at"))
+        Q(kind=ExceptionKind.STUCK) & ~still_stuck
         | Q(kind=ExceptionKind.NO_FIRST_SCAN, shipment__last_event_at__isnull=False)
         | Q(kind__in=_SETTLED_BY_DELIVERY, shipment__status=Status.DELIVERED)
-        | Q(kind=ExceptionKind.STUCK, shipment__status__in=_DONE)
     )
     ids = list(settled.values_list("id", flat=True)[:DETECT_BATCH])
     return ShipmentException.objects.filter(pk__in=ids, resolved_at=None).update(
