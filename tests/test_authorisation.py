@@ -116,6 +116,17 @@ API = {
                                                          token_b=HIDDEN, marketplace=ALLOWED),
     ("post", "/api/v1/payouts/orders/{a.order_id}/receipt-confirmed/"): dict(
         no_token=DENIED, token_a=DENIED, token_b=DENIED, marketplace=ALLOWED),
+    # the CRM API: every seller's customers, so the marketplace's token only
+    ("get", "/api/v1/cs/search?q={a.tracking_number}"): dict(
+        no_token=DENIED, token_a=DENIED, token_b=DENIED, marketplace=ALLOWED),
+    ("get", "/api/v1/cs/shipments/{a.id}/"): dict(no_token=DENIED, token_a=DENIED,
+                                                 token_b=DENIED, marketplace=ALLOWED),
+    ("get", "/api/v1/cs/shipments/{a.id}/notes/"): dict(no_token=DENIED, token_a=DENIED,
+                                                       token_b=DENIED, marketplace=ALLOWED),
+    ("post", "/api/v1/cs/shipments/{a.id}/notes/"): dict(no_token=DENIED, token_a=DENIED,
+                                                        token_b=DENIED, marketplace=ALLOWED),
+    ("get", "/api/v1/cs/exceptions/"): dict(no_token=DENIED, token_a=DENIED, token_b=DENIED,
+                                            marketplace=ALLOWED),
 }  # fmt: skip
 
 
@@ -155,7 +166,8 @@ def test_api_allows_exactly_the_scopes_it_serves(world, call, expected):
         client = APIClient()
         if key:
             client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-        response = getattr(client, method)(url.format(**world), format="json")
+        data = {"body": "from the CRM"} if method == "post" else None
+        response = getattr(client, method)(url.format(**world), data, format="json")
         assert outcome(response.status_code) == expected[scope], (scope, url, response.status_code)
 
 
