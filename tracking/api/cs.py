@@ -95,6 +95,7 @@ class SearchResultOutput(ShipmentOutput):
     class Meta(ShipmentOutput.Meta):
         fields = [*ShipmentOutput.Meta.fields, "seller_name", "buyer", "open_exceptions",
                   "exact_match"]  # fmt: skip
+        validators = []  # output only: no unique-together check on order
 
     def get_exact_match(self, shipment) -> bool:
         return getattr(shipment, "search_rank", 1) == 0
@@ -130,6 +131,7 @@ class CsShipmentOutput(ShipmentDetailOutput):
     class Meta(ShipmentDetailOutput.Meta):
         fields = [*ShipmentDetailOutput.Meta.fields, "seller_name", "buyer",
                   "promised_delivery_date"]  # fmt: skip
+        validators = []  # output only: no unique-together check on order
 
 
 class CsShipmentStoryOutput(serializers.Serializer):
