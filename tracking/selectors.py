@@ -323,7 +323,10 @@ def search_kinds(query: str) -> list[str]:
     if _PHONE_LIKE.match(query) and len(phone_digits(query)) == PHONE_DIGITS:
         kinds.append("phone")
     if len(query) >= 3 and not query.isdigit():
-        kinds += ["buyer_name", "seller_name"]
+        # A person's name has no digits (a shop's may: "Studio 54").
+        if not any(ch.isdigit() for ch in query):
+            kinds.append("buyer_name")
+        kinds.append("seller_name")
     return kinds
 
 
@@ -361,7 +364,9 @@ def _exact(query: str, kinds: list[str]) -> Q:
     if "phone" in kinds:
         exact |= Q(_phone=phone_digits(query))
     if "buyer_name" in kinds:
-        exact |= Q(order__buyer_name__iexact=query) | Q(seller__name__iexact=query)
+        exact |= Q(order__buyer_name__iexact=query)
+    if "seller_name" in kinds:
+        exact |= Q(seller__name__iexact=query)
     return exact
 
 
