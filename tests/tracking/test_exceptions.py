@@ -67,13 +67,14 @@ def test_events_ingest_opens_the_exception_a_courier_status_announces(status, su
     assert ShipmentException.objects.count() == 1
 
 
-def test_events_ingest_delivery_settles_a_failed_attempt_but_not_a_damaged_parcel():
+def test_exceptions_detect_settles_a_delivered_failed_attempt_but_not_a_damaged_parcel():
     # given
     shipment = ShipmentFactory()
     ingest(shipment, (ago(hours=5), "failed_attempt", "failed_attempt.recipient_absent"))
     ShipmentExceptionFactory(shipment=shipment, kind="lost_damaged")
-    # when it is delivered
+    # when it is delivered, and the job runs
     ingest(shipment, (ago(hours=1), "delivered", "delivered.signed"))
+    exceptions_detect()
     # then
     failed = shipment.exceptions.get(kind="failed_attempt")
     assert (failed.resolution, failed.resolved_at is not None) == ("courier_resolved", True)
@@ -109,8 +110,9 @@ def test_exceptions_detect_flags_a_parcel_without_a_first_scan_after_48_hours():
     assert first.opened["no_first_scan"] == 1 and second.opened["no_first_scan"] == 0
     assert open_kinds(old) == {"no_first_scan"}
     assert open_kinds(recent) == open_kinds(other) == set()
-    # and when the first scan arrives, it is settled
+    # and when the first scan arrives, the next run settles it
     ingest(old, (ago(hours=1), "in_transit", None))
+    exceptions_detect()
     assert open_kinds(old) == set()
 
 
