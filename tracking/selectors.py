@@ -435,19 +435,21 @@ def shipment_story(*, scope: Scope, shipment_id: int) -> ShipmentStory:
     courier payloads behind them (newest first), its exceptions (open first), internal notes
     and EDD history (newest first) and staff actions. NotFound outside the scope. A fixed number
     of queries whatever the parcel's history."""
+    events_with_payloads = (
+        TrackingEvent.objects.select_related("raw_payload")
+        .defer("raw_payload__body_gzip")
+        .order_by("occurred_at", "id")
+    )
     try:
         shipment = (
             Shipment.objects.for_seller(scope.seller_id)
             .select_related("order", "seller", "pod")
+            .prefetch_related(Prefetch("events", queryset=events_with_payloads))
             .get(pk=shipment_id)
         )
     except Shipment.DoesNotExist:
         raise NotFound(f"No shipment {shipment_id}.") from None
-    events = list(
-        shipment.events.select_related("raw_payload")
-        .defer("raw_payload__body_gzip")
-        .order_by("occurred_at", "id")
-    )
+    events = list(shipment.events.all())  # prefetched, oldest first
     payload_ids = {e.raw_payload_id for e in events if e.raw_payload_id}
     payloads = list(RawPayload.objects.filter(pk__in=payload_ids).order_by("-received_at", "-id"))
     return ShipmentStory(

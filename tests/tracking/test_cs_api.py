@@ -1,5 +1,7 @@
 """The CRM API: the console's data for marketplace tokens; seller tokens are refused."""
 
+from datetime import timedelta
+
 import pytest
 
 from tests.sellers.factories import OrderFactory
@@ -52,11 +54,13 @@ def test_cs_search_api_refuses_a_seller_token(seller_api, parcel):
 def test_cs_shipment_api_gives_events_notes_exceptions_and_estimates(marketplace_api, parcel):
     ShipmentExceptionFactory(shipment=parcel, kind="address_issue")
     ShipmentNote.objects.create(shipment=parcel, body="Buyer called", author_label="lea")
+    first = parcel.events.get().occurred_at - timedelta(days=1)
+    TrackingEventFactory(shipment=parcel, occurred_at=first, message="Annoncé")  # stored last
     response = marketplace_api.get(f"/api/v1/cs/shipments/{parcel.id}/")
     assert response.status_code == 200
     body = response.json()
     assert body["shipment"]["tracking_number"] == "6A00000000101"
-    assert [e["message"] for e in body["shipment"]["events"]] == ["Pris en charge"]
+    assert [e["message"] for e in body["shipment"]["events"]] == ["Annoncé", "Pris en charge"]
     assert body["shipment"]["buyer"]["email"] == "camille@example.fr"
     assert [e["kind"] for e in body["exceptions"]] == ["address_issue"]
     assert [(n["author"], n["body"]) for n in body["notes"]] == [("lea", "Buyer called")]

@@ -157,3 +157,22 @@ def test_cs_queues_page_counts_each_queue(agent_client, django_assert_max_num_qu
     summaries = {q.kind: q for q in response.context["summaries"]}
     assert (summaries["stuck"].open, summaries["stuck"].unassigned) == (3, 3)
     assert (summaries["customs"].open, summaries["customs"].unassigned) == (1, 0)
+
+
+def test_cs_shipment_detail_queries_stay_bounded_whatever_the_history(
+    agent_client, django_assert_max_num_queries
+):
+    # given a parcel with many events from many courier answers, notes and exceptions
+    shipment = ShipmentFactory()
+    for n in range(15):
+        payload = raw_payload_build(carrier="laposte", kind="poll", body=b"{}", http_status=200)
+        payload.save()
+        TrackingEventFactory(shipment=shipment, raw_payload=payload, message=f"courier-scan-{n}")
+        ShipmentNote.objects.create(shipment=shipment, body=f"note {n}")
+    for kind in ("stuck", "customs", "address_issue"):
+        ShipmentExceptionFactory(shipment=shipment, kind=kind)
+    # then a fixed number of queries (session, user, permissions, the story, the log, payout,
+    # agents), not one per event
+    with django_assert_max_num_queries(20):
+        response = agent_client.get(f"/cs/shipments/{shipment.id}/")
+    assert response.content.decode().count("courier-scan-") == 15
