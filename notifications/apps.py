@@ -14,10 +14,13 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from notifications import receivers
         from payouts.signals import payout_released
-        from tracking.signals import status_changes_recorded
+        from tracking.signals import exceptions_opened, status_changes_recorded
 
         status_changes_recorded.connect(
             receivers.on_status_changes_recorded, dispatch_uid="notifications-outbox"
+        )
+        exceptions_opened.connect(
+            receivers.on_exceptions_opened, dispatch_uid="notifications-exceptions"
         )
         payout_released.connect(receivers.on_payout_released, dispatch_uid="notifications-payout")
         # After every migrate (fresh install, deploy): the schedules exist, exactly once each.

@@ -8,6 +8,11 @@ def on_status_changes_recorded(sender, changes, **kwargs) -> None:
     services.notifications_record(changes=changes)
 
 
+def on_exceptions_opened(sender, openings, **kwargs) -> None:
+    # Inside the detection job's transaction, like the status changes: rows only.
+    services.exception_notifications_record(openings=openings)
+
+
 def on_payout_released(
     sender, payout_id, order_id, seller_id, net_amount, currency, released_at, **kwargs
 ) -> None:

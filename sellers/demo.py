@@ -29,6 +29,7 @@ DEMO_LOGINS = {
     "marketplace admin": f"admin / {DEMO_PASSWORD}",
     "finance (lead)": f"finance / {DEMO_PASSWORD}  (finance console: /finance/)",
     "seller user": f"atelier / {DEMO_PASSWORD}",
+    "cs agent": f"cs / {DEMO_PASSWORD}  (CS console: /cs/)",
     "API marketplace": f"Authorization: Token {DEMO_MARKETPLACE_KEY}",
     "API seller": f"Authorization: Token {DEMO_SELLER_KEY}",
 }
@@ -63,6 +64,9 @@ def seed_demo() -> dict[str, int]:
     if not users.objects.filter(username="atelier").exists():
         user = users.objects.create_user("atelier", "atelier@example.fr", DEMO_PASSWORD)
         SellerMember.objects.create(user=user, seller=sellers[0])
+    if not users.objects.filter(username="cs").exists():
+        agent = users.objects.create_user("cs", "cs@parcelle.example", DEMO_PASSWORD, is_staff=True)
+        agent.groups.add(*Group.objects.filter(name="cs agent"))
     _demo_token("Demo marketplace", None, DEMO_MARKETPLACE_KEY)
     _demo_token("Demo Atelier Lumière", sellers[0], DEMO_SELLER_KEY)
 
@@ -110,7 +114,11 @@ def seed_demo() -> dict[str, int]:
         carrier_name="Colis Privé", carrier_tracking_url="https://www.colisprive.com/moncolis/",
     )  # fmt: skip
     registered += created
-    return {"sellers": len(sellers), "shipments_created": registered}
+    # The CS console's demo: delivered history (EDD), parcels in every exception queue.
+    from tracking.demo import seed_cs_demo
+
+    cs = seed_cs_demo(sellers)
+    return {"sellers": len(sellers), "shipments_created": registered, **cs}
 
 
 def _demo_token(name: str, seller, key: str) -> None:

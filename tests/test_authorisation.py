@@ -1,8 +1,9 @@
 """Authorisation matrix: every page and API endpoint that exists, for every role, allowed or
 denied as the product says — including another seller's object ids.
 
-Roles: anonymous, seller A's user, seller B's user, finance (group "finance lead"), marketplace
-admin (superuser); for the API: no token, seller A's token, seller B's token, marketplace token.
+Roles: anonymous, seller A's user, seller B's user, finance (group "finance lead"), CS agent
+(group "cs agent"), marketplace admin (superuser); a row that does not name a role denies it.
+For the API: no token, seller A's token, seller B's token, marketplace token.
 """
 
 import pytest
@@ -12,7 +13,7 @@ from rest_framework.test import APIClient
 from core.services import api_token_create
 from payouts.services import payout_open_for_order
 from tests.sellers.factories import SellerMemberFactory, UserFactory
-from tests.tracking.factories import ShipmentFactory
+from tests.tracking.factories import ShipmentExceptionFactory, ShipmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,11 +28,15 @@ def world():
     payout_a, _ = payout_open_for_order(order=shipment_a.order, actor=None)
     finance = UserFactory(is_staff=True)
     finance.groups.add(Group.objects.get(name="finance lead"))
+    cs = UserFactory(is_staff=True)
+    cs.groups.add(Group.objects.get(name="cs agent"))
+    exception_a = ShipmentExceptionFactory(shipment=shipment_a)
     users = {
         "anonymous": None,
         "seller_a": member_a.user,
         "seller_b": member_b.user,
         "finance": finance,
+        "cs": cs,
         "admin": UserFactory(is_staff=True, is_superuser=True),
     }
     tokens = {
@@ -41,7 +46,7 @@ def world():
         "marketplace": api_token_create(name="m")[1],
     }
     return {"users": users, "tokens": tokens, "a": shipment_a, "b": shipment_b,
-            "payout_a": payout_a}  # fmt: skip
+            "payout_a": payout_a, "exception_a": exception_a}  # fmt: skip
 
 
 def outcome(status_code: int) -> str:
@@ -72,10 +77,29 @@ PAGES = {
                                         finance=DENIED, admin=ALLOWED),
     # the buyer's link is public by design: the token is the credential
     "/t/{a.order.public_token}/": dict(anonymous=ALLOWED, seller_a=ALLOWED, seller_b=ALLOWED,
-                                       finance=ALLOWED, admin=ALLOWED),
+                                       finance=ALLOWED, admin=ALLOWED, cs=ALLOWED),
     "/t/s/{a.public_token}/": dict(anonymous=ALLOWED, seller_a=ALLOWED, seller_b=ALLOWED,
-                                   finance=ALLOWED, admin=ALLOWED),
+                                   finance=ALLOWED, admin=ALLOWED, cs=ALLOWED),
+    # the CS console: CS agents and superusers only
+    "/cs/": dict(anonymous=DENIED, seller_a=DENIED, seller_b=DENIED, finance=DENIED,
+                 cs=ALLOWED, admin=ALLOWED),
+    "/cs/?q={a.order.buyer_email}": dict(anonymous=DENIED, seller_a=DENIED, seller_b=DENIED,
+                                         finance=DENIED, cs=ALLOWED, admin=ALLOWED),
+    "/cs/shipments/{a.id}/": dict(anonymous=DENIED, seller_a=DENIED, seller_b=DENIED,
+                                  finance=DENIED, cs=ALLOWED, admin=ALLOWED),
+    "/cs/exceptions/": dict(anonymous=DENIED, seller_a=DENIED, seller_b=DENIED, finance=DENIED,
+                            cs=ALLOWED, admin=ALLOWED),
 }  # fmt: skip
+
+# Writes of the CS console (POST): the same roles; a refused one changes nothing.
+CS_POSTS = {
+    "/cs/shipments/{a.id}/notes/": {"body": "called the buyer"},
+    "/cs/shipments/{a.id}/resync/": {},
+    "/cs/shipments/{a.id}/carrier/": {"carrier": "chronopost"},
+    "/cs/exceptions/{exception_a.id}/assign/": {"assignee": "me"},
+    "/cs/exceptions/{exception_a.id}/resolve/": {"resolution": "handled"},
+}
+CS_POST_ROLES = dict(anonymous=DENIED, seller_a=DENIED, seller_b=DENIED, finance=DENIED)
 
 API = {
     ("get", "/api/v1/shipments/{a.id}/"): dict(no_token=DENIED, token_a=ALLOWED, token_b=HIDDEN,
@@ -92,6 +116,17 @@ API = {
                                                          token_b=HIDDEN, marketplace=ALLOWED),
     ("post", "/api/v1/payouts/orders/{a.order_id}/receipt-confirmed/"): dict(
         no_token=DENIED, token_a=DENIED, token_b=DENIED, marketplace=ALLOWED),
+    # the CRM API: every seller's customers, so the marketplace's token only
+    ("get", "/api/v1/cs/search?q={a.tracking_number}"): dict(
+        no_token=DENIED, token_a=DENIED, token_b=DENIED, marketplace=ALLOWED),
+    ("get", "/api/v1/cs/shipments/{a.id}/"): dict(no_token=DENIED, token_a=DENIED,
+                                                 token_b=DENIED, marketplace=ALLOWED),
+    ("get", "/api/v1/cs/shipments/{a.id}/notes/"): dict(no_token=DENIED, token_a=DENIED,
+                                                       token_b=DENIED, marketplace=ALLOWED),
+    ("post", "/api/v1/cs/shipments/{a.id}/notes/"): dict(no_token=DENIED, token_a=DENIED,
+                                                        token_b=DENIED, marketplace=ALLOWED),
+    ("get", "/api/v1/cs/exceptions/"): dict(no_token=DENIED, token_a=DENIED, token_b=DENIED,
+                                            marketplace=ALLOWED),
 }  # fmt: skip
 
 
@@ -102,7 +137,26 @@ def test_pages_allow_exactly_the_roles_they_serve(client, world, url, expected):
         if user is not None:
             client.force_login(user)
         response = client.get(url.format(**world))
-        assert outcome(response.status_code) == expected[role], (role, url, response.status_code)
+        wanted = expected.get(role, DENIED)
+        assert outcome(response.status_code) == wanted, (role, url, response.status_code)
+
+
+@pytest.mark.parametrize(("url", "data"), list(CS_POSTS.items()), ids=list(CS_POSTS))
+def test_cs_console_actions_refuse_everyone_but_cs_agents(client, world, url, data):
+    from tracking.models import ShipmentAudit
+
+    for role in CS_POST_ROLES:
+        client.logout()
+        if world["users"][role] is not None:
+            client.force_login(world["users"][role])
+        response = client.post(url.format(**world), data)
+        assert outcome(response.status_code) == DENIED, (role, url, response.status_code)
+    assert not ShipmentAudit.objects.exists()
+    # and an agent's action goes through (a redirect back to the page) and is audited
+    client.force_login(world["users"]["cs"])
+    response = client.post(url.format(**world), data)
+    assert response.status_code == 302 and "/admin/login" not in response["Location"]
+    assert ShipmentAudit.objects.count() == 1
 
 
 @pytest.mark.parametrize(("call", "expected"), list(API.items()), ids=[u for _, u in API])
@@ -112,7 +166,8 @@ def test_api_allows_exactly_the_scopes_it_serves(world, call, expected):
         client = APIClient()
         if key:
             client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-        response = getattr(client, method)(url.format(**world), format="json")
+        data = {"body": "from the CRM"} if method == "post" else None
+        response = getattr(client, method)(url.format(**world), data, format="json")
         assert outcome(response.status_code) == expected[scope], (scope, url, response.status_code)
 
 

@@ -8,9 +8,19 @@ def _ensure_schedules(sender, **kwargs) -> None:
     ensure_schedules()
 
 
+def _record_exceptions(sender, changes, **kwargs) -> None:
+    # Inside the ingest transaction: one UPDATE and one INSERT for the whole batch.
+    from tracking.services.exceptions import exceptions_record_for_changes
+
+    exceptions_record_for_changes(changes=changes)
+
+
 class TrackingConfig(AppConfig):
     name = "tracking"
 
     def ready(self) -> None:
+        from tracking.signals import status_changes_recorded
+
+        status_changes_recorded.connect(_record_exceptions, dispatch_uid="tracking-exceptions")
         # After every migrate (fresh install, deploy): the schedules exist, exactly once each.
         post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="tracking-schedules")

@@ -238,3 +238,155 @@ class CarrierSyncState(models.Model):
 
     def __str__(self) -> str:
         return self.carrier
+
+
+# --- Customer service: exceptions, notes, EDD history, agents' actions ------------------------
+
+
+class ExceptionKind(models.TextChoices):
+    """The CS exception queues. Some come from the courier's status (ingestion), others from
+    the clock (the detection job): see tracking/services/exceptions.py."""
+
+    DELAYED = "delayed", "Delayed (past the estimated or promised date)"
+    STUCK = "stuck", "Stuck (no scan for too long)"
+    FAILED_ATTEMPT = "failed_attempt", "Failed delivery attempt"
+    ADDRESS_ISSUE = "address_issue", "Address problem"
+    CUSTOMS = "customs", "Held at customs"
+    RETURNING = "returning", "Returning / returned to sender"
+    LOST_DAMAGED = "lost_damaged", "Lost or damaged"
+    NO_FIRST_SCAN = "no_first_scan", "No first scan 48 h after upload"
+
+
+class ShipmentException(models.Model):
+    """One incident on one parcel, worked by CS: opened by detection, assigned to an agent,
+    resolved with a reason. At most one open exception per parcel and kind (database rule)."""
+
+    class Resolution(models.TextChoices):
+        NONE = "", "—"
+        HANDLED = "handled", "Handled by an agent"
+        COURIER_RESOLVED = "courier_resolved", "Resolved by the courier's later scans"
+        RESHIPPED = "reshipped", "Parcel re-shipped"
+        REFUNDED = "refunded", "Buyer refunded"
+        FALSE_ALARM = "false_alarm", "False alarm"
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="exceptions")
+    kind = models.CharField(max_length=20, choices=ExceptionKind.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    opened_at = models.DateTimeField(default=timezone.now)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
+    resolution_note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        permissions = [("use_cs_console", "Can use the customer service console")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shipment", "kind"],
+                condition=Q(resolved_at__isnull=True),
+                name="shipment_exception_open_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True, resolution="")
+                | Q(resolved_at__isnull=False) & ~Q(resolution=""),
+                name="shipment_exception_resolved_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["kind", "opened_at"],
+                condition=Q(resolved_at__isnull=True),
+                name="shipment_exception_queue",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.shipment_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
+class ShipmentNote(models.Model):
+    """An agent's internal note on a parcel (never shown to the buyer or the seller)."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    # The CRM's name for whoever wrote it through the API (a token has no user).
+    author_label = models.CharField(max_length=100, blank=True)
+    body = models.TextField(max_length=4000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["shipment", "created_at"], name="shipment_note_time")]
+
+    def __str__(self) -> str:
+        return f"note on {self.shipment_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ShipmentAudit(models.Model):
+    """What staff did to a parcel (courier corrected, resync asked, exception worked), and who."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="audit")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    action = models.CharField(max_length=40)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["shipment", "created_at"], name="shipment_audit_time")]
+
+    def __str__(self) -> str:
+        return f"{self.action} on {self.shipment_id}"
+
+
+class DeliveryEstimate(models.Model):
+    """One estimate of a parcel's delivery date: the courier's own, or Parcelle's prediction
+    from the lane's history. Appended whenever it changes: the rows are the EDD history."""
+
+    class Source(models.TextChoices):
+        CARRIER = "carrier", "Courier's estimate"
+        PREDICTED = "predicted", "Predicted from history"
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="estimates")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    expected_date = models.DateField()
+    window_start_date = models.DateField()
+    window_end_date = models.DateField()
+    confidence = models.FloatField(help_text="0-1: the share of similar parcels in the window.")
+    basis = models.CharField(max_length=200, blank=True, help_text="Which history it used.")
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(window_start_date__lte=models.F("expected_date"))
+                & Q(expected_date__lte=models.F("window_end_date")),
+                name="delivery_estimate_window_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence__gte=0) & Q(confidence__lte=1),
+                name="delivery_estimate_confidence_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["shipment", "-computed_at"], name="delivery_estimate_latest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.expected_date} for {self.shipment_id}"

@@ -10,6 +10,18 @@ SCHEDULES = [
         "minutes": 1,
     },
     {
+        "name": "tracking.detect_exceptions",
+        "func": "tracking.tasks.detect_exceptions",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 15,
+    },
+    {
+        "name": "tracking.refresh_estimates",
+        "func": "tracking.tasks.refresh_estimates",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 15,
+    },
+    {
         "name": "tracking.purge_raw_payloads",
         "func": "tracking.tasks.purge_raw_payloads",
         "schedule_type": Schedule.DAILY,

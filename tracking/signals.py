@@ -26,3 +26,19 @@ class StatusChange:
     status: str
     substatus: str
     occurred_at: datetime | None
+
+
+# exceptions_opened(sender=ShipmentException, openings=list[ExceptionOpened])
+#     Sent INSIDE the transaction of the detection job when it opens exceptions that no status
+#     change announced (delayed, stuck, no first scan): the notifications outbox turns them into
+#     buyer/seller notifications by its rules. Exceptions opened by a status change are not
+#     sent again here: status_changes_recorded already told everybody.
+exceptions_opened = Signal()
+
+
+@dataclass(frozen=True)
+class ExceptionOpened:
+    exception_id: int
+    shipment_id: int
+    kind: str
+    opened_at: datetime

@@ -1,6 +1,8 @@
 """django-q2 entry points: ids in, one service call, nothing else."""
 
 from tracking import services
+from tracking.services.edd import estimates_refresh
+from tracking.services.exceptions import exceptions_detect
 from tracking.services.payloads import raw_payloads_purge
 from tracking.services.push import push_process
 
@@ -25,3 +27,12 @@ def process_push(raw_payload_id: int) -> int:
 
 def purge_raw_payloads() -> int:
     return raw_payloads_purge()
+
+
+def detect_exceptions() -> dict[str, object]:
+    summary = exceptions_detect()
+    return {"opened": summary.opened, "resolved": summary.resolved}
+
+
+def refresh_estimates() -> int:
+    return estimates_refresh()

@@ -1,6 +1,10 @@
 """Writes of the notifications app (one module per concept)."""
 
-from notifications.services.outbox import notifications_record, payout_released_record
+from notifications.services.outbox import (
+    exception_notifications_record,
+    notifications_record,
+    payout_released_record,
+)
 from notifications.services.rules import rule_keys, seller_notification_rules_set
 from notifications.services.sending import notifications_send, outbox_sweep
 from notifications.services.webhooks import (
@@ -11,6 +15,7 @@ from notifications.services.webhooks import (
 )
 
 __all__ = [
+    "exception_notifications_record",
     "notifications_record",
     "notifications_send",
     "outbox_sweep",

@@ -37,7 +37,7 @@ from notifications.selectors import rulebook_load
 from notifications.triggers import Trigger, status_key, trigger_for
 from tracking.links import public_shipment_url
 from tracking.models import Shipment
-from tracking.signals import StatusChange
+from tracking.signals import ExceptionOpened, StatusChange
 
 # Webhook deliveries per job: a slow receiver holds up one small job, not everybody's events.
 WEBHOOK_JOB_SIZE = 50
@@ -296,6 +296,96 @@ def _enqueue(shipment_ids: list[int], delivery_ids: list[int]) -> None:
             delivery_ids[start : start + WEBHOOK_JOB_SIZE],
             group="webhooks",
         )
+
+
+# Exceptions the clock opens (tracking.services.exceptions) and the trigger whose rules decide
+# who hears of them. A parcel the courier has never scanned is the seller's to fix (a wrong
+# number, not dropped off yet): its buyer is not told.
+EXCEPTION_TRIGGERS = {
+    "delayed": (Trigger.DELAYED, True),
+    "stuck": (Trigger.DELAYED, True),
+    "no_first_scan": (Trigger.EXCEPTION, False),
+}
+
+
+@transaction.atomic
+def exception_notifications_record(
+    *, openings: Sequence[ExceptionOpened], now: datetime | None = None
+) -> None:
+    """The outbox rows for exceptions that no status change announced (the detection job's):
+    buyer email/SMS and seller webhooks (``shipment.exception``, with the exception) by the
+    rules of EXCEPTION_TRIGGERS' trigger. Idempotent like notifications_record: a buyer hears
+    of a delay once per parcel, and a webhook event is stored once per exception."""
+    now = now or timezone.now()
+    openings = [o for o in openings if o.kind in EXCEPTION_TRIGGERS]
+    shipments = Shipment.objects.select_related("order", "seller").in_bulk(
+        [o.shipment_id for o in openings]
+    )
+    if not shipments:
+        return
+    rules = rulebook_load(seller_ids={s.seller_id for s in shipments.values()})
+    owners = set(
+        WebhookEndpoint.objects.filter(
+            Q(seller_id__in={s.seller_id for s in shipments.values()}) | Q(seller__isnull=True)
+        ).values_list("seller_id", flat=True)
+    )
+    notes: list[Notification] = []
+    events: list[WebhookEvent] = []
+    for opening in openings:
+        shipment = shipments.get(opening.shipment_id)
+        if shipment is None:
+            continue
+        trigger, buyer_hears = EXCEPTION_TRIGGERS[opening.kind]
+        # The parcel's status did not change: the "change" is the news about it.
+        change = StatusChange(
+            shipment_id=shipment.id, order_id=shipment.order_id,
+            previous_status=shipment.status, previous_substatus=shipment.substatus,
+            status=shipment.status, substatus=shipment.substatus, occurred_at=opening.opened_at,
+        )  # fmt: skip
+        if buyer_hears:
+            notes.extend(_buyer_notifications(shipment, change, trigger, rules, {}, now))
+        if None in owners or shipment.seller_id in owners:
+            event = _exception_event(shipment, opening, now)
+            event.seller_hears = rules.enabled(
+                seller_id=shipment.seller_id, trigger=trigger, audience=Audience.SELLER,
+                channel=Channel.WEBHOOK,
+            )  # fmt: skip
+            events.append(event)
+    Notification.objects.bulk_create(notes, ignore_conflicts=True)
+    delivery_ids = _record_events(events, now)
+    shipment_ids = sorted({n.shipment_id for n in notes})
+    transaction.on_commit(lambda: _enqueue(shipment_ids, delivery_ids))
+
+
+def _exception_event(shipment, opening: ExceptionOpened, now) -> WebhookEvent:
+    data = {
+        "shipment": {
+            "id": shipment.id,
+            "tracking_number": shipment.tracking_number,
+            "carrier": shipment.carrier,
+            "carrier_name": carrier_name(shipment),
+            "status": shipment.status,
+            "substatus": shipment.substatus or None,
+            "estimated_delivery_at": _iso(shipment.estimated_delivery_at),
+            "tracking_url": public_shipment_url(shipment),
+        },
+        "exception": {
+            "id": opening.exception_id,
+            "kind": opening.kind,
+            "opened_at": opening.opened_at.isoformat(),
+        },
+        "order": {"id": shipment.order_id, "reference": shipment.order.reference},
+        "seller": {"id": shipment.seller_id, "slug": shipment.seller.slug},
+    }
+    return _event(
+        EventType.SHIPMENT_EXCEPTION,
+        seller_id=shipment.seller_id,
+        data=data,
+        source_key=f"shipment.exception:{shipment.id}:cs:{opening.exception_id}",
+        now=now,
+        shipment_id=shipment.id,
+        order_id=shipment.order_id,
+    )
 
 
 @transaction.atomic

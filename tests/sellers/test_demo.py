@@ -26,3 +26,22 @@ def test_seed_demo_opens_a_payout_per_order_and_a_finance_login():
     assert Payout.objects.filter(buyer_confirmed_at__isnull=False).exists()
     finance = get_user_model().objects.get(username="finance")
     assert finance.has_perm("payouts.release_payout")
+
+
+def test_seed_demo_gives_the_cs_console_a_login_exceptions_history_and_estimates():
+    from django.contrib.auth import get_user_model
+
+    from tracking.models import DeliveryEstimate, ShipmentException
+    from tracking.services.edd import edd_accuracy
+
+    first = seed_demo()
+    second = seed_demo()
+    agent = get_user_model().objects.get(username="cs")
+    assert agent.is_staff and agent.has_perm("tracking.use_cs_console")
+    assert first["history_parcels"] > 150 and second["history_parcels"] == 0
+    kinds = set(ShipmentException.objects.filter(resolved_at=None).values_list("kind", flat=True))
+    assert {"stuck", "failed_attempt", "address_issue", "customs", "delayed",
+            "no_first_scan"} <= kinds  # fmt: skip
+    assert DeliveryEstimate.objects.filter(source="predicted").exists()
+    accuracy = edd_accuracy()
+    assert accuracy.tested_on > 40 and 0.5 <= accuracy.within_window <= 1

@@ -28,3 +28,24 @@ class TrackingEventFactory(factory.django.DjangoModelFactory):
     message = "En cours de traitement"
     status = "in_transit"
     dedupe_key = factory.Sequence(lambda n: f"key-{n}")
+
+
+class ShipmentExceptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tracking.ShipmentException"
+
+    shipment = factory.SubFactory(ShipmentFactory)
+    kind = "failed_attempt"
+    detail = "Courier status failed_attempt"
+    opened_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=5))
+
+
+def cs_agent(**kwargs):
+    """A staff user in the "cs agent" group (created by migration tracking 0005)."""
+    from django.contrib.auth.models import Group
+
+    from tests.sellers.factories import UserFactory
+
+    user = UserFactory(is_staff=True, **kwargs)
+    user.groups.add(Group.objects.get(name="cs agent"))
+    return user

@@ -69,6 +69,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("\nParcelle is running:"))
         self.stdout.write(f"  admin            {base}/admin/")
         self.stdout.write(f"  API docs         {base}/api/docs/")
+        self.stdout.write(f"  CS console       {base}/cs/")
         self.stdout.write(f"  API (shipments)  {base}/api/v1/shipments/")
         self.stdout.write(f"  sandbox courier  {sandbox_url}/_sandbox/health")
         for role, login in DEMO_LOGINS.items():

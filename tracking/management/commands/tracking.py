@@ -4,6 +4,8 @@ error on stderr for bad input.
     manage.py tracking parse --carrier SLUG FILE
     manage.py tracking detect NUMBER
     manage.py tracking sync SHIPMENT_ID_OR_NUMBER
+    manage.py tracking edd_accuracy [--train-share 0.7]
+    manage.py tracking detect_exceptions
 """
 
 import json
@@ -52,7 +54,10 @@ def parse_result_as_dict(slug: str, result: ParseResult) -> dict[str, object]:
 
 
 class Command(BaseCommand):
-    help = "Operators' tracking tools: parse a courier payload, detect a courier, sync a parcel."
+    help = (
+        "Operators' tracking tools: parse a courier payload, detect a courier, sync a parcel, "
+        "measure the EDD prediction, detect exceptions."
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -63,6 +68,13 @@ class Command(BaseCommand):
         detect.add_argument("number")
         sync = sub.add_parser("sync", help="Sync one shipment now (by id or tracking number).")
         sync.add_argument("shipment")
+        accuracy = sub.add_parser(
+            "edd_accuracy",
+            help="Back-test the delivery-date prediction on delivered parcels: share delivered "
+            "within the window, mean absolute error in days.",
+        )
+        accuracy.add_argument("--train-share", type=float, default=0.7)
+        sub.add_parser("detect_exceptions", help="Run the exception detection job once.")
 
     def handle(self, *args, action: str, **options):
         try:
@@ -82,6 +94,19 @@ class Command(BaseCommand):
         if not result.tracking_number:
             raise CommandError("the tracking number is empty")
         return result.as_dict()
+
+    def _edd_accuracy(self, *, train_share: float, **_) -> dict[str, object]:
+        from tracking.services.edd import edd_accuracy
+
+        if not 0.1 <= train_share <= 0.9:
+            raise CommandError("--train-share must be between 0.1 and 0.9")
+        return edd_accuracy(train_share=train_share).as_dict()
+
+    def _detect_exceptions(self, **_) -> dict[str, object]:
+        from tracking.services.exceptions import exceptions_detect
+
+        summary = exceptions_detect()
+        return {"opened": summary.opened, "resolved": summary.resolved}
 
     def _sync(self, *, shipment: str, **_) -> dict[str, object]:
         if shipment.isdigit() and Shipment.objects.filter(pk=int(shipment)).exists():
