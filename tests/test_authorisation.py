@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from core.services import api_token_create
 from payouts.services import payout_open_for_order
+from tests.returns.factories import requested_return
 from tests.sellers.factories import SellerMemberFactory, UserFactory
 from tests.tracking.factories import ShipmentFactory
 
@@ -41,7 +42,8 @@ def world():
         "marketplace": api_token_create(name="m")[1],
     }
     return {"users": users, "tokens": tokens, "a": shipment_a, "b": shipment_b,
-            "payout_a": payout_a}  # fmt: skip
+            "payout_a": payout_a,
+            "return_a": requested_return(seller=member_a.seller)}  # fmt: skip
 
 
 def outcome(status_code: int) -> str:
@@ -60,6 +62,16 @@ PAGES = {
                               finance=DENIED, admin=DENIED),
     "/seller/notifications/": dict(anonymous=DENIED, seller_a=ALLOWED, seller_b=ALLOWED,
                                    finance=DENIED, admin=DENIED),
+    "/seller/returns/": dict(anonymous=DENIED, seller_a=ALLOWED, seller_b=ALLOWED,
+                             finance=DENIED, admin=DENIED),
+    "/seller/returns/policy/": dict(anonymous=DENIED, seller_a=ALLOWED, seller_b=ALLOWED,
+                                    finance=DENIED, admin=DENIED),
+    "/seller/returns/stats/": dict(anonymous=DENIED, seller_a=ALLOWED, seller_b=ALLOWED,
+                                   finance=DENIED, admin=DENIED),
+    "/seller/returns/{return_a.id}/": dict(anonymous=DENIED, seller_a=ALLOWED, seller_b=HIDDEN,
+                                           finance=DENIED, admin=DENIED),
+    "/admin/returns/returnrequest/": dict(anonymous=DENIED, seller_a=DENIED, seller_b=DENIED,
+                                          finance=DENIED, admin=ALLOWED),
     "/finance/": dict(anonymous=DENIED, seller_a=DENIED, seller_b=DENIED, finance=ALLOWED,
                       admin=ALLOWED),
     "/finance/payouts/{payout_a.id}/": dict(anonymous=DENIED, seller_a=DENIED, seller_b=DENIED,
@@ -75,6 +87,9 @@ PAGES = {
                                        finance=ALLOWED, admin=ALLOWED),
     "/t/s/{a.public_token}/": dict(anonymous=ALLOWED, seller_a=ALLOWED, seller_b=ALLOWED,
                                    finance=ALLOWED, admin=ALLOWED),
+    "/t/{return_a.order.public_token}/return/": dict(anonymous=ALLOWED, seller_a=ALLOWED,
+                                                     seller_b=ALLOWED, finance=ALLOWED,
+                                                     admin=ALLOWED),
 }  # fmt: skip
 
 API = {

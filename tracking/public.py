@@ -260,6 +260,8 @@ class ParcelView:
     timeline: tuple[TimelineEntry, ...]
     proof: DeliveryProof | None
     moving: bool
+    # A parcel the buyer sends back to the seller (returns app), shown as such.
+    is_return: bool = False
 
 
 # --- Small rules ------------------------------------------------------------------------------
@@ -427,6 +429,7 @@ def parcel_view(shipment, events: Sequence, *, number: int) -> ParcelView:
         ),
         proof=_delivery_proof(shipment),
         moving=not settled,
+        is_return=getattr(shipment, "direction", "outbound") == "return",
     )
 
 

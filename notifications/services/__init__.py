@@ -1,6 +1,7 @@
 """Writes of the notifications app (one module per concept)."""
 
 from notifications.services.outbox import notifications_record, payout_released_record
+from notifications.services.returns import return_step_record
 from notifications.services.rules import rule_keys, seller_notification_rules_set
 from notifications.services.sending import notifications_send, outbox_sweep
 from notifications.services.webhooks import (
@@ -15,6 +16,7 @@ __all__ = [
     "notifications_send",
     "outbox_sweep",
     "payout_released_record",
+    "return_step_record",
     "rule_keys",
     "seller_notification_rules_set",
     "webhook_deliveries_send",
