@@ -14,32 +14,33 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Reason(models.TextChoices):
-    CHANGED_MIND = "changed_mind", "Changed my mind"
-    WRONG_SIZE = "wrong_size", "Wrong size or fit"
-    NOT_AS_DESCRIBED = "not_as_described", "Not as described"
-    DAMAGED = "damaged", "Arrived damaged"
-    DEFECTIVE = "defective", "Defective / does not work"
-    WRONG_ITEM = "wrong_item", "Wrong item sent"
+    CHANGED_MIND = "changed_mind", _("Changed my mind")
+    WRONG_SIZE = "wrong_size", _("Wrong size or fit")
+    NOT_AS_DESCRIBED = "not_as_described", _("Not as described")
+    DAMAGED = "damaged", _("Arrived damaged")
+    DEFECTIVE = "defective", _("Defective / does not work")
+    WRONG_ITEM = "wrong_item", _("Wrong item sent")
 
 
 class Condition(models.TextChoices):
-    UNOPENED = "unopened", "Unopened, in its packaging"
-    LIKE_NEW = "like_new", "Opened, as new"
-    USED = "used", "Used"
-    DAMAGED = "damaged", "Damaged"
+    UNOPENED = "unopened", _("Unopened, in its packaging")
+    LIKE_NEW = "like_new", _("Opened, as new")
+    USED = "used", _("Used")
+    DAMAGED = "damaged", _("Damaged")
 
 
 class ShippingPayer(models.TextChoices):
-    BUYER = "buyer", "The buyer pays the return shipping"
-    SELLER = "seller", "The seller pays the return shipping"
+    BUYER = "buyer", _("The buyer pays the return shipping")
+    SELLER = "seller", _("The seller pays the return shipping")
 
 
 class Resolution(models.TextChoices):
-    REFUND = "refund", "Refund"
-    EXCHANGE = "exchange", "Exchange"
+    REFUND = "refund", _("Refund")
+    EXCHANGE = "exchange", _("Exchange")
 
 
 class ReturnPolicy(models.Model):

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
 from notifications.services import return_step_record
@@ -164,19 +165,20 @@ def _photo_kind(upload: UploadedFile) -> str | None:
 
 def _check_photos(photos: Sequence[UploadedFile]) -> list[str]:
     if len(photos) > MAX_PHOTOS:
-        raise ApplicationError(f"Add at most {MAX_PHOTOS} photos.", code="too_many_photos",
-                               field="photos")  # fmt: skip
+        raise ApplicationError(_("Add at most %(n)s photos.") % {"n": MAX_PHOTOS},
+                               code="too_many_photos", field="photos")  # fmt: skip
     kinds = []
     for photo in photos:
         if photo.size > PHOTO_MAX_BYTES:
             raise ApplicationError(
-                f"{photo.name}: a photo must be 5 MB or less.", code="file_too_large",
+                _("%(name)s: a photo must be 5 MB or less.") % {"name": photo.name},
+                code="file_too_large",
                 field="photos",
             )  # fmt: skip
         kind = _photo_kind(photo)
         if kind is None:
             raise ApplicationError(
-                f"{photo.name}: a photo must be a JPEG, PNG or WebP image.",
+                _("%(name)s: a photo must be a JPEG, PNG or WebP image.") % {"name": photo.name},
                 code="unsupported_file", field="photos",
             )  # fmt: skip
         kinds.append(kind)
@@ -189,42 +191,45 @@ def _judge(
 ) -> None:  # fmt: skip
     """Raise ReturnRefused with the rule broken, or return when the policy allows it."""
     if not policy.accepts_returns:
-        raise ReturnRefused("This seller does not accept returns.", field="reason")
+        raise ReturnRefused(_("This seller does not accept returns."), field="reason")
     window_end = delivered_at + timedelta(days=policy.window_days)
     if now > window_end:
         day = formats.date_format(timezone.localtime(window_end), "DATE_FORMAT")
         raise ReturnRefused(
-            f"Returns are accepted within {policy.window_days} days of delivery: the window "
-            f"for this order ended on {day}.",
+            _("Returns are accepted within %(days)s days of delivery: the window for this "
+              "order ended on %(day)s.") % {"days": policy.window_days, "day": day},
             code="outside_window",
-        )
+        )  # fmt: skip
     if reason not in policy.allowed_reasons:
-        allowed = ", ".join(policy.reason_labels()) or "none"
+        allowed = ", ".join(str(label) for label in policy.reason_labels()) or "-"
         label = Reason(reason).label if reason in Reason.values else reason
         raise ReturnRefused(
-            f"“{label}” is not a reason this seller accepts returns for (accepted: {allowed}).",
+            _("“%(reason)s” is not a reason this seller accepts returns for (accepted: "
+              "%(allowed)s).") % {"reason": label, "allowed": allowed},
             code="reason_not_allowed", field="reason",
         )  # fmt: skip
     for condition in conditions:
         if condition not in policy.allowed_conditions:
-            allowed = ", ".join(policy.condition_labels())
+            allowed = ", ".join(str(label) for label in policy.condition_labels())
             label = Condition(condition).label if condition in Condition.values else condition
             raise ReturnRefused(
-                f"Items in the condition “{label}” are not taken back (accepted: {allowed}).",
+                _("Items in the condition “%(condition)s” are not taken back (accepted: "
+                  "%(allowed)s).") % {"condition": label, "allowed": allowed},
                 code="condition_not_allowed", field="items",
             )  # fmt: skip
     if policy.requires_description and not description.strip():
-        raise ReturnRefused("Describe the problem: this seller needs a description.",
+        raise ReturnRefused(_("Describe the problem: this seller needs a description."),
                             code="description_required", field="description")  # fmt: skip
     if photo_count < policy.min_photos:
         raise ReturnRefused(
-            f"Add at least {policy.min_photos} photo(s) of the items ({photo_count} given).",
+            _("Add at least %(min)s photo(s) of the items (%(given)s given).")
+            % {"min": policy.min_photos, "given": photo_count},
             code="photos_required", field="photos",
         )  # fmt: skip
     if resolution not in policy.resolutions:
-        offered = " or ".join(Resolution(r).label.lower() for r in policy.resolutions)
-        raise ReturnRefused(f"This seller offers {offered} only.", code="resolution_not_allowed",
-                            field="resolution")  # fmt: skip
+        offered = " / ".join(str(Resolution(r).label) for r in policy.resolutions)
+        raise ReturnRefused(_("This seller offers only: %(offered)s.") % {"offered": offered},
+                            code="resolution_not_allowed", field="resolution")  # fmt: skip
 
 
 def _audit(request: ReturnRequest, *, from_status: str, actor, now: datetime, note: str = ""):
@@ -280,21 +285,21 @@ def return_request_create(
     order = Order.objects.select_for_update().select_related("seller").get(pk=order.pk)
     delivery = selectors.order_delivery(order=order)
     if delivery is None:
-        raise ReturnRefused("A return can be asked once the order is delivered.",
+        raise ReturnRefused(_("A return can be asked once the order is delivered."),
                             code="not_delivered")  # fmt: skip
     if ReturnRequest.objects.filter(order=order, status__in=ReturnRequest.OPEN_STATUSES).exists():
-        raise ReturnRefused("A return is already under way for this order.",
+        raise ReturnRefused(_("A return is already under way for this order."),
                             code="return_already_open")  # fmt: skip
     if reason not in Reason.values:
-        raise ApplicationError("Choose a reason from the list.", field="reason")
+        raise ApplicationError(_("Choose a reason from the list."), field="reason")
     if resolution not in Resolution.values:
-        raise ApplicationError("Choose a refund or an exchange.", field="resolution")
+        raise ApplicationError(_("Choose a refund or an exchange."), field="resolution")
     if len(description) > DESCRIPTION_MAX_LENGTH:
         raise ApplicationError(f"The description has at most {DESCRIPTION_MAX_LENGTH} "
                                "characters.", field="description")  # fmt: skip
     chosen = [item for item in items if item.quantity > 0]
     if not chosen:
-        raise ApplicationError("Choose at least one item to return.", code="no_items",
+        raise ApplicationError(_("Choose at least one item to return."), code="no_items",
                                field="items")  # fmt: skip
     remaining = selectors.returnable_quantities(order=order)
     lines = OrderItem.objects.in_bulk([item.order_item_id for item in chosen])
@@ -306,7 +311,8 @@ def return_request_create(
         seen.add(item.order_item_id)
         if item.quantity > remaining.get(line.pk, 0):
             raise ApplicationError(
-                f"{line.name}: at most {remaining.get(line.pk, 0)} unit(s) can be returned.",
+                _("%(item)s: at most %(n)s unit(s) can be returned.")
+                % {"item": line.name, "n": remaining.get(line.pk, 0)},
                 code="quantity_too_high", field="items",
             )  # fmt: skip
         if item.condition not in Condition.values:
@@ -329,7 +335,7 @@ def return_request_create(
                 currency=order.currency, requested_at=now,
             )  # fmt: skip
     except IntegrityError:  # another request for this order committed first
-        raise ReturnRefused("A return is already under way for this order.",
+        raise ReturnRefused(_("A return is already under way for this order."),
                             code="return_already_open") from None  # fmt: skip
     ReturnItem.objects.bulk_create(
         ReturnItem(request=request, order_item_id=i.order_item_id, quantity=i.quantity,

@@ -25,6 +25,13 @@ from tracking.public_http import choose_language, content_security_policy, prote
 LIST_LIMIT = 200  # newest first; older ones are in the admin
 
 
+def _couriers() -> list[tuple[str, str]]:
+    """The couriers a return parcel can be registered with (empty choice: detect)."""
+    from tracking import carriers
+
+    return sorted(((a.slug, a.name) for a in carriers.all_adapters()), key=lambda c: c[1])
+
+
 def _member_seller(request: HttpRequest) -> Seller:
     membership = getattr(request.user, "seller_membership", None)
     if membership is None:
@@ -58,7 +65,7 @@ def return_detail(request: HttpRequest, return_id: int) -> HttpResponse:
     seller, item = _seller_return(request, return_id)
     return render(request, "returns/seller_detail.html", {
         "seller": seller, "request_": item, "refuse_form": RefuseForm(),
-        "tracking_form": TrackingNumberForm(),
+        "tracking_form": TrackingNumberForm(), "couriers": _couriers(),
     })  # fmt: skip
 
 
@@ -101,7 +108,7 @@ def return_tracking(request: HttpRequest, return_id: int) -> HttpResponse:
     def add(item):
         services.return_shipment_add(
             request=item, tracking_number=request.POST.get("tracking_number", ""),
-            actor=request.user,
+            carrier=request.POST.get("carrier") or None, actor=request.user,
         )  # fmt: skip
         return "Return parcel registered: it is tracked until it reaches you."
 
@@ -193,27 +200,10 @@ def buyer_return(request: HttpRequest, token: str) -> HttpResponse:
     error, status = "", 200
     if request.method == "POST":
         action = request.POST.get("action", "request")
-        try:
-            if action == "request":
-                services.return_request_create(
-                    order=order, items=_items_from_post(request.POST, items),
-                    reason=request.POST.get("reason", ""),
-                    resolution=request.POST.get("resolution", ""),
-                    description=request.POST.get("description", ""),
-                    photos=request.FILES.getlist("photos"),
-                )  # fmt: skip
-            else:
-                mine = ReturnRequest.objects.get(pk=int(request.POST.get("return", 0)), order=order)
-                if action == "tracking":
-                    services.return_shipment_add(
-                        request=mine, tracking_number=request.POST.get("tracking_number", ""),
-                        actor=None,
-                    )  # fmt: skip
-                elif action == "cancel":
-                    services.return_request_cancel(request=mine)
-        except (ApplicationError, ReturnRequest.DoesNotExist, ValueError) as exc:
-            error, status = getattr(exc, "message", "This return does not exist."), 400
-        else:
+        # Refusals are read by the buyer: in the page's language.
+        with translation.override(choose_language(request, order.buyer_locale)):
+            error, status = _buyer_post(request, order, items, action)
+        if not error:
             return redirect(request.path)
     returns = selectors.buyer_returns(order=order)
     lines = [{"item": line, "remaining": remaining.get(line.id, 0),
@@ -222,8 +212,35 @@ def buyer_return(request: HttpRequest, token: str) -> HttpResponse:
         "delivery": delivery, "policy": policy, "lines": lines, "returns": returns,
         "can_request": bool(delivery) and not any(r.is_open for r in returns)
         and any(line["remaining"] for line in lines),
-        **_policy_choices(policy), "error": error,
+        **_policy_choices(policy), "error": error, "couriers": _couriers(),
     }, status=status)  # fmt: skip
+
+
+def _buyer_post(request, order, items, action: str) -> tuple[str, int]:
+    """Run the buyer's action; ("", 200) when done, (the refusal, 400) otherwise."""
+    try:
+        if action == "request":
+            services.return_request_create(
+                order=order, items=_items_from_post(request.POST, items),
+                reason=request.POST.get("reason", ""),
+                resolution=request.POST.get("resolution", ""),
+                description=request.POST.get("description", ""),
+                photos=request.FILES.getlist("photos"),
+            )  # fmt: skip
+            return "", 200
+        mine = ReturnRequest.objects.get(pk=int(request.POST.get("return", 0)), order=order)
+        if action == "tracking":
+            services.return_shipment_add(
+                request=mine, tracking_number=request.POST.get("tracking_number", ""),
+                carrier=request.POST.get("carrier") or None, actor=None,
+            )  # fmt: skip
+        elif action == "cancel":
+            services.return_request_cancel(request=mine)
+    except ApplicationError as exc:
+        return exc.message, 400
+    except (ReturnRequest.DoesNotExist, ValueError):
+        return translation.gettext("This return does not exist."), 400
+    return "", 200
 
 
 def _policy_choices(policy) -> dict[str, list[tuple[str, str]]]:

@@ -14,6 +14,12 @@ from django.utils import timezone
 
 from core.models import ApiToken
 from payouts.services import payout_open_for_order, payout_receipt_confirm
+from returns.demo import (
+    DEMO_RETURN_NUMBER,
+    DEMO_RETURN_ORDER,
+    DEMO_RETURN_POSTCODE,
+    seed_returns_demo,
+)
 from sellers.models import Order, Seller, SellerMember
 from sellers.services import order_create
 from tracking.carriers import ADAPTER_CLASSES
@@ -31,6 +37,8 @@ DEMO_LOGINS = {
     "seller user": f"atelier / {DEMO_PASSWORD}",
     "API marketplace": f"Authorization: Token {DEMO_MARKETPLACE_KEY}",
     "API seller": f"Authorization: Token {DEMO_SELLER_KEY}",
+    "buyer return": f"/track/ order {DEMO_RETURN_ORDER} + postcode {DEMO_RETURN_POSTCODE}, "
+    f"return parcel {DEMO_RETURN_NUMBER}",
 }
 
 SELLERS = [("atelier-lumiere", "Atelier Lumière"), ("maison-verte", "Maison Verte")]
@@ -110,6 +118,8 @@ def seed_demo() -> dict[str, int]:
         carrier_name="Colis Privé", carrier_tracking_url="https://www.colisprive.com/moncolis/",
     )  # fmt: skip
     registered += created
+    # Returns: a delivered order of Atelier Lumière whose buyer can return an item.
+    seed_returns_demo(sellers[0])
     return {"sellers": len(sellers), "shipments_created": registered}
 
 

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.errors import ApplicationError
 from notifications.models import Notification, WebhookEndpoint, WebhookEvent
@@ -31,6 +31,14 @@ from tracking.models import Shipment
 from tracking.services import ShipmentUpdate, events_ingest
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    # Refusals are written in the active language (the buyer's on the page): English here.
+    with translation.override("en"):
+        yield
+
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64

@@ -42,12 +42,14 @@ def test_tracking_page_offers_a_return_once_delivered(client):
 def test_buyer_return_page_shows_the_policy_and_the_items(client):
     # given a delivered order
     order, _lamp, _shade = delivered_order()
-    # when the buyer opens the return page
+    # when the buyer opens the return page (in the order's language, or in English)
     page = client.get(f"/t/{order.public_token}/return/")
+    english = client.get(f"/t/{order.public_token}/return/?lang=en").content.decode()
     # then the rules and the items are there, with the tracking pages' protections
     html = page.content.decode()
     assert page.status_code == 200
-    assert "within 14 days of delivery" in html
+    assert "reprend les articles dans les 14 jours suivant la livraison" in html
+    assert "takes items back within 14 days of delivery" in english
     assert "Lampe Arco" in html and "Abat-jour lin" in html
     assert page["Referrer-Policy"] == "no-referrer"
     assert "default-src 'none'" in page["Content-Security-Policy"]
@@ -69,14 +71,14 @@ def test_buyer_return_page_posts_a_request_with_a_photo(client, settings, tmp_pa
     assert (request.refund_amount, request.photos.count()) == (1500, 1)
     assert Payout.objects.get(order=order).hold_reason == "return"
     page = client.get(response["Location"])
-    assert "Waiting for the seller" in page.content.decode()
+    assert "En attente de la réponse du vendeur" in page.content.decode()
 
 
 def test_buyer_return_page_shows_the_refusal_reason_and_stores_nothing(client):
     # given an order delivered 20 days ago (default window: 14 days)
     order, lamp, _shade = delivered_order(days_ago=20)
-    # when the buyer posts a request
-    response = client.post(f"/t/{order.public_token}/return/", {
+    # when the buyer posts a request (the page in English)
+    response = client.post(f"/t/{order.public_token}/return/?lang=en", {
         "action": "request", f"quantity_{lamp.id}": "1", f"condition_{lamp.id}": "like_new",
         "reason": "wrong_size", "resolution": "refund",
     })  # fmt: skip
@@ -84,6 +86,12 @@ def test_buyer_return_page_shows_the_refusal_reason_and_stores_nothing(client):
     assert response.status_code == 400
     assert "within 14 days of delivery" in response.content.decode()
     assert not ReturnRequest.objects.exists()
+    # and the French buyer reads it in French
+    french = client.post(f"/t/{order.public_token}/return/", {
+        "action": "request", f"quantity_{lamp.id}": "1", f"condition_{lamp.id}": "like_new",
+        "reason": "wrong_size", "resolution": "refund",
+    })  # fmt: skip
+    assert "acceptés dans les 14 jours suivant la livraison" in french.content.decode()
 
 
 def test_buyer_return_page_enters_the_return_tracking_number(client):
@@ -195,7 +203,7 @@ def test_seller_return_stats_give_rates_per_product_and_courier(seller_client, m
     # then the rate is 1 of 2 orders, the lamp 1 of 4 units, La Poste 1 of 2
     html = page.content.decode()
     assert "Return rate: 50,0 %" in html  # French number format (LANGUAGE_CODE)
-    assert "Wrong size or fit" in html
+    assert "Taille ou coupe inadaptée" in html  # "Wrong size or fit"
     stats = page.context["stats"]
     lamp_row = next(r for r in stats.by_product if r.key == "LAMP-1")
     assert (lamp_row.units_sold, lamp_row.units_returned, lamp_row.rate_percent) == (4, 1, 25.0)
