@@ -9,6 +9,9 @@ urlpatterns = [
     path("seller/returns/policy/", views.policy_edit, name="policy"),
     path("seller/returns/stats/", views.return_stats, name="stats"),
     path("seller/returns/<int:return_id>/", views.return_detail, name="seller-detail"),
+    path(
+        "seller/returns/<int:return_id>/photos/<int:photo_id>/", views.return_photo, name="photo"
+    ),  # fmt: skip
     path("seller/returns/<int:return_id>/accept/", views.return_accept, name="accept"),
     path("seller/returns/<int:return_id>/refuse/", views.return_refuse, name="refuse"),
     path("seller/returns/<int:return_id>/tracking/", views.return_tracking, name="tracking"),

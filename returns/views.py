@@ -8,19 +8,29 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.access import Scope
 from core.errors import ApplicationError, NotFound
 from returns import selectors, services
 from returns.forms import PolicyForm, RefuseForm, TrackingNumberForm
-from returns.models import Condition, Reason, Resolution, ReturnRequest
+from returns.models import Condition, Reason, Resolution, ReturnPhoto, ReturnRequest
 from sellers.models import OrderItem, Seller
 from tracking.public import brand_for
-from tracking.public_http import choose_language, content_security_policy, protect, style_hash
+from tracking.public_http import (
+    PAGE_WINDOW_SECONDS,
+    choose_language,
+    content_security_policy,
+    page_rate_limit,
+    protect,
+    rate_limit_exceeded,
+    style_hash,
+    too_many_requests,
+)
 
 LIST_LIMIT = 200  # newest first; older ones are in the admin
 
@@ -67,6 +77,23 @@ def return_detail(request: HttpRequest, return_id: int) -> HttpResponse:
         "seller": seller, "request_": item, "refuse_form": RefuseForm(),
         "tracking_form": TrackingNumberForm(), "couriers": _couriers(),
     })  # fmt: skip
+
+
+@login_required
+def return_photo(request: HttpRequest, return_id: int, photo_id: int) -> FileResponse:
+    """A buyer's photo, to the seller of the return only (never a public media URL)."""
+    _seller, item = _seller_return(request, return_id)
+    photo = ReturnPhoto.objects.filter(request=item, pk=photo_id).first()
+    if photo is None:
+        raise Http404("No such photo.")
+    try:
+        handle = photo.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The photo file is missing.") from None
+    response = FileResponse(handle, content_type=photo.content_type)
+    response["Content-Security-Policy"] = "default-src 'none'"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _act(request: HttpRequest, return_id: int, action) -> HttpResponse:
@@ -183,9 +210,18 @@ def _items_from_post(post, items) -> list[services.ItemChoice]:
     return chosen
 
 
+# No CSRF cookie check: the page sends ``Referrer-Policy: no-referrer`` (the token must not
+# leak), so browsers post it with ``Origin: null``, which Django's check refuses. The order's
+# unguessable token in the URL is what a forging site lacks: it is the CSRF secret here.
+@csrf_exempt
 @require_http_methods(["GET", "POST"])
 def buyer_return(request: HttpRequest, token: str) -> HttpResponse:
     """The buyer picks items, a reason, the condition, adds photos; or follows their returns."""
+    retry_after = rate_limit_exceeded(
+        request, bucket="page", limit=page_rate_limit(), window=PAGE_WINDOW_SECONDS
+    )
+    if retry_after:
+        return too_many_requests(retry_after)
     try:
         order = selectors.order_for_return_token(token=token)
     except NotFound:

@@ -65,12 +65,19 @@ def delivered_order(*, days_ago: int = 3, seller=None, paid: bool = True, **orde
     return order, lamp, shade
 
 
-def requested_return(*, seller=None):
-    """A return of one lamp, waiting for the seller, on a fresh delivered order."""
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def requested_return(*, seller=None, photo: bool = False):
+    """A return of one lamp, waiting for the seller, on a fresh delivered order (with a PNG
+    photo when asked: set MEDIA_ROOT to a temporary directory first)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
     from returns.services import ItemChoice, return_request_create
 
     order, lamp, _shade = delivered_order(seller=seller)
     return return_request_create(
         order=order, items=[ItemChoice(lamp.id, 1, "like_new")], reason="wrong_size",
         resolution="refund",
+        photos=[SimpleUploadedFile("lampe.png", PNG, "image/png")] if photo else (),
     )  # fmt: skip

@@ -209,3 +209,38 @@ def test_seller_return_stats_give_rates_per_product_and_courier(seller_client, m
     assert (lamp_row.units_sold, lamp_row.units_returned, lamp_row.rate_percent) == (4, 1, 25.0)
     (courier,) = stats.by_courier
     assert (courier.key, courier.units_sold, courier.units_returned) == ("laposte", 2, 1)
+
+
+def test_seller_sees_the_buyers_photo_and_nobody_else_does(client, member, settings, tmp_path):
+    # given a return with a photo, of the member's seller
+    from tests.returns.factories import requested_return
+
+    settings.MEDIA_ROOT = tmp_path
+    request = requested_return(seller=member.seller, photo=True)
+    url = reverse("returns:photo", args=[request.pk, request.photos.get().pk])
+    # when the seller, another seller and an anonymous visitor ask for it
+    client.force_login(member.user)
+    mine = client.get(url)
+    client.force_login(SellerMemberFactory().user)
+    theirs = client.get(url)
+    client.logout()
+    anonymous = client.get(url)
+    # then only the seller gets the image
+    assert (mine.status_code, mine["Content-Type"]) == (200, "image/png")
+    assert b"".join(mine.streaming_content) == PNG
+    assert (theirs.status_code, anonymous.status_code) == (404, 302)
+
+
+def test_seller_return_stats_queries_do_not_grow_with_rows(
+    seller_client, member, django_assert_max_num_queries
+):
+    # given many delivered orders, some returned
+    for n in range(10):
+        order, lamp, _shade = delivered_order(seller=member.seller)
+        if n % 3 == 0:
+            a_request(order, lamp)
+    # when the numbers page is shown
+    with django_assert_max_num_queries(14):
+        page = seller_client.get(reverse("returns:stats"))
+    # then the rate counts them all
+    assert page.context["stats"].orders_returned == 4
