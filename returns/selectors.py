@@ -140,6 +140,8 @@ class RateRow:
     label: str
     units_sold: int
     units_returned: int
+    # (reason label, requests), most frequent first
+    reasons: tuple[tuple[str, int], ...] = ()
 
     @property
     def rate_percent(self) -> float:
@@ -179,9 +181,16 @@ def return_stats(*, scope: Scope, seller_id: int) -> ReturnStats:
     orders_delivered = Order.objects.filter(id__in=delivered_orders).count()
     orders_returned = counted.values("order_id").distinct().count()
     by_reason = [
-        (Reason(row["reason"]).label if row["reason"] in Reason.values else row["reason"], row["n"])
+        (_reason_label(row["reason"]), row["n"])
         for row in requests.order_by().values("reason").annotate(n=Count("id")).order_by("-n")
     ]
+    # Reasons per product and per courier: every request, refused ones included (a refused
+    # "arrived damaged" still says something about the courier).
+    product_reasons = _reasons_by(
+        ReturnItem.objects.filter(request__seller_id=seller_id), "order_item__sku",
+        "request__reason", "request_id",
+    )  # fmt: skip
+    courier_reasons = _reasons_by(requests, "delivered_shipment__carrier", "reason", "id")
     sold = dict(
         OrderItem.objects.filter(order_id__in=delivered_orders)
         .order_by()
@@ -202,7 +211,13 @@ def return_stats(*, scope: Scope, seller_id: int) -> ReturnStats:
     )
     by_product = sorted(
         (
-            RateRow(sku, names.get(sku, sku), sold.get(sku, 0), returned.get(sku, 0))
+            RateRow(
+                sku,
+                names.get(sku, sku),
+                sold.get(sku, 0),
+                returned.get(sku, 0),
+                product_reasons.get(sku, ()),
+            )  # fmt: skip
             for sku in set(sold) | set(returned)
         ),
         key=lambda r: (-r.units_returned, -r.units_sold, r.key),
@@ -224,12 +239,33 @@ def return_stats(*, scope: Scope, seller_id: int) -> ReturnStats:
     )
     by_courier = sorted(
         (
-            RateRow(c, _carrier_name(c), courier_sold.get(c, 0), courier_returned.get(c, 0))
+            RateRow(
+                c,
+                _carrier_name(c),
+                courier_sold.get(c, 0),
+                courier_returned.get(c, 0),
+                courier_reasons.get(c, ()),
+            )  # fmt: skip
             for c in set(courier_sold) | set(courier_returned)
         ),
         key=lambda r: (-r.rate_percent, r.key),
     )
     return ReturnStats(orders_delivered, orders_returned, by_reason, by_product, by_courier)
+
+
+def _reason_label(code: str) -> str:
+    return str(Reason(code).label) if code in Reason.values else code
+
+
+def _reasons_by(qs, key: str, reason: str, counted: str) -> dict[str, tuple[tuple[str, int], ...]]:
+    """{key: ((reason label, distinct requests), …) most frequent first}, one GROUP BY."""
+    grouped: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for value, code, n in (
+        qs.order_by().values(key, reason).annotate(n=Count(counted, distinct=True))
+        .values_list(key, reason, "n")
+    ):  # fmt: skip
+        grouped[value].append((_reason_label(code), n))
+    return {k: tuple(sorted(v, key=lambda r: (-r[1], r[0]))) for k, v in grouped.items()}
 
 
 def _carrier_name(slug: str) -> str:

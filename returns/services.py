@@ -282,7 +282,7 @@ def return_request_create(
     On success the order's payout is held and buyer and seller are notified.
     """
     now = now or timezone.now()
-    order = Order.objects.select_for_update().select_related("seller").get(pk=order.pk)
+    order = Order.objects.select_for_update(of=("self",)).select_related("seller").get(pk=order.pk)
     delivery = selectors.order_delivery(order=order)
     if delivery is None:
         raise ReturnRefused(_("A return can be asked once the order is delivered."),

@@ -209,6 +209,8 @@ def test_seller_return_stats_give_rates_per_product_and_courier(seller_client, m
     assert (lamp_row.units_sold, lamp_row.units_returned, lamp_row.rate_percent) == (4, 1, 25.0)
     (courier,) = stats.by_courier
     assert (courier.key, courier.units_sold, courier.units_returned) == ("laposte", 2, 1)
+    assert [(str(label), n) for label, n in lamp_row.reasons] == [("Taille ou coupe inadaptée", 1)]
+    assert [n for _label, n in courier.reasons] == [1]
 
 
 def test_seller_sees_the_buyers_photo_and_nobody_else_does(client, member, settings, tmp_path):
