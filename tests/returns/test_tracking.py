@@ -112,3 +112,35 @@ def test_return_refund_lines_always_balance_and_split_what_is_kept(
     assert all(value >= 0 for account, value in lines if account != Account.BUYER_REFUND_PAYABLE)
     assert new_commission + new_net == gross - returned - amount
     assert new_commission >= 0 and new_net >= 0
+
+
+def test_return_parcel_followed_on_the_sandbox_courier_refunds_when_it_arrives(
+    sandbox, carrier_client, django_capture_on_commit_callbacks
+):
+    # given the demo's return number, registered on an accepted return (over real HTTP to the
+    # sandbox courier, like the demo)
+    from payouts.services import ledger_check
+    from returns.demo import DEMO_RETURN_NUMBER
+    from tests.tracking.test_sync import JOURNEY_DONE
+    from tracking.services import carrier_batch_sync
+
+    order, lamp, _shade = delivered_order()
+    request = return_request_create(
+        order=order, items=[ItemChoice(lamp.id, 1, "like_new")], reason="wrong_size",
+        resolution="refund",
+    )  # fmt: skip
+    request = return_request_accept(request=request, actor=None)
+    request = return_shipment_add(request=request, tracking_number=DEMO_RETURN_NUMBER,
+                                  actor=None)  # fmt: skip
+    parcel = request.return_shipment
+    carrier_batch_sync(carrier=parcel.carrier, shipment_ids=[parcel.id], client=carrier_client)
+    sandbox.advance(JOURNEY_DONE)
+    # when the sync job asks the courier again, after the journey's end
+    with django_capture_on_commit_callbacks(execute=True):
+        carrier_batch_sync(carrier=parcel.carrier, shipment_ids=[parcel.id], client=carrier_client)
+    # then the parcel is delivered back, the return received and refunded, the ledger sound
+    parcel.refresh_from_db()
+    request.refresh_from_db()
+    assert (parcel.status, request.status) == ("delivered", "received")
+    assert Payout.objects.get(order=order).returned_amount == 1500
+    ledger_check()

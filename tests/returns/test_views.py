@@ -246,3 +246,16 @@ def test_seller_return_stats_queries_do_not_grow_with_rows(
         page = seller_client.get(reverse("returns:stats"))
     # then the rate counts them all
     assert page.context["stats"].orders_returned == 4
+
+
+def test_parcel_page_offers_the_return_too_and_its_link_works(client):
+    # given a delivered order, seen from its parcel's own page
+    order, _lamp, _shade = delivered_order()
+    parcel = order.shipments.get()
+    html = client.get(f"/t/s/{parcel.public_token}/").content.decode()
+    # when the buyer follows the link
+    assert f'href="/t/s/{parcel.public_token}/return/"' in html
+    page = client.get(f"/t/s/{parcel.public_token}/return/")
+    # then it is the order's return page
+    assert page.status_code == 200
+    assert "Lampe Arco" in page.content.decode()
