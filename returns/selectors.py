@@ -14,6 +14,7 @@ from core.errors import ApplicationError, NotFound
 from returns.models import Reason, ReturnItem, ReturnPolicy, ReturnRequest
 from sellers.models import Order, OrderItem
 from tracking.models import Shipment
+from tracking.status import Substatus
 
 
 def policy_in_force(*, seller_id: int, at: datetime) -> ReturnPolicy:
@@ -92,14 +93,16 @@ def order_for_return_token(*, token: str) -> Order:
 
 
 def order_delivery(*, order: Order) -> Shipment | None:
-    """The order's last delivered parcel to the buyer (returns are counted from it)."""
+    """The order's last delivered parcel to the buyer (returns are counted from it); a parcel
+    the courier delivered back to the seller is not one."""
     return (
         Shipment.objects.filter(
             order=order,
             direction=Shipment.Direction.OUTBOUND,
             status="delivered",
             delivered_at__isnull=False,
-        )  # fmt: skip
+        )
+        .exclude(substatus=Substatus.DELIVERED_TO_SENDER)
         .order_by("-delivered_at", "-id")
         .first()
     )

@@ -52,7 +52,6 @@ SUBSTATUS_LABELS: dict[str, Promise] = {
     Substatus.EXCEPTION_CANCELLED: _("Shipment cancelled"),
 }
 
-# The current status as one sentence (the headline of a parcel).
 # A buyer's return parcel (returns app): its own words, except when something goes wrong.
 RETURN_HEADLINES: dict[str, Promise] = {
     Status.PENDING: _("Your return is waiting for the courier."),
@@ -61,6 +60,7 @@ RETURN_HEADLINES: dict[str, Promise] = {
 }
 RETURN_MOVING_HEADLINE = _("Your return is on its way to the seller.")
 
+# The current status as one sentence (the headline of a parcel).
 HEADLINES: dict[str, Promise] = {
     Status.PENDING: _("The seller is preparing your parcel."),
     Status.INFO_RECEIVED: _("Your parcel is ready and waiting for the courier."),

@@ -488,3 +488,15 @@ def test_return_steps_notify_buyer_by_email_and_seller_by_webhook():
     steps = sorted(e.payload["data"]["step"] for e in events)
     assert steps == ["return_accepted", "return_requested"]
     assert events.first().payload["data"]["return"]["reference"] == request.reference
+
+
+def test_return_request_create_on_a_parcel_delivered_back_to_the_seller_is_refused(client):
+    # given an order whose only parcel the courier delivered back to the seller
+    order, lamp, _shade = delivered_order()
+    Shipment.objects.filter(order=order).update(substatus="delivered.to_sender")
+    # when the buyer asks for a return, then there is nothing delivered to return
+    with pytest.raises(ReturnRefused) as refused:
+        request_for(order, lamp)
+    assert refused.value.code == "not_delivered"
+    # and the tracking page does not offer it
+    assert "/return/" not in client.get(f"/t/{order.public_token}/").content.decode()
