@@ -94,7 +94,11 @@ def seed_demo() -> dict[str, int]:
                     destination_postcode=postcode,
                     destination_country="FR",
                     promised_delivery_date=timezone.localdate() + timedelta(days=3),
-                )
+                    # one line (what a buyer may return), 4.90 of the total being shipping
+                    items=[{"sku": f"{seller.slug[:3].upper()}-{n % 4 + 1}",
+                            "name": ["Lampe", "Vase", "Coussin", "Plaid"][n % 4],
+                            "quantity": 1, "unit_amount": 1500 + 1000 * n}],
+                )  # fmt: skip
             # The buyer paid: the money waits in escrow until every parcel is proven delivered;
             # a third of the buyers confirm receipt, so their payouts need no claim window.
             payout, _ = payout_open_for_order(order=order, actor=None)
