@@ -295,8 +295,10 @@ def return_request_create(
     if resolution not in Resolution.values:
         raise ApplicationError(_("Choose a refund or an exchange."), field="resolution")
     if len(description) > DESCRIPTION_MAX_LENGTH:
-        raise ApplicationError(f"The description has at most {DESCRIPTION_MAX_LENGTH} "
-                               "characters.", field="description")  # fmt: skip
+        raise ApplicationError(
+            _("The description has at most %(n)s characters.") % {"n": DESCRIPTION_MAX_LENGTH},
+            field="description",
+        )
     chosen = [item for item in items if item.quantity > 0]
     if not chosen:
         raise ApplicationError(_("Choose at least one item to return."), code="no_items",
@@ -307,7 +309,7 @@ def return_request_create(
     for item in chosen:
         line = lines.get(item.order_item_id)
         if line is None or line.order_id != order.pk or item.order_item_id in seen:
-            raise ApplicationError("An item is not part of this order.", field="items")
+            raise ApplicationError(_("An item is not part of this order."), field="items")
         seen.add(item.order_item_id)
         if item.quantity > remaining.get(line.pk, 0):
             raise ApplicationError(
@@ -316,7 +318,7 @@ def return_request_create(
                 code="quantity_too_high", field="items",
             )  # fmt: skip
         if item.condition not in Condition.values:
-            raise ApplicationError("Say in which condition each item is.", field="items")
+            raise ApplicationError(_("Say in which condition each item is."), field="items")
     photo_kinds = _check_photos(photos)
     policy = selectors.policy_in_force(seller_id=order.seller_id, at=delivery.delivered_at)
     _judge(
