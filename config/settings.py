@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "tracking",
     "payouts",
     "notifications",
+    "returns",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz/", healthz, name="healthz"),
     path("readyz/", readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("", include("returns.urls")),  # before tracking's /t/<token>/ pages
     path("", include("tracking.urls")),
     path("", include("sellers.urls")),
     path("", include("payouts.urls")),

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from notifications.sms import fit_sms
-from notifications.triggers import Trigger
+from notifications.triggers import RETURN_TRIGGERS, Trigger
 from tracking import carriers
 from tracking.links import public_order_url, public_shipment_url
 from tracking.models import OTHER_CARRIER
@@ -30,6 +30,10 @@ HEADLINES = {
     Trigger.DELIVERED: gettext_lazy("Your parcel has been delivered"),
     Trigger.EXCEPTION: gettext_lazy("There is a problem with your parcel"),
     Trigger.RETURNED: gettext_lazy("Your parcel is going back to the seller"),
+    Trigger.RETURN_REQUESTED: gettext_lazy("Your return request is with the seller"),
+    Trigger.RETURN_ACCEPTED: gettext_lazy("Your return was accepted"),
+    Trigger.RETURN_REFUSED: gettext_lazy("Your return was refused"),
+    Trigger.RETURN_RECEIVED: gettext_lazy("The seller received your return"),
 }
 DETAILS = {
     Trigger.SHIPPED: gettext_lazy("The courier has your parcel and it is moving towards you."),
@@ -47,6 +51,14 @@ DETAILS = {
         "can help you."
     ),
     Trigger.RETURNED: gettext_lazy("If you did not expect this, please contact the seller."),
+    Trigger.RETURN_REQUESTED: gettext_lazy("The seller will accept or refuse it shortly."),
+    Trigger.RETURN_ACCEPTED: gettext_lazy(
+        "Send the items back and enter the return tracking number on the return page."
+    ),
+    Trigger.RETURN_REFUSED: gettext_lazy("The return page says why. The seller can help you."),
+    Trigger.RETURN_RECEIVED: gettext_lazy(
+        "Your refund or exchange is on its way: the return page has the details."
+    ),
 }
 
 DEFAULT_PRIMARY = "#1f4e79"
@@ -118,7 +130,9 @@ def render_buyer_email(*, order, notifications: Sequence, locale: str) -> Render
                     "detail": str(DETAILS[note.trigger]),
                     "url": public_shipment_url(shipment),
                     "eta": formats.date_format(timezone.localdate(eta), "DATE_FORMAT")
-                    if eta and note.trigger not in (Trigger.DELIVERED, Trigger.RETURNED)
+                    if eta
+                    and note.trigger not in (Trigger.DELIVERED, Trigger.RETURNED)
+                    and note.trigger not in RETURN_TRIGGERS
                     else "",
                 }
             )

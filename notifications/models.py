@@ -141,6 +141,7 @@ class EventType(models.TextChoices):
     SHIPMENT_EXCEPTION = "shipment.exception", "shipment.exception"
     SHIPMENT_RETURNED = "shipment.returned", "shipment.returned"
     PAYOUT_RELEASED = "payout.released", "payout.released"
+    RETURN_UPDATED = "return.updated", "return.updated"
 
 
 # Bumped when a payload changes incompatibly; receivers read it from every body.

@@ -18,6 +18,21 @@ class Trigger(models.TextChoices):
     DELIVERED = "delivered", _("Delivered")
     EXCEPTION = "exception", _("Exception (address, damage, loss, customs…)")
     RETURNED = "returned", _("Returning / returned to the seller")
+    # A buyer's return request (returns app), step by step; not status changes of a parcel.
+    RETURN_REQUESTED = "return_requested", _("Return requested")
+    RETURN_ACCEPTED = "return_accepted", _("Return accepted")
+    RETURN_REFUSED = "return_refused", _("Return refused")
+    RETURN_RECEIVED = "return_received", _("Return received (refund or exchange)")
+
+
+RETURN_TRIGGERS = frozenset(
+    {
+        Trigger.RETURN_REQUESTED,
+        Trigger.RETURN_ACCEPTED,
+        Trigger.RETURN_REFUSED,
+        Trigger.RETURN_RECEIVED,
+    }
+)
 
 
 # Before these a parcel had not left: the first in_transit after them is "shipped".

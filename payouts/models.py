@@ -73,8 +73,8 @@ class Payout(models.Model):
     """The buyer's payment for one order, held in escrow until released to the seller.
 
     held -> eligible -> released; any open state -> on_hold (claim, dispute, finance hold,
-    parcel returning) and back; held/eligible/on_hold -> refunded (returned) or cancelled
-    (order cancelled). released, refunded and cancelled are final.
+    return request open, parcel returning) and back; held/eligible/on_hold -> refunded
+    (returned) or cancelled (order cancelled). released, refunded and cancelled are final.
     """
 
     class Status(models.TextChoices):
@@ -90,7 +90,7 @@ class Payout(models.Model):
         CLAIM = "claim", "Buyer claim open"
         DISPUTE = "dispute", "Payment dispute open"
         FINANCE = "finance", "Finance hold"
-        RETURN = "return", "Parcel returning to the seller"
+        RETURN = "return", "Return under way (request open or parcel going back)"
 
     class ClaimKind(models.TextChoices):
         NONE = "", "—"
@@ -108,6 +108,11 @@ class Payout(models.Model):
     commission_rate = models.DecimalField(max_digits=5, decimal_places=4)
     commission_amount = models.BigIntegerField(help_text="Marketplace's share, minor units.")
     net_amount = models.BigIntegerField(help_text="The seller's share, minor units.")
+    # Refunded to the buyer for returned items (returns app); commission and net are re-split
+    # on what the buyer keeps: gross = commission + net + returned.
+    returned_amount = models.BigIntegerField(default=0)
+    # The open return request holding the payout ("" when none), like claim_reference.
+    return_reference = models.CharField(max_length=100, blank=True)
     payment_reference = models.CharField(max_length=100, blank=True)
 
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.HELD)
@@ -151,12 +156,17 @@ class Payout(models.Model):
             models.CheckConstraint(
                 condition=Q(gross_amount__gte=0)
                 & Q(commission_amount__gte=0)
-                & Q(net_amount__gte=0),
+                & Q(net_amount__gte=0)
+                & Q(returned_amount__gte=0),
                 name="payout_amounts_not_negative",
             ),
             models.CheckConstraint(
-                condition=Q(gross_amount=models.F("commission_amount") + models.F("net_amount")),
-                name="payout_split_adds_up",
+                condition=Q(
+                    gross_amount=models.F("commission_amount")
+                    + models.F("net_amount")
+                    + models.F("returned_amount")
+                ),
+                name="payout_split_with_returns_adds_up",
             ),
             models.CheckConstraint(
                 condition=~Q(status="released") | Q(released_at__isnull=False),
@@ -200,9 +210,10 @@ class JournalEntry(AppendOnlyModel):
         RELEASE = "release", "Release: escrow to seller and commission"
         REFUND = "refund", "Refund: escrow to buyer"
         REVERSAL = "reversal", "Reversal of an earlier entry"
+        RETURN_REFUND = "return_refund", "Return refund: returned items' price to the buyer"
 
     payout = models.ForeignKey(Payout, on_delete=models.PROTECT, related_name="journal_entries")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=14, choices=Kind.choices)
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )
@@ -212,6 +223,8 @@ class JournalEntry(AppendOnlyModel):
     posted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # What a return refund is for (the return request's reference): its idempotency key.
+    reference = models.CharField(max_length=100, blank=True)
 
     class Meta:
         verbose_name_plural = "journal entries"
@@ -219,8 +232,14 @@ class JournalEntry(AppendOnlyModel):
             # The idempotency key of release (and of payment and refund): one per payout.
             models.UniqueConstraint(
                 fields=["payout", "kind"],
-                condition=~Q(kind="reversal"),
-                name="journal_one_entry_per_kind",
+                condition=~Q(kind__in=["reversal", "return_refund"]),
+                name="journal_one_entry_per_kind_but_returns",
+            ),
+            # A payout can see several returns (one at a time), each refunded once.
+            models.UniqueConstraint(
+                fields=["payout", "reference"],
+                condition=Q(kind="return_refund"),
+                name="journal_one_refund_per_return",
             ),
             models.CheckConstraint(
                 condition=Q(kind="reversal", reverses__isnull=False)
@@ -266,6 +285,9 @@ class PayoutEvent(AppendOnlyModel):
         OVERRIDE_RELEASED = "override_released", "Released WITHOUT proof of delivery (override)"
         REFUNDED = "refunded", "Refunded to the buyer"
         CANCELLED = "cancelled", "Cancelled"
+        RETURN_OPENED = "return_opened", "Return request opened"
+        RETURN_CLOSED = "return_closed", "Return request closed without refund"
+        RETURN_REFUNDED = "return_refunded", "Returned items refunded to the buyer"
 
     payout = models.ForeignKey(Payout, on_delete=models.PROTECT, related_name="events")
     action = models.CharField(max_length=20, choices=Action.choices)

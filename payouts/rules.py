@@ -83,10 +83,12 @@ def payout_decide(
     finance_hold: bool,
     claim_window: timedelta,
     now: datetime,
+    return_open: bool = False,
 ) -> Decision:
     """The status an open payout should have. Depends on the set of parcels, not their order.
 
-    - on_hold when a claim or dispute is open, finance holds it, or a parcel is going back;
+    - on_hold when a claim or dispute is open, finance holds it, a return request is open, or
+      a parcel is going back;
     - eligible when every parcel (at least one) is proven and either the buyer confirmed receipt
       or the claim window after the last delivery has passed;
     - held otherwise.
@@ -108,6 +110,8 @@ def payout_decide(
         return decision("on_hold", claim_kind, f"a {claim_kind} is open")
     if finance_hold:
         return decision("on_hold", "finance", "finance holds it")
+    if return_open:
+        return decision("on_hold", "return", "a return request is open")
     returning = sorted(p.shipment_id for p in parcels if parcel_returning(p))
     if returning:
         ids = ", ".join(str(i) for i in returning)

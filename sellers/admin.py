@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from sellers.models import Order, Seller, SellerBranding, SellerMember
+from sellers.models import Order, OrderItem, Seller, SellerBranding, SellerMember
 from sellers.services import seller_branding_errors, seller_branding_update
 
 
@@ -22,8 +22,14 @@ class SellerMemberAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
 
 
+class OrderItemInline(admin.TabularInline):
+    model = OrderItem
+    extra = 0
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
+    inlines = [OrderItemInline]
     list_display = [
         "reference",
         "seller",

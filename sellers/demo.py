@@ -14,6 +14,12 @@ from django.utils import timezone
 
 from core.models import ApiToken
 from payouts.services import payout_open_for_order, payout_receipt_confirm
+from returns.demo import (
+    DEMO_RETURN_NUMBER,
+    DEMO_RETURN_ORDER,
+    DEMO_RETURN_POSTCODE,
+    seed_returns_demo,
+)
 from sellers.models import Order, Seller, SellerMember
 from sellers.services import order_create
 from tracking.carriers import ADAPTER_CLASSES
@@ -32,6 +38,8 @@ DEMO_LOGINS = {
     "cs agent": f"cs / {DEMO_PASSWORD}  (CS console: /cs/)",
     "API marketplace": f"Authorization: Token {DEMO_MARKETPLACE_KEY}",
     "API seller": f"Authorization: Token {DEMO_SELLER_KEY}",
+    "buyer return": f"/track/ order {DEMO_RETURN_ORDER} + postcode {DEMO_RETURN_POSTCODE}, "
+    f"return parcel {DEMO_RETURN_NUMBER}",
 }
 
 SELLERS = [("atelier-lumiere", "Atelier Lumière"), ("maison-verte", "Maison Verte")]
@@ -90,7 +98,11 @@ def seed_demo() -> dict[str, int]:
                     destination_postcode=postcode,
                     destination_country="FR",
                     promised_delivery_date=timezone.localdate() + timedelta(days=3),
-                )
+                    # one line (what a buyer may return), 4.90 of the total being shipping
+                    items=[{"sku": f"{seller.slug[:3].upper()}-{n % 4 + 1}",
+                            "name": ["Lampe", "Vase", "Coussin", "Plaid"][n % 4],
+                            "quantity": 1, "unit_amount": 1500 + 1000 * n}],
+                )  # fmt: skip
             # The buyer paid: the money waits in escrow until every parcel is proven delivered;
             # a third of the buyers confirm receipt, so their payouts need no claim window.
             payout, _ = payout_open_for_order(order=order, actor=None)
@@ -114,6 +126,8 @@ def seed_demo() -> dict[str, int]:
         carrier_name="Colis Privé", carrier_tracking_url="https://www.colisprive.com/moncolis/",
     )  # fmt: skip
     registered += created
+    # Returns: a delivered order of Atelier Lumière whose buyer can return an item.
+    seed_returns_demo(sellers[0])
     # The CS console's demo: delivered history (EDD), parcels in every exception queue.
     from tracking.demo import seed_cs_demo
 

@@ -131,3 +131,32 @@ class SellerBranding(models.Model):
     @property
     def accent(self) -> str:
         return self.accent_color or self.DEFAULT_ACCENT_COLOR
+
+
+class OrderItem(models.Model):
+    """One line of an order: what the buyer bought (and may return). Optional: orders created
+    before lines existed, or by clients that do not send them, have none."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    sku = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    quantity = models.PositiveIntegerField(default=1)
+    unit_amount = models.BigIntegerField(help_text="Price of one unit, minor units (cents).")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "sku"], name="order_item_sku_once"),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=1), name="order_item_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(unit_amount__gte=0), name="order_item_amount_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.name} ({self.sku})"
+
+    @property
+    def line_amount(self) -> int:
+        return self.quantity * self.unit_amount

@@ -1,6 +1,7 @@
 import logging
 import math
 import re
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -8,7 +9,7 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 
 from core.errors import ApplicationError
-from sellers.models import MAX_ORDER_AMOUNT, Order, Seller, SellerBranding
+from sellers.models import MAX_ORDER_AMOUNT, Order, OrderItem, Seller, SellerBranding
 
 logger = logging.getLogger(__name__)
 
@@ -27,16 +28,29 @@ def order_create(
     destination_postcode: str = "",
     destination_country: str = "FR",
     promised_delivery_date: date | None = None,
+    items: Sequence[Mapping] = (),
 ) -> Order:
-    """Record a paid order. Raises ApplicationError when the seller already has this reference."""
+    """Record a paid order, with its lines when given (``items``: sku, name, quantity,
+    unit_amount in minor units; buyers return items by line). Raises ApplicationError when the
+    seller already has this reference, for a sku given twice, or when the lines cost more than
+    the total (which may also include shipping)."""
     if not 0 <= total_amount <= MAX_ORDER_AMOUNT:
         raise ApplicationError(
             f"The amount must be between 0 and {MAX_ORDER_AMOUNT} minor units.",
             field="total_amount",
         )
+    skus = [str(item["sku"]).strip() for item in items]
+    if len(set(skus)) != len(skus):
+        raise ApplicationError("Each sku appears once in an order.", field="items")
+    lines_total = sum(int(item["quantity"]) * int(item["unit_amount"]) for item in items)
+    if lines_total > total_amount:
+        raise ApplicationError(
+            f"The items cost {lines_total}, more than the order total ({total_amount}).",
+            code="items_exceed_total", field="items",
+        )  # fmt: skip
     try:
         with transaction.atomic():
-            return Order.objects.create(
+            order = Order.objects.create(
                 seller=seller,
                 reference=reference.strip(),
                 total_amount=total_amount,
@@ -55,6 +69,12 @@ def order_create(
             code="duplicate_order",
             field="reference",
         ) from None
+    OrderItem.objects.bulk_create(
+        OrderItem(order=order, sku=sku, name=str(item["name"]).strip()[:200],
+                  quantity=int(item["quantity"]), unit_amount=int(item["unit_amount"]))
+        for sku, item in zip(skus, items, strict=True)
+    )  # fmt: skip
+    return order
 
 
 # --- Branding of the buyer tracking page ----------------------------------------------------

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from core.services import api_token_create
 from payouts.services import payout_open_for_order
+from tests.returns.factories import requested_return
 from tests.sellers.factories import SellerMemberFactory, UserFactory
 from tests.tracking.factories import ShipmentExceptionFactory, ShipmentFactory
 
@@ -21,11 +22,13 @@ ALLOWED, DENIED, HIDDEN = "allowed", "denied", "hidden"  # hidden: 404, as if it
 
 
 @pytest.fixture
-def world():
+def world(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path  # the return's photo
     member_a, member_b = SellerMemberFactory(), SellerMemberFactory()
     shipment_a = ShipmentFactory(order__seller=member_a.seller)
     shipment_b = ShipmentFactory(order__seller=member_b.seller)
     payout_a, _ = payout_open_for_order(order=shipment_a.order, actor=None)
+    return_a = requested_return(seller=member_a.seller, photo=True)
     finance = UserFactory(is_staff=True)
     finance.groups.add(Group.objects.get(name="finance lead"))
     cs = UserFactory(is_staff=True)
@@ -46,7 +49,8 @@ def world():
         "marketplace": api_token_create(name="m")[1],
     }
     return {"users": users, "tokens": tokens, "a": shipment_a, "b": shipment_b,
-            "payout_a": payout_a, "exception_a": exception_a}  # fmt: skip
+            "payout_a": payout_a, "exception_a": exception_a,
+            "return_a": return_a, "photo_a": return_a.photos.get()}  # fmt: skip
 
 
 def outcome(status_code: int) -> str:
@@ -65,6 +69,18 @@ PAGES = {
                               finance=DENIED, admin=DENIED),
     "/seller/notifications/": dict(anonymous=DENIED, seller_a=ALLOWED, seller_b=ALLOWED,
                                    finance=DENIED, admin=DENIED),
+    "/seller/returns/": dict(anonymous=DENIED, seller_a=ALLOWED, seller_b=ALLOWED,
+                             finance=DENIED, admin=DENIED),
+    "/seller/returns/policy/": dict(anonymous=DENIED, seller_a=ALLOWED, seller_b=ALLOWED,
+                                    finance=DENIED, admin=DENIED),
+    "/seller/returns/stats/": dict(anonymous=DENIED, seller_a=ALLOWED, seller_b=ALLOWED,
+                                   finance=DENIED, admin=DENIED),
+    "/seller/returns/{return_a.id}/": dict(anonymous=DENIED, seller_a=ALLOWED, seller_b=HIDDEN,
+                                           finance=DENIED, admin=DENIED),
+    "/seller/returns/{return_a.id}/photos/{photo_a.id}/": dict(
+        anonymous=DENIED, seller_a=ALLOWED, seller_b=HIDDEN, finance=DENIED, admin=DENIED),
+    "/admin/returns/returnrequest/": dict(anonymous=DENIED, seller_a=DENIED, seller_b=DENIED,
+                                          finance=DENIED, admin=ALLOWED),
     "/finance/": dict(anonymous=DENIED, seller_a=DENIED, seller_b=DENIED, finance=ALLOWED,
                       admin=ALLOWED),
     "/finance/payouts/{payout_a.id}/": dict(anonymous=DENIED, seller_a=DENIED, seller_b=DENIED,
@@ -89,6 +105,9 @@ PAGES = {
                                   finance=DENIED, cs=ALLOWED, admin=ALLOWED),
     "/cs/exceptions/": dict(anonymous=DENIED, seller_a=DENIED, seller_b=DENIED, finance=DENIED,
                             cs=ALLOWED, admin=ALLOWED),
+    "/t/{return_a.order.public_token}/return/": dict(anonymous=ALLOWED, seller_a=ALLOWED,
+                                                     seller_b=ALLOWED, finance=ALLOWED,
+                                                     admin=ALLOWED, cs=ALLOWED),
 }  # fmt: skip
 
 # Writes of the CS console (POST): the same roles; a refused one changes nothing.
@@ -178,3 +197,29 @@ def test_seller_api_lists_never_include_the_other_sellers_rows(world):
     orders = client.get("/api/v1/orders/").json()["results"]
     assert [s["id"] for s in shipments] == [world["b"].id]
     assert [o["id"] for o in orders] == [world["b"].order_id]
+
+
+# The seller portal's return actions (POST): only the return's own seller may act; every other
+# role is sent to log in (anonymous), refused (staff, not a seller member) or told it does not
+# exist (another seller), and the return stays as it was.
+RETURN_ACTIONS = ["accept", "refuse", "tracking", "received"]
+RETURN_ACTION_REFUSED = dict(anonymous=302, seller_b=404, finance=403, admin=403)
+
+
+@pytest.mark.parametrize("action", RETURN_ACTIONS)
+def test_return_actions_are_only_for_the_returns_seller(client, world, action):
+    request = world["return_a"]
+    url = f"/seller/returns/{request.id}/{action}/"
+    for role, expected in RETURN_ACTION_REFUSED.items():
+        client.logout()
+        if world["users"][role] is not None:
+            client.force_login(world["users"][role])
+        response = client.post(url, {"reason": "no", "tracking_number": "6A12345678901"})
+        assert response.status_code == expected, (role, url, response.status_code)
+        if role == "anonymous":
+            assert "/login/" in response["Location"]
+        request.refresh_from_db()
+        assert request.status == "requested", (role, url)
+    client.force_login(world["users"]["seller_a"])
+    response = client.post(url, {"reason": "Used item", "tracking_number": "6A12345678901"})
+    assert response.status_code == 302 and "/login/" not in response["Location"]

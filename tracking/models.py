@@ -78,6 +78,9 @@ class ShipmentQuerySet(models.QuerySet):
 class Shipment(models.Model):
     """One parcel, followed with one courier under one tracking number.
 
+    ``direction`` tells a parcel going to the buyer (outbound) from one a buyer sends back
+    (return, registered by the returns app): only outbound parcels prove a delivery to payouts.
+
     ``status``/``substatus``/``last_event_at``/``delivered_at`` are derived from the events by
     ``tracking.status.derive_state``; only the ingest service writes them.
     """
@@ -85,8 +88,16 @@ class Shipment(models.Model):
     order = models.ForeignKey("sellers.Order", on_delete=models.PROTECT, related_name="shipments")
     # Denormalised from the order: every scoped read and index starts from the seller.
     seller = models.ForeignKey("sellers.Seller", on_delete=models.PROTECT, related_name="shipments")
+
+    class Direction(models.TextChoices):
+        OUTBOUND = "outbound", "To the buyer"
+        RETURN = "return", "Returned by the buyer"
+
     carrier = models.CharField(
         max_length=40, help_text='Courier adapter slug, or "other" for a courier we cannot query.'
+    )
+    direction = models.CharField(
+        max_length=10, choices=Direction.choices, default=Direction.OUTBOUND
     )
     # Only for carrier "other": who carries it and where a person can follow it.
     carrier_name = models.CharField(max_length=100, blank=True)
@@ -126,6 +137,9 @@ class Shipment(models.Model):
             models.CheckConstraint(
                 condition=~Q(carrier=OTHER_CARRIER) | ~Q(carrier_name=""),
                 name="shipment_other_carrier_named",
+            ),
+            models.CheckConstraint(
+                condition=Q(direction__in=["outbound", "return"]), name="shipment_direction_known"
             ),
         ]
         indexes = [

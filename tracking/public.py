@@ -52,6 +52,14 @@ SUBSTATUS_LABELS: dict[str, Promise] = {
     Substatus.EXCEPTION_CANCELLED: _("Shipment cancelled"),
 }
 
+# A buyer's return parcel (returns app): its own words, except when something goes wrong.
+RETURN_HEADLINES: dict[str, Promise] = {
+    Status.PENDING: _("Your return is waiting for the courier."),
+    Status.INFO_RECEIVED: _("Your return is waiting for the courier."),
+    Status.DELIVERED: _("Your return reached the seller."),
+}
+RETURN_MOVING_HEADLINE = _("Your return is on its way to the seller.")
+
 # The current status as one sentence (the headline of a parcel).
 HEADLINES: dict[str, Promise] = {
     Status.PENDING: _("The seller is preparing your parcel."),
@@ -260,6 +268,8 @@ class ParcelView:
     timeline: tuple[TimelineEntry, ...]
     proof: DeliveryProof | None
     moving: bool
+    # A parcel the buyer sends back to the seller (returns app), shown as such.
+    is_return: bool = False
 
 
 # --- Small rules ------------------------------------------------------------------------------
@@ -397,6 +407,10 @@ def parcel_view(shipment, events: Sequence, *, number: int) -> ParcelView:
     # An estimate is kept while the parcel moves normally or is only late, not once it is in
     # trouble (lost, address problem…) or on its way back: it would promise what will not come.
     show_estimate = not settled and tone in ("ok", "attention")
+    is_return = getattr(shipment, "direction", "outbound") == "return"
+    headline = SUBSTATUS_HEADLINES.get(substatus) or HEADLINES.get(status, status)
+    if is_return and status not in (Status.EXCEPTION, Status.FAILED_ATTEMPT, Status.EXPIRED):
+        headline = RETURN_HEADLINES.get(status, RETURN_MOVING_HEADLINE)
     return ParcelView(
         number=number,
         tracking_number=shipment.tracking_number,
@@ -405,7 +419,7 @@ def parcel_view(shipment, events: Sequence, *, number: int) -> ParcelView:
         status=status,
         substatus=substatus,
         tone=tone,
-        headline=str(SUBSTATUS_HEADLINES.get(substatus) or HEADLINES.get(status, status)),
+        headline=str(headline),
         advice=str(advice) if advice else "",
         pickup_place=place_text(pickup_event.city, pickup_event.country)
         if pickup_event and status == Status.AVAILABLE_FOR_PICKUP
@@ -427,6 +441,7 @@ def parcel_view(shipment, events: Sequence, *, number: int) -> ParcelView:
         ),
         proof=_delivery_proof(shipment),
         moving=not settled,
+        is_return=is_return,
     )
 
 

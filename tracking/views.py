@@ -83,7 +83,7 @@ def _page_html(
         "brand": brand,
         "order_reference": order.reference,
         "parcels": parcels,
-        "parcel_count": len(parcels),
+        "parcel_count": sum(1 for parcel in parcels if not parcel.is_return),
         "moving": any(parcel.moving for parcel in parcels),
         "poll_seconds": poll_seconds(),
         "page_path": reverse(f"tracking-{kind}", args=[token]),

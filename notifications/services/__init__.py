@@ -5,6 +5,7 @@ from notifications.services.outbox import (
     notifications_record,
     payout_released_record,
 )
+from notifications.services.returns import return_step_record
 from notifications.services.rules import rule_keys, seller_notification_rules_set
 from notifications.services.sending import notifications_send, outbox_sweep
 from notifications.services.webhooks import (
@@ -20,6 +21,7 @@ __all__ = [
     "notifications_send",
     "outbox_sweep",
     "payout_released_record",
+    "return_step_record",
     "rule_keys",
     "seller_notification_rules_set",
     "webhook_deliveries_send",

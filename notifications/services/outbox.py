@@ -102,7 +102,8 @@ def notifications_record(*, changes: Sequence[StatusChange], now: datetime | Non
             status=change.status,
             substatus=change.substatus,
         )
-        if trigger is not None:
+        # A buyer's return parcel is not news for the buyer (the return's own steps are).
+        if trigger is not None and shipment.direction == Shipment.Direction.OUTBOUND:
             notes.extend(_buyer_notifications(shipment, change, trigger, rules, windows, now))
         seller_hears = trigger is None or rules.enabled(
             seller_id=shipment.seller_id,

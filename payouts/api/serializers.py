@@ -44,6 +44,7 @@ class PayoutOutput(serializers.ModelSerializer):
             "commission_rate",
             "commission_amount",
             "net_amount",
+            "returned_amount",
             "pod_complete",
             "last_delivered_at",
             "buyer_confirmed_at",

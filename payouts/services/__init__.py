@@ -27,6 +27,11 @@ from payouts.services.release import (
     release_batch_run,
     release_batch_start,
 )
+from payouts.services.returns import (
+    payout_return_close,
+    payout_return_open,
+    payout_return_refund,
+)
 
 __all__ = [
     "AUTO_RELEASE_BATCH",
@@ -43,6 +48,9 @@ __all__ = [
     "payout_receipt_confirm",
     "payout_refund",
     "payout_release",
+    "payout_return_close",
+    "payout_return_open",
+    "payout_return_refund",
     "payout_unhold",
     "payouts_evaluate",
     "payouts_reevaluate_open",

@@ -1,9 +1,14 @@
 """The double-entry journal: every movement of escrow money is one balanced entry.
 
     payment  psp_clearing +gross        escrow -gross
-    release  escrow +gross              seller_payable -net, commission_revenue -commission
-    refund   escrow +gross              buyer_refund_payable -gross
+    release  escrow +kept               seller_payable -net, commission_revenue -commission
+    refund   escrow +kept               buyer_refund_payable -kept
+    return_refund (returned items, X)   before release: escrow +X, buyer_refund_payable -X;
+             after release: seller_payable +Δnet, commission_revenue +Δcommission,
+             buyer_refund_payable -X (the seller gives back its share, the marketplace its cut)
     reversal the lines of the entry it reverses, negated
+
+kept = gross - returned: what the buyer did not get back through returns.
 
 Rows are never updated or deleted (models + PostgreSQL trigger); corrections are reversals.
 """
@@ -91,17 +96,15 @@ def payment_lines(payout: Payout) -> list[tuple[str, int]]:
 
 def release_lines(payout: Payout) -> list[tuple[str, int]]:
     return [
-        (Account.ESCROW, payout.gross_amount),
+        (Account.ESCROW, payout.gross_amount - payout.returned_amount),
         (Account.SELLER_PAYABLE, -payout.net_amount),
         (Account.COMMISSION_REVENUE, -payout.commission_amount),
     ]
 
 
 def refund_lines(payout: Payout) -> list[tuple[str, int]]:
-    return [
-        (Account.ESCROW, payout.gross_amount),
-        (Account.BUYER_REFUND_PAYABLE, -payout.gross_amount),
-    ]
+    kept = payout.gross_amount - payout.returned_amount
+    return [(Account.ESCROW, kept), (Account.BUYER_REFUND_PAYABLE, -kept)]
 
 
 @transaction.atomic
@@ -195,13 +198,19 @@ def _check_payouts() -> None:
             escrow=Sum("amount", filter=Q(account=Account.ESCROW)),
             seller=Sum("amount", filter=Q(account=Account.SELLER_PAYABLE)),
             commission=Sum("amount", filter=Q(account=Account.COMMISSION_REVENUE)),
+            returns=Sum(
+                "amount",
+                filter=Q(account=Account.BUYER_REFUND_PAYABLE, entry__kind=kinds.RETURN_REFUND),
+            ),
         )
     }
     no_entries = {"payments": 0, "releases": 0, "releases_reversed": 0}
-    no_lines = {"escrow": None, "seller": None, "commission": None}
-    for pid, status, gross, net, commission in (
+    no_lines = {"escrow": None, "seller": None, "commission": None, "returns": None}
+    for pid, status, gross, net, commission, returned in (
         Payout.objects.order_by("id")
-        .values_list("id", "status", "gross_amount", "net_amount", "commission_amount")
+        .values_list(
+            "id", "status", "gross_amount", "net_amount", "commission_amount", "returned_amount"
+        )
         .iterator(chunk_size=10_000)
     ):
         entry = entries.get(pid, no_entries)
@@ -214,10 +223,14 @@ def _check_payouts() -> None:
             (entry["releases_reversed"] > 0, "has a reversed release entry"),
             (not released and entry["releases"] > 0, "has a release entry but is not released"),
             (
-                status in Payout.OPEN_STATUSES and escrow != -gross,
-                "is open but its escrow balance is not -gross",
+                status in Payout.OPEN_STATUSES and escrow != -(gross - returned),
+                "is open but its escrow balance is not -(gross - returned)",
             ),  # fmt: skip
             (status in Payout.FINAL_STATUSES and escrow != 0, "is closed but escrow is not 0"),
+            (
+                (line["returns"] or 0) != -returned,
+                "has return refunds that differ from its returned amount",
+            ),  # fmt: skip
             (
                 released and (line["seller"] or 0) != -net,
                 "is released but the seller was not credited its net amount",
@@ -236,8 +249,9 @@ def ledger_check() -> LedgerReport:
     """Prove the ledger is sound, or raise LedgerUnbalanced naming the first problem found:
 
     - every entry's lines sum to zero, hence every currency's balances sum to zero;
-    - every payout has its payment entry, and its escrow balance is -gross while open, 0 once
-      released, refunded or cancelled;
+    - every payout has its payment entry, and its escrow balance is -(gross - returned) while
+      open, 0 once released, refunded or cancelled;
+    - its return refund entries credit the buyer exactly its returned amount;
     - every released payout has exactly its release entry (not reversed), crediting the seller
       its net amount and the marketplace its commission; nothing else has a release entry.
     """

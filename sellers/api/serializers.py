@@ -2,7 +2,16 @@ from django.conf import settings
 from rest_framework import serializers
 
 from core.converters import MAX_DB_ID
-from sellers.models import MAX_ORDER_AMOUNT, Order
+from sellers.models import MAX_ORDER_AMOUNT, Order, OrderItem
+
+
+class OrderItemInput(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=200)
+    quantity = serializers.IntegerField(min_value=1, max_value=10_000)
+    unit_amount = serializers.IntegerField(
+        min_value=0, max_value=MAX_ORDER_AMOUNT, help_text="Minor units (cents)."
+    )
 
 
 class OrderCreateInput(serializers.Serializer):
@@ -25,6 +34,8 @@ class OrderCreateInput(serializers.Serializer):
     destination_postcode = serializers.CharField(max_length=16, required=False, default="")
     destination_country = serializers.RegexField(r"^[A-Za-z]{2}$", default="FR")
     promised_delivery_date = serializers.DateField(required=False, allow_null=True, default=None)
+    items = OrderItemInput(many=True, required=False, max_length=500,
+                           help_text="Optional order lines (what buyers may return).")  # fmt: skip
 
 
 class OrderOutput(serializers.ModelSerializer):
@@ -42,3 +53,16 @@ class OrderOutput(serializers.ModelSerializer):
             "promised_delivery_date",
             "created_at",
         ]
+
+
+class OrderItemOutput(serializers.ModelSerializer):
+    class Meta:
+        model = OrderItem
+        fields = ["id", "sku", "name", "quantity", "unit_amount"]
+
+
+class OrderCreateOutput(OrderOutput):
+    items = OrderItemOutput(many=True, read_only=True)
+
+    class Meta(OrderOutput.Meta):
+        fields = [*OrderOutput.Meta.fields, "items"]

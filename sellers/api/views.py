@@ -6,7 +6,7 @@ from rest_framework.views import APIView
 
 from core.access import Scope
 from sellers import selectors, services
-from sellers.api.serializers import OrderCreateInput, OrderOutput
+from sellers.api.serializers import OrderCreateInput, OrderCreateOutput, OrderOutput
 
 
 class OrderListCreateApi(APIView):
@@ -20,7 +20,7 @@ class OrderListCreateApi(APIView):
         return paginator.get_paginated_response(OrderOutput(page, many=True).data)
 
     @extend_schema(
-        request=OrderCreateInput, responses={201: OrderOutput}, operation_id="orders_create"
+        request=OrderCreateInput, responses={201: OrderCreateOutput}, operation_id="orders_create"
     )
     def post(self, request):
         payload = OrderCreateInput(data=request.data)
@@ -30,4 +30,4 @@ class OrderListCreateApi(APIView):
         seller_id = scope.resolve_seller_id(data.pop("seller", None))
         seller = selectors.seller_get(scope=scope, seller_id=seller_id)
         order = services.order_create(seller=seller, **data)
-        return Response(OrderOutput(order).data, status=status.HTTP_201_CREATED)
+        return Response(OrderCreateOutput(order).data, status=status.HTTP_201_CREATED)

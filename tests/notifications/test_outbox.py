@@ -217,10 +217,11 @@ def test_default_rules_migration_is_idempotent():
     from django.apps import apps
 
     migration = import_module("notifications.migrations.0002_default_rules")
-    migration.create_defaults(apps, None)
-    migration.create_defaults(apps, None)
+    returns = import_module("notifications.migrations.0004_return_rules")
+    for create in (migration.create_defaults, returns.create_defaults) * 2:
+        create(apps, None)
     defaults = NotificationRule.objects.filter(seller__isnull=True)
-    assert defaults.count() == 8 * 3
+    assert defaults.count() == (8 + 4) * 3  # shipment triggers + return steps
     assert set(defaults.filter(channel="sms", enabled=True).values_list("trigger", flat=True)) == {
         "out_for_delivery",
         "available_for_pickup",

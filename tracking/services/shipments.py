@@ -51,6 +51,7 @@ def shipment_register(
     tracking_number: str,
     carrier_name: str = "",
     carrier_tracking_url: str = "",
+    direction: str = Shipment.Direction.OUTBOUND,
     actor=None,
 ) -> tuple[Shipment, bool]:
     """Register a parcel of ``order`` with its courier; returns (shipment, created).
@@ -61,8 +62,11 @@ def shipment_register(
     upload that finance reviews.
     Idempotent: registering the same courier and number on the same order again returns the
     existing shipment. Raises ApplicationError for an unknown courier or an unusable number.
-    The first sync happens at the dispatcher's next tick.
+    The first sync happens at the dispatcher's next tick. ``direction`` "return" marks a
+    parcel the buyer sends back (the returns app): tracked the same, never a proof of delivery.
     """
+    if direction not in Shipment.Direction.values:
+        raise ApplicationError(f"Unknown direction {direction!r}.", field="direction")
     number = tracking_number_normalise(tracking_number)
     if not 4 <= len(number) <= 64 or not number.isalnum():
         raise ApplicationError(
@@ -98,6 +102,7 @@ def shipment_register(
                 carrier_name=carrier_name.strip()[:100],
                 carrier_tracking_url=carrier_tracking_url.strip(),
                 tracking_number=number,
+                direction=direction,
                 # nobody to ask about a parcel of an "other" courier
                 next_sync_at=None if carrier == OTHER_CARRIER else timezone.now(),
             )
