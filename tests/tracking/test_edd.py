@@ -20,6 +20,7 @@ from tracking.services.edd import (
     edd_accuracy,
     estimates_refresh,
     handover_date,
+    history_rows,
 )
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -153,3 +154,21 @@ def test_tracking_edd_accuracy_command_prints_json():
     call_command("tracking", "edd_accuracy", stdout=out)
     body = json.loads(out.getvalue())
     assert body["tested_on"] == 4 and body["within_window"] == 1.0 and body["mae_days"] == 0.0
+
+
+@pytest.mark.django_db
+def test_return_parcels_neither_teach_nor_get_a_lane_prediction():
+    # given an outbound parcel and a return parcel, both delivered, and a return on its way
+    start = timezone.now() - timedelta(days=30)
+    delivered_parcel(start.replace(hour=9), 2)
+    back = delivered_parcel(start.replace(hour=9) + timedelta(days=1), 6)
+    Shipment.objects.filter(pk=back.pk).update(direction=Shipment.Direction.RETURN)
+    moving_back = ShipmentFactory(direction=Shipment.Direction.RETURN)
+    Shipment.objects.filter(pk=moving_back.pk).update(status="in_transit")
+    # when
+    rows = history_rows()
+    written = estimates_refresh()
+    # then only the outbound parcel is history, and the return parcel gets no prediction
+    assert len(rows) == 1
+    assert written == 0
+    assert not DeliveryEstimate.objects.filter(shipment=moving_back).exists()

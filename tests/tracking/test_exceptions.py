@@ -208,3 +208,14 @@ def test_exception_assign_refuses_someone_who_is_not_a_cs_agent():
     exception_assign(exception=exception, assignee=agent, actor=agent)
     exception.refresh_from_db()
     assert exception.assigned_to == agent and exception.assigned_at is not None
+
+
+def test_exceptions_detect_judges_a_return_parcel_by_its_courier_not_the_buyers_promise():
+    # given a return parcel of an order whose promised date has passed, no courier estimate
+    order = OrderFactory(promised_delivery_date=timezone.localdate() - timedelta(days=5))
+    back = ShipmentFactory(order=order, direction=Shipment.Direction.RETURN)
+    ingest(back, (ago(hours=4), "in_transit", None))
+    # when
+    exceptions_detect()
+    # then it is not "delayed": the promise was for the parcel to the buyer
+    assert open_kinds(back) == set()

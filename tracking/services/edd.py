@@ -118,9 +118,11 @@ class TransitModel:
 def history_rows(*, since: datetime | None = None, until: datetime | None = None):
     """Delivered parcels with their first scan: (carrier, country, postcode, first scan,
     delivered at), newest deliveries first, at most HISTORY_MAX_ROWS."""
-    qs = Shipment.objects.filter(status=Status.DELIVERED, delivered_at__isnull=False).exclude(
-        carrier=OTHER_CARRIER
-    )
+    # Outbound parcels only: a return travels the lane backwards (buyer to seller), so its
+    # transit time says nothing of the courier's lane towards the buyer.
+    qs = Shipment.objects.filter(
+        status=Status.DELIVERED, delivered_at__isnull=False, direction=Shipment.Direction.OUTBOUND
+    ).exclude(carrier=OTHER_CARRIER)
     if since is not None:
         qs = qs.filter(delivered_at__gte=since)
     if until is not None:
@@ -232,7 +234,13 @@ def estimates_refresh(
     latest = DeliveryEstimate.objects.filter(shipment_id=OuterRef("pk")).order_by(
         "-computed_at", "-id"
     )
-    qs = Shipment.objects.exclude(status__in=_DONE).select_related("order")
+    # A return parcel has no lane history to predict from (see history_rows): the courier's own
+    # estimate is all there is for it.
+    qs = (
+        Shipment.objects.exclude(status__in=_DONE)
+        .filter(direction=Shipment.Direction.OUTBOUND)
+        .select_related("order")
+    )
     if shipment_ids is not None:
         qs = qs.filter(pk__in=shipment_ids)
     else:

@@ -199,7 +199,12 @@ def _delayed(now: datetime) -> list[tuple[int, str]]:
     late = Q(estimated_delivery_end_at__lt=now) | Q(
         estimated_delivery_end_at__isnull=True, estimated_delivery_at__lt=now - _one_day()
     )
-    promised = Q(estimated_delivery_at__isnull=True, order__promised_delivery_date__lt=today)
+    # The promised date is the buyer's: a return parcel is late only against its courier.
+    promised = Q(
+        estimated_delivery_at__isnull=True,
+        order__promised_delivery_date__lt=today,
+        direction=Shipment.Direction.OUTBOUND,
+    )
     rows = (
         active.filter(late | promised)
         .filter(~_open(ExceptionKind.DELAYED))
