@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.access import Scope
@@ -210,10 +209,6 @@ def _items_from_post(post, items) -> list[services.ItemChoice]:
     return chosen
 
 
-# No CSRF cookie check: the page sends ``Referrer-Policy: no-referrer`` (the token must not
-# leak), so browsers post it with ``Origin: null``, which Django's check refuses. The order's
-# unguessable token in the URL is what a forging site lacks: it is the CSRF secret here.
-@csrf_exempt
 @require_http_methods(["GET", "POST"])
 def buyer_return(request: HttpRequest, token: str) -> HttpResponse:
     """The buyer picks items, a reason, the condition, adds photos; or follows their returns."""

@@ -172,9 +172,13 @@ def content_security_policy(*, style_sources: tuple[str, ...] = (), image_url: s
 
 def protect(response: HttpResponse, *, csp: str | None = None) -> HttpResponse:
     """Headers for every public tracking response: the token in the URL must not leak through
-    Referer, the page must not be indexed or stored by shared caches, nothing runs but ours."""
+    Referer, the page must not be indexed or stored by shared caches, nothing runs but ours.
+
+    ``same-origin``, not ``no-referrer``: no other site ever gets a Referer, while our own forms
+    keep a real Origin header (under ``no-referrer`` browsers post ``Origin: null``, which
+    Django's CSRF check rightly refuses)."""
     response["Content-Security-Policy"] = csp or content_security_policy()
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"

@@ -3,7 +3,7 @@
     request -> per-IP rate limit -> selectors.public_*_version(token): one query, no model
             -> language (URL ?lang, switcher cookie, buyer_locale, Accept-Language, French)
             -> cache key from that version -> cached (HTML, CSP), or load (2-3 queries),
-               render and keep it -> security headers (CSP, no-referrer, noindex, no-store)
+               render and keep it -> security headers (CSP, same-origin referrer, noindex, no-store)
 
 Each page has a live partial (templates/tracking/_timeline.html) that htmx fetches every
 TRACKING_PAGE_POLL_SECONDS while a parcel still moves; without JavaScript the page is whole.

@@ -178,3 +178,18 @@ def test_address_problem_says_what_to_do_on_a_desktop(live_server, open_page):
     )
     expect(page.locator(".step-problem")).to_have_count(1)
     screenshot(page, "shipment-es-desktop-address-problem")
+
+
+def test_lookup_form_finds_the_order_in_a_real_browser(live_server, open_page):
+    # given an order the buyer knows by its reference and postcode
+    order = OrderFactory(reference="CMD-2026-0777", destination_postcode="69003")
+    ShipmentFactory(order=order)
+    page = open_page(f"{live_server.url}/track/?lang=en", viewport=PHONE)
+    # when the buyer fills in the form and sends it (the browser's own POST, with its Origin)
+    page.get_by_label("Order reference").fill("CMD-2026-0777")
+    page.get_by_label("Delivery postcode or email address").fill("69003")
+    page.get_by_role("button").last.click()
+    # then they land on the order's page, not on a CSRF refusal
+    page.wait_for_url(f"**/t/{order.public_token}/**")
+    expect(page.locator("h1")).to_contain_text("CMD-2026-0777")
+    screenshot(page, "lookup-found-phone")

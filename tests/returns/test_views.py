@@ -51,7 +51,7 @@ def test_buyer_return_page_shows_the_policy_and_the_items(client):
     assert "reprend les articles dans les 14 jours suivant la livraison" in html
     assert "takes items back within 14 days of delivery" in english
     assert "Lampe Arco" in html and "Abat-jour lin" in html
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     assert "default-src 'none'" in page["Content-Security-Policy"]
 
 
@@ -259,3 +259,20 @@ def test_parcel_page_offers_the_return_too_and_its_link_works(client):
     # then it is the order's return page
     assert page.status_code == 200
     assert "Lampe Arco" in page.content.decode()
+
+
+def test_buyer_return_form_refuses_a_post_forged_by_another_site():
+    # given a delivered order, and a client that enforces CSRF as a browser session would
+    from django.test import Client
+
+    order, lamp, _shade = delivered_order()
+    forger = Client(enforce_csrf_checks=True)
+    # when another site posts a request without the form's CSRF token
+    response = forger.post(
+        f"/t/{order.public_token}/return/",
+        {"action": "request", f"quantity_{lamp.id}": "1", "reason": "wrong_size"},
+        HTTP_ORIGIN="https://evil.example",
+    )
+    # then it is refused and nothing is stored
+    assert response.status_code == 403
+    assert not ReturnRequest.objects.exists()

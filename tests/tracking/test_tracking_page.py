@@ -442,7 +442,7 @@ def test_page_carries_the_security_headers_and_noindex(client, order, moving_par
     assert "script-src 'self';" in csp
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert "frame-ancestors 'none'" in csp
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Robots-Tag"] == "noindex, nofollow"
     assert response["Cache-Control"] == "no-store"
     assert '<meta name="robots" content="noindex, nofollow">' in html
@@ -462,7 +462,7 @@ def test_unknown_tokens_get_the_same_plain_404(client, order):
     # then all answer the same 404 page, with the same headers
     assert {r.status_code for r in responses} == {404}
     assert len({r.content.replace(b"/s/", b"/").split(b"<main")[1] for r in responses}) == 1
-    assert all(r["Referrer-Policy"] == "no-referrer" for r in responses)
+    assert all(r["Referrer-Policy"] == "same-origin" for r in responses)
     assert b"CMD-2026-0042" not in responses[2].content
 
 
