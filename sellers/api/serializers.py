@@ -2,7 +2,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from core.converters import MAX_DB_ID
-from sellers.models import MAX_ORDER_AMOUNT, Order
+from sellers.models import MAX_ORDER_AMOUNT, Order, ServiceLevel
 
 
 class OrderCreateInput(serializers.Serializer):
@@ -25,6 +25,11 @@ class OrderCreateInput(serializers.Serializer):
     destination_postcode = serializers.CharField(max_length=16, required=False, default="")
     destination_country = serializers.RegexField(r"^[A-Za-z]{2}$", default="FR")
     promised_delivery_date = serializers.DateField(required=False, allow_null=True, default=None)
+    expected_ship_date = serializers.DateField(
+        required=False, allow_null=True, default=None,
+        help_text="When the parcel must reach the courier (default: today + handling days).",
+    )  # fmt: skip
+    service_level = serializers.ChoiceField(choices=ServiceLevel.choices, default="standard")
 
 
 class OrderOutput(serializers.ModelSerializer):
@@ -40,5 +45,7 @@ class OrderOutput(serializers.ModelSerializer):
             "destination_postcode",
             "destination_country",
             "promised_delivery_date",
+            "expected_ship_date",
+            "service_level",
             "created_at",
         ]
