@@ -18,6 +18,7 @@ Definitions (a shipment belongs to the day, Europe/Paris, its tracking number wa
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
@@ -82,10 +83,9 @@ def lane_parse(value: str) -> tuple[str, str]:
 def _holidays(country: str, year: int) -> frozenset[date]:
     days = set(holidays.country_holidays("FR", years=year))
     if country and country != "FR":
-        try:
+        # a country the library does not know: French days only
+        with contextlib.suppress(NotImplementedError):
             days |= set(holidays.country_holidays(country, years=year))
-        except NotImplementedError:  # a country the library does not know: French days only
-            pass
     return frozenset(days)
 
 

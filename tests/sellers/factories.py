@@ -74,8 +74,8 @@ def shipped_parcel(
         at = shipped_at + timedelta(hours=hours)
         TrackingEventFactory(shipment=shipment, occurred_at=at, status=status,
                              substatus=substatus or "")  # fmt: skip
-        state = {"status": status, "substatus": substatus or "",
-                 "delivered_at": at if status == "delivered" else state["delivered_at"]}  # fmt: skip
+        delivered_at = at if status == "delivered" else state["delivered_at"]
+        state = {"status": status, "substatus": substatus or "", "delivered_at": delivered_at}
     Shipment.objects.filter(pk=shipment.pk).update(created_at=shipped_at, **state)
     shipment.refresh_from_db()
     return shipment
