@@ -21,7 +21,7 @@ from sellers.metrics import (
     region_of,
     wilson_lower_bound,
 )
-from sellers.models import Order, Seller, ShipmentDayStat
+from sellers.models import Order, Seller, ShipmentDayStat, TrackingUpload
 from tracking.models import Shipment, TrackingEvent
 from tracking.status import Status, Substatus
 
@@ -377,3 +377,26 @@ def seller_origin_region(*, scope: Scope, seller_id: int | None) -> str:
         return ""
     seller = seller_get(scope=scope, seller_id=seller_id)
     return region_of(seller.origin_country, seller.origin_postcode)
+
+
+def order_by_reference(*, scope: Scope, reference: str) -> Order:
+    """The scope's order with this reference; NotFound otherwise (another seller's reference
+    reads exactly like one that does not exist)."""
+    if scope.seller_id is None:
+        raise NotFound("Name the seller's order through the API with a seller token.")
+    order = order_list(scope=scope).filter(reference=reference.strip()).first()
+    if order is None:
+        raise NotFound(f"You have no order {reference.strip()!r}.", field="order")
+    return order
+
+
+def tracking_upload_list(*, scope: Scope) -> QuerySet[TrackingUpload]:
+    qs = TrackingUpload.objects.defer("content").order_by("-created_at", "-id")
+    return qs if scope.seller_id is None else qs.filter(seller_id=scope.seller_id)
+
+
+def tracking_upload_get(*, scope: Scope, upload_id: int) -> TrackingUpload:
+    try:
+        return tracking_upload_list(scope=scope).get(pk=upload_id)
+    except TrackingUpload.DoesNotExist:
+        raise NotFound(f"No upload {upload_id}.") from None

@@ -49,3 +49,79 @@ class OrderOutput(serializers.ModelSerializer):
             "service_level",
             "created_at",
         ]
+
+
+class ShipmentConfirmInput(serializers.Serializer):
+    order_reference = serializers.CharField(max_length=64)
+    carrier = serializers.CharField(max_length=40, help_text='Courier slug, or "other".')
+    tracking_number = serializers.CharField(max_length=80)
+    carrier_name = serializers.CharField(max_length=100, required=False, default="")
+
+
+class ShipmentConfirmOutput(serializers.Serializer):
+    shipment = serializers.IntegerField()
+    order_reference = serializers.CharField()
+    carrier = serializers.CharField()
+    tracking_number = serializers.CharField()
+    created = serializers.BooleanField()
+
+
+class RecommendationInput(serializers.Serializer):
+    origin = serializers.RegexField(
+        r"^[0-9A-Za-z]{0,3}$", required=False, default=None, allow_null=True,
+        help_text="Origin département (default: the seller's).",
+    )  # fmt: skip
+    destination = serializers.RegexField(
+        r"^[A-Za-z]{2}(-[0-9A-Za-z]{1,3})?$", help_text='"FR-75", "FR-2A", "DE".'
+    )
+    service_level = serializers.ChoiceField(choices=ServiceLevel.choices, default="standard")
+
+
+class FiguresOutput(serializers.Serializer):
+    shipments = serializers.IntegerField()
+    delivery_rate = serializers.FloatField(allow_null=True)
+    valid_tracking_rate = serializers.FloatField(allow_null=True)
+    on_time_rate = serializers.FloatField(allow_null=True)
+    late_shipment_rate = serializers.FloatField(allow_null=True)
+    failed_attempt_rate = serializers.FloatField(allow_null=True)
+    exception_rate = serializers.FloatField(allow_null=True)
+    return_rate = serializers.FloatField(allow_null=True)
+    median_transit_days = serializers.IntegerField(allow_null=True)
+    p90_transit_days = serializers.IntegerField(allow_null=True)
+    first_scan_lag_hours = serializers.FloatField(allow_null=True)
+
+
+class CourierOptionOutput(serializers.Serializer):
+    rank = serializers.IntegerField(allow_null=True)
+    carrier = serializers.CharField()
+    confidence = serializers.CharField()
+    judged_parcels = serializers.IntegerField()
+    on_time_lower_bound = serializers.FloatField()
+    figures = FiguresOutput()
+
+
+class RecommendationOutput(serializers.Serializer):
+    origin = serializers.CharField()
+    destination = serializers.CharField()
+    service_level = serializers.CharField()
+    recommended = serializers.CharField(allow_null=True)
+    couriers = CourierOptionOutput(many=True)
+
+
+class PerformanceInput(serializers.Serializer):
+    seller = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_DB_ID,
+        help_text="Required with a marketplace token.",
+    )
+    start = serializers.DateField(required=False, help_text="First day (default: 90 days ago).")
+    end = serializers.DateField(required=False, help_text="Last day (default: today).")
+    destination = serializers.RegexField(r"^[A-Za-z]{2}(-[0-9A-Za-z]{1,3})?$", required=False)
+
+
+class LaneOutput(serializers.Serializer):
+    carrier = serializers.CharField()
+    destination = serializers.CharField()
+    seller = FiguresOutput()
+    marketplace = FiguresOutput(allow_null=True)
