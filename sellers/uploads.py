@@ -125,7 +125,7 @@ def shipment_confirm(
     )  # fmt: skip
     logger.info(
         "shipment confirmed",
-        extra={"order_id": order.pk, "shipment_id": shipment.pk, "created": created,
+        extra={"order_id": order.pk, "shipment_id": shipment.pk, "shipment_created": created,
                "actor_id": getattr(actor, "pk", None)},
     )  # fmt: skip
     return shipment, created
