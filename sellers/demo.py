@@ -14,7 +14,9 @@ from django.utils import timezone
 
 from core.models import ApiToken
 from payouts.services import payout_open_for_order, payout_receipt_confirm
+from sellers.demo_history import seed_history
 from sellers.models import Order, Seller, SellerMember
+from sellers.rollups import rollups_refresh
 from sellers.services import order_create
 from tracking.carriers import ADAPTER_CLASSES
 from tracking.models import OTHER_CARRIER
@@ -110,7 +112,10 @@ def seed_demo() -> dict[str, int]:
         carrier_name="Colis Privé", carrier_tracking_url="https://www.colisprive.com/moncolis/",
     )  # fmt: skip
     registered += created
-    return {"sellers": len(sellers), "shipments_created": registered}
+    # Four months of finished parcels for the seller dashboards, then their rollups.
+    history = seed_history(sellers)
+    transaction.on_commit(rollups_refresh)
+    return {"sellers": len(sellers), "shipments_created": registered, "history_created": history}
 
 
 def _demo_token(name: str, seller, key: str) -> None:
