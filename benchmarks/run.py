@@ -20,6 +20,7 @@ BENCHMARKS = [
     "benchmarks.ingest",
     "benchmarks.tracking_page",
     "benchmarks.payouts_release",
+    "benchmarks.seller_dashboards",
 ]
 
 

@@ -224,6 +224,66 @@ class ShipmentDayStat(models.Model):
         return f"{self.seller_id} {self.day} {self.carrier} {self.destination_country}"
 
 
+class LaneDayStat(models.Model):
+    """The whole marketplace per courier x destination x day (every seller and service level
+    summed from ShipmentDayStat): the "marketplace figure for the same lane" beside a seller's,
+    without summing every seller's rows on each page view."""
+
+    day = models.DateField()
+    carrier = models.CharField(max_length=40)
+    destination_country = models.CharField(max_length=2)
+    destination_region = models.CharField(max_length=3, blank=True)
+    shipments = models.PositiveIntegerField(default=0)
+    scanned = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(default=0)
+    on_time_eligible = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    ship_date_known = models.PositiveIntegerField(default=0)
+    late_shipped = models.PositiveIntegerField(default=0)
+    failed_attempt = models.PositiveIntegerField(default=0)
+    exception = models.PositiveIntegerField(default=0)
+    returned = models.PositiveIntegerField(default=0)
+    first_scan_lag_seconds = models.BigIntegerField(default=0)
+    transit_00 = models.PositiveIntegerField(default=0)
+    transit_01 = models.PositiveIntegerField(default=0)
+    transit_02 = models.PositiveIntegerField(default=0)
+    transit_03 = models.PositiveIntegerField(default=0)
+    transit_04 = models.PositiveIntegerField(default=0)
+    transit_05 = models.PositiveIntegerField(default=0)
+    transit_06 = models.PositiveIntegerField(default=0)
+    transit_07 = models.PositiveIntegerField(default=0)
+    transit_08 = models.PositiveIntegerField(default=0)
+    transit_09 = models.PositiveIntegerField(default=0)
+    transit_10 = models.PositiveIntegerField(default=0)
+    transit_11 = models.PositiveIntegerField(default=0)
+    transit_12 = models.PositiveIntegerField(default=0)
+    transit_13 = models.PositiveIntegerField(default=0)
+    transit_14 = models.PositiveIntegerField(default=0)
+    transit_15 = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "carrier", "destination_country", "destination_region"],
+                name="lane_day_stat_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["day", "carrier"], name="lane_day_stat_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.carrier} {self.destination_country}{self.destination_region}"
+
+
+class RollupDirtyLaneDay(models.Model):
+    """A day whose LaneDayStat rows must be summed again (after any seller's day changed)."""
+
+    day = models.DateField(unique=True)
+    marked_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return str(self.day)
+
+
 class RollupDirtyDay(models.Model):
     """A (seller, day) cohort whose rollup rows must be recomputed. Fed by the rollup job's sweep
     of changed shipments; claimed with SKIP LOCKED so two jobs never recompute the same day."""

@@ -4,7 +4,10 @@
       1. rollups_mark_changed(): shipments whose updated_at passed the watermark (minus an
          overlap, for transactions that committed late) mark their (seller, day) dirty
       2. rollups_process_dirty(): claims dirty days with SKIP LOCKED, recomputes each day whole
-         from the raw rows (rollup_day_recompute), deletes the mark unless re-marked meanwhile
+         from the raw rows (rollup_day_recompute), deletes the mark unless re-marked meanwhile;
+         each recomputed day marks its marketplace lane day dirty
+      3. rollups_process_dirty_lanes(): re-sums those days into LaneDayStat (the marketplace
+         per courier x destination x day), claimed the same way
 
 Safe to run twice at once: the watermark row is claimed with SKIP LOCKED (the second sweeper
 skips the sweep) and dirty days likewise (each day is recomputed by one job). A day recomputed
@@ -19,12 +22,25 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Min
+from django.db.models import Min, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from sellers.metrics import ShipmentFacts, Totals, local_tz, shipment_facts
-from sellers.models import RollupDirtyDay, RollupWatermark, ShipmentDayStat
+from sellers.metrics import (
+    COUNTERS,
+    HIST_FIELDS,
+    ShipmentFacts,
+    Totals,
+    local_tz,
+    shipment_facts,
+)
+from sellers.models import (
+    LaneDayStat,
+    RollupDirtyDay,
+    RollupDirtyLaneDay,
+    RollupWatermark,
+    ShipmentDayStat,
+)
 from tracking.models import Shipment
 
 logger = logging.getLogger(__name__)
@@ -80,7 +96,55 @@ def rollup_day_recompute(*, seller_id: int, day: date) -> int:
     ShipmentDayStat.objects.filter(seller_id=seller_id, day=day).delete()
     rows = rollup_rows_from_facts(facts)
     ShipmentDayStat.objects.bulk_create(rows, batch_size=1000)
+    _mark_lane_days([day])
     return len(rows)
+
+
+def _mark_lane_days(days) -> None:
+    now = timezone.now()
+    RollupDirtyLaneDay.objects.bulk_create(
+        [RollupDirtyLaneDay(day=day, marked_at=now) for day in sorted(set(days))],
+        batch_size=1000, update_conflicts=True, unique_fields=["day"], update_fields=["marked_at"],
+    )  # fmt: skip
+
+
+_LANE_SUMS = {name: Sum(name) for name in (*COUNTERS, *HIST_FIELDS)}
+_LANE_KEYS = ("carrier", "destination_country", "destination_region")
+
+
+@transaction.atomic
+def lane_day_recompute(*, day: date) -> int:
+    """Sum every seller's rollup rows of ``day`` into its LaneDayStat rows (replaced whole)."""
+    sums = (
+        ShipmentDayStat.objects.filter(day=day)
+        .values(*_LANE_KEYS)
+        .annotate(**_LANE_SUMS)
+        .order_by()
+    )
+    rows = [LaneDayStat(day=day, **row) for row in sums]
+    LaneDayStat.objects.filter(day=day).delete()
+    LaneDayStat.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def rollups_process_dirty_lanes() -> int:
+    """Re-sum the lane days marked dirty, claimed with SKIP LOCKED; a day re-marked meanwhile
+    (a seller's day committed after our sum read) stays marked for the next run."""
+    done = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                RollupDirtyLaneDay.objects.select_for_update(**_skip_locked()).order_by("day")[
+                    :DIRTY_BATCH
+                ]
+            )
+            if not batch:
+                break
+            for dirty in batch:
+                lane_day_recompute(day=dirty.day)
+                RollupDirtyLaneDay.objects.filter(pk=dirty.pk, marked_at=dirty.marked_at).delete()
+            done += len(batch)
+    return done
 
 
 def _skip_locked() -> dict:
@@ -145,23 +209,31 @@ def rollups_refresh(*, now: datetime | None = None) -> dict[str, int]:
     """The scheduled job: sweep changes, then recompute the dirty days."""
     marked = rollups_mark_changed(now=now)
     processed = rollups_process_dirty()
-    logger.info("seller rollups refreshed", extra={"marked": marked, "processed": processed})
-    return {"marked": marked, "processed": processed}
+    lanes = rollups_process_dirty_lanes()
+    logger.info(
+        "seller rollups refreshed", extra={"marked": marked, "processed": processed, "lanes": lanes}
+    )
+    return {"marked": marked, "processed": processed, "lane_days": lanes}
 
 
 def rollups_rebuild_all() -> int:
-    """Mark every day that has shipments dirty and recompute them (first install, repair)."""
+    """Recompute every rollup row from the raw shipments, one seller per transaction (first
+    install, repair, benchmark). The watermark moves to the start of the rebuild, so changes
+    made while it runs are swept by the next scheduled run. Returns the rows written."""
+    started = timezone.now()
     with transaction.atomic():
-        RollupWatermark.objects.update_or_create(name=WATERMARK, defaults={"value": timezone.now()})
-        days = (
-            Shipment.objects.annotate(day=TruncDate("created_at", tzinfo=local_tz()))
-            .values("seller_id", "day")
-            .annotate(first=Min("id"))
-            .values_list("seller_id", "day")
-        )
-        RollupDirtyDay.objects.bulk_create(
-            [RollupDirtyDay(seller_id=s, day=d) for s, d in days],
-            batch_size=1000, update_conflicts=True, unique_fields=["seller", "day"],
-            update_fields=["marked_at"],
-        )  # fmt: skip
-    return rollups_process_dirty()
+        RollupWatermark.objects.update_or_create(name=WATERMARK, defaults={"value": started})
+    written = 0
+    seller_ids = Shipment.objects.values_list("seller_id", flat=True).distinct().order_by()
+    for seller_id in sorted(set(seller_ids)):
+        with transaction.atomic():
+            facts = shipment_facts(Shipment.objects.filter(seller_id=seller_id))
+            ShipmentDayStat.objects.filter(seller_id=seller_id).delete()
+            rows = rollup_rows_from_facts(facts)
+            ShipmentDayStat.objects.bulk_create(rows, batch_size=2000)
+            RollupDirtyDay.objects.filter(seller_id=seller_id, marked_at__lte=started).delete()
+            written += len(rows)
+    with transaction.atomic():
+        _mark_lane_days(ShipmentDayStat.objects.values_list("day", flat=True).distinct())
+    rollups_process_dirty_lanes()
+    return written

@@ -21,7 +21,7 @@ from sellers.metrics import (
     region_of,
     wilson_lower_bound,
 )
-from sellers.models import Order, Seller, ShipmentDayStat, TrackingUpload
+from sellers.models import LaneDayStat, Order, Seller, ShipmentDayStat, TrackingUpload
 from tracking.models import Shipment, TrackingEvent
 from tracking.status import Status, Substatus
 
@@ -97,6 +97,12 @@ class LaneFigures:
 
 
 _SUMS = {name: Sum(name) for name in (*COUNTERS, *HIST_FIELDS)}
+# What the SLA figures need: no histogram, so marketplace-wide sums stay light.
+_SLA_SUMS = {
+    name: Sum(name)
+    for name in ("shipments", "scanned", "delivered", "on_time_eligible", "on_time",
+                 "ship_date_known", "late_shipped")
+}  # fmt: skip
 
 
 def _stats(*, scope: Scope, seller_id: int | None, period: Period) -> QuerySet[ShipmentDayStat]:
@@ -111,14 +117,19 @@ def _stats(*, scope: Scope, seller_id: int | None, period: Period) -> QuerySet[S
 
 
 def _marketplace_stats(period: Period) -> QuerySet[ShipmentDayStat]:
-    """Every seller's rows: only for marketplace-wide comparison figures (never listed)."""
+    """Every seller's rows: only for marketplace-wide figures (never listed)."""
     return ShipmentDayStat.objects.filter(day__gte=period.start, day__lte=period.end)
 
 
-def _grouped(qs: QuerySet, *keys: str) -> dict[tuple, Totals]:
+def _lane_stats(period: Period) -> QuerySet[LaneDayStat]:
+    """The marketplace per courier x destination x day (all sellers summed by the job)."""
+    return LaneDayStat.objects.filter(day__gte=period.start, day__lte=period.end)
+
+
+def _grouped(qs: QuerySet, *keys: str, sums: dict | None = None) -> dict[tuple, Totals]:
     return {
         tuple(row[k] for k in keys): Totals.from_row(row)
-        for row in qs.values(*keys).annotate(**_SUMS).order_by(*keys)
+        for row in qs.values(*keys).annotate(**(sums or _SUMS)).order_by(*keys)
     }
 
 
@@ -134,7 +145,7 @@ def courier_performance(
     beside the marketplace-wide figure for the same courier on the same lane. ``destination``
     (country, département or "") narrows to one lane. Two grouped queries."""
     mine = _stats(scope=scope, seller_id=seller_id, period=period)
-    market = _marketplace_stats(period)
+    market = _lane_stats(period)
     if destination is not None:
         country, region = destination
         lane = {"destination_country": country}
@@ -210,8 +221,8 @@ def seller_sla(*, scope: Scope, seller_id: int | None, period: Period) -> list[S
     """The four SLA figures of one seller over the period, each with a weekly trend and its
     target (settings.SELLER_SLA_TARGETS). Two queries."""
     stats = _stats(scope=scope, seller_id=seller_id, period=period)
-    total = Totals.from_row(stats.aggregate(**_SUMS))
-    weekly = _grouped(stats.annotate(week=TruncWeek("day")), "week")
+    total = Totals.from_row(stats.aggregate(**_SLA_SUMS))
+    weekly = _grouped(stats.annotate(week=TruncWeek("day")), "week", sums=_SLA_SUMS)
     weeks = sla_trend_weeks(period)
     figures = []
     for metric, (label, attribute, direction) in SLA_METRICS.items():
@@ -243,7 +254,7 @@ def marketplace_sla_ranking(*, scope: Scope, period: Period) -> list[SellerStand
     rate). Marketplace scope only: a seller scope gets PermissionDenied."""
     if not scope.is_marketplace:
         raise PermissionDenied("The marketplace view is for marketplace staff.")
-    grouped = _grouped(_marketplace_stats(period), "seller_id")
+    grouped = _grouped(_marketplace_stats(period), "seller_id", sums=_SLA_SUMS)
     sellers = Seller.objects.in_bulk(list({key[0] for key in grouped}))
     standings = []
     for (seller_id,), totals in grouped.items():

@@ -68,6 +68,10 @@ def test_rollups_equal_the_figures_computed_from_raw_shipments():
     rollups.rollups_refresh()
     # then every dashboard grouping read from rollups equals the raw computation
     period = selectors.Period(start=date(2026, 3, 1), end=date(2026, 4, 15))
+    market = {}
+    for fact in shipment_facts(Shipment.objects.all()):
+        market.setdefault((fact.carrier, fact.destination_country, fact.destination_region),
+                          Totals()).add(fact)  # fmt: skip
     for seller in sellers:
         scope = Scope.for_seller(seller.id)
         raw = {}
@@ -83,6 +87,9 @@ def test_rollups_equal_the_figures_computed_from_raw_shipments():
             k: v.figures() for k, v in raw.items()
         }
         assert from_rollups == raw  # the counters and histograms themselves, too
+        # and the marketplace figure beside each lane is every seller's parcels on that lane
+        assert {(r.carrier, r.destination_country, r.destination_region): r.marketplace
+                for r in rows} == {key: market[key] for key in raw}  # fmt: skip
         whole = Totals()
         for totals in raw.values():
             whole.merge(totals)
@@ -145,3 +152,15 @@ def test_ensure_schedules_registers_the_rollup_job_once():
     ensure_schedules()
     ensure_schedules()
     assert Schedule.objects.filter(name="sellers.rollups_refresh").count() == 1
+
+
+def test_rollups_rebuild_all_matches_the_incremental_job():
+    rng = random.Random(11)
+    sellers = [SellerFactory(), SellerFactory()]
+    _random_world(rng, sellers, 60, datetime(2026, 3, 1, 8, tzinfo=PARIS))
+    rollups.rollups_refresh()
+    columns = ["seller_id", "day", "carrier", "destination_country", "destination_region",
+               "service_level", "shipments", "delivered", "on_time", "transit_02"]  # fmt: skip
+    incremental = sorted(ShipmentDayStat.objects.values_list(*columns))
+    rollups.rollups_rebuild_all()
+    assert sorted(ShipmentDayStat.objects.values_list(*columns)) == incremental
