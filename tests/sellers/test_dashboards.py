@@ -212,3 +212,10 @@ def test_totals_percentiles_use_nearest_rank():
     totals = Totals()
     totals.hist[1], totals.hist[2], totals.hist[5] = 5, 4, 1
     assert (totals.median_transit_days, totals.p90_transit_days) == (1, 2)
+
+
+def test_dashboard_pages_query_count_is_bounded(portal, django_assert_max_num_queries):
+    for url in ["/seller/performance/", "/seller/sla/", "/seller/upload/",
+                "/seller/recommendations/?destination=FR-75"]:  # fmt: skip
+        with django_assert_max_num_queries(12):
+            assert portal["client"].get(url).status_code == 200
