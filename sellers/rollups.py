@@ -31,8 +31,10 @@ from sellers.metrics import (
     HIST_FIELDS,
     ShipmentFacts,
     Totals,
+    facts_from_values,
     local_tz,
     shipment_facts,
+    shipments_with_facts,
 )
 from sellers.models import (
     LaneDayStat,
@@ -217,22 +219,38 @@ def rollups_refresh(*, now: datetime | None = None) -> dict[str, int]:
 
 
 def rollups_rebuild_all() -> int:
-    """Recompute every rollup row from the raw shipments, one seller per transaction (first
-    install, repair, benchmark). The watermark moves to the start of the rebuild, so changes
-    made while it runs are swept by the next scheduled run. Returns the rows written."""
+    """Recompute every rollup row from the raw shipments in one streamed pass ordered by seller
+    (one grouped join over all events, not a query per seller), replacing each seller's rows
+    as its shipments end (first install, repair, benchmark). The watermark moves to the start
+    of the rebuild, so changes made while it runs are swept by the next run. Returns the rows
+    written."""
     started = timezone.now()
     with transaction.atomic():
         RollupWatermark.objects.update_or_create(name=WATERMARK, defaults={"value": started})
     written = 0
-    seller_ids = Shipment.objects.values_list("seller_id", flat=True).distinct().order_by()
-    for seller_id in sorted(set(seller_ids)):
+    tz = local_tz()
+    stream = shipments_with_facts(Shipment.objects.all()).order_by("seller_id")
+    current, facts, seen = None, [], set()
+
+    def flush(seller_id: int, seller_facts: list[ShipmentFacts]) -> int:
         with transaction.atomic():
-            facts = shipment_facts(Shipment.objects.filter(seller_id=seller_id))
             ShipmentDayStat.objects.filter(seller_id=seller_id).delete()
-            rows = rollup_rows_from_facts(facts)
+            rows = rollup_rows_from_facts(seller_facts)
             ShipmentDayStat.objects.bulk_create(rows, batch_size=2000)
             RollupDirtyDay.objects.filter(seller_id=seller_id, marked_at__lte=started).delete()
-            written += len(rows)
+        return len(rows)
+
+    with transaction.atomic():  # a server-side cursor needs a transaction on PostgreSQL
+        for row in stream.iterator(chunk_size=5000):
+            if row["seller_id"] != current:
+                if facts:
+                    written += flush(current, facts)
+                current, facts = row["seller_id"], []
+                seen.add(current)
+            facts.append(facts_from_values(row, tz))
+        if facts:
+            written += flush(current, facts)
+        ShipmentDayStat.objects.exclude(seller_id__in=seen).delete()  # sellers with no parcel left
     with transaction.atomic():
         _mark_lane_days(ShipmentDayStat.objects.values_list("day", flat=True).distinct())
     rollups_process_dirty_lanes()
