@@ -53,6 +53,14 @@ def test_seller_logs_in_compares_couriers_and_uploads_a_csv(
     assert rows[0].startswith(("laposte", "dhl")) and "6" in rows[0]
     screenshot(page, "seller-portal-performance")
 
+    # and open the SLA, whose valid tracking rate is explained one click away
+    page.click("nav >> text=SLA")
+    page.locator("#sla-valid_tracking_rate").wait_for()
+    assert page.locator("svg.chart").count() == 4
+    page.click("#sla-delivery_rate .big a")
+    page.locator("#shipments").wait_for()
+    assert "parcels confirmed" in page.inner_text("main")
+
     # and upload a CSV with one bad line
     csv_file = tmp_path / "tracking.csv"
     csv_file.write_text(
