@@ -274,6 +274,66 @@ class LaneDayStat(models.Model):
         return f"{self.day} {self.carrier} {self.destination_country}{self.destination_region}"
 
 
+class SummaryDayStat(models.Model):
+    """Coarser sums of the same daily rollups, for pages that do not split by destination:
+    ``grain`` "seller" (seller x day: SLA, marketplace ranking), "seller_carrier" (seller x
+    courier x day: couriers side by side over all destinations) and "carrier" (the marketplace
+    per courier x day). Written with the finer rows by ``sellers.rollups``."""
+
+    class Grain(models.TextChoices):
+        SELLER = "seller", "Seller x day"
+        SELLER_CARRIER = "seller_carrier", "Seller x courier x day"
+        CARRIER = "carrier", "Marketplace courier x day"
+
+    grain = models.CharField(max_length=16, choices=Grain.choices)
+    day = models.DateField()
+    seller = models.ForeignKey(
+        Seller, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    carrier = models.CharField(max_length=40, blank=True)
+    shipments = models.PositiveIntegerField(default=0)
+    scanned = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(default=0)
+    on_time_eligible = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    ship_date_known = models.PositiveIntegerField(default=0)
+    late_shipped = models.PositiveIntegerField(default=0)
+    failed_attempt = models.PositiveIntegerField(default=0)
+    exception = models.PositiveIntegerField(default=0)
+    returned = models.PositiveIntegerField(default=0)
+    first_scan_lag_seconds = models.BigIntegerField(default=0)
+    transit_00 = models.PositiveIntegerField(default=0)
+    transit_01 = models.PositiveIntegerField(default=0)
+    transit_02 = models.PositiveIntegerField(default=0)
+    transit_03 = models.PositiveIntegerField(default=0)
+    transit_04 = models.PositiveIntegerField(default=0)
+    transit_05 = models.PositiveIntegerField(default=0)
+    transit_06 = models.PositiveIntegerField(default=0)
+    transit_07 = models.PositiveIntegerField(default=0)
+    transit_08 = models.PositiveIntegerField(default=0)
+    transit_09 = models.PositiveIntegerField(default=0)
+    transit_10 = models.PositiveIntegerField(default=0)
+    transit_11 = models.PositiveIntegerField(default=0)
+    transit_12 = models.PositiveIntegerField(default=0)
+    transit_13 = models.PositiveIntegerField(default=0)
+    transit_14 = models.PositiveIntegerField(default=0)
+    transit_15 = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grain", "day", "seller", "carrier"], name="summary_day_stat_once"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["grain", "seller", "day"], name="summary_stat_seller"),
+            models.Index(fields=["grain", "day"], name="summary_stat_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grain} {self.day} {self.seller_id} {self.carrier}"
+
+
 class RollupDirtyLaneDay(models.Model):
     """A day whose LaneDayStat rows must be summed again (after any seller's day changed)."""
 

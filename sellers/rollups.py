@@ -42,6 +42,7 @@ from sellers.models import (
     RollupDirtyLaneDay,
     RollupWatermark,
     ShipmentDayStat,
+    SummaryDayStat,
 )
 from tracking.models import Shipment
 
@@ -59,6 +60,25 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
     tz = local_tz()
     start = datetime.combine(day, time.min, tzinfo=tz)
     return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+
+
+def summary_rows_from_facts(facts: list[ShipmentFacts]) -> list[SummaryDayStat]:
+    """Unsaved seller x day and seller x courier x day rows of these facts."""
+    by_seller: dict[tuple, Totals] = defaultdict(Totals)
+    by_carrier: dict[tuple, Totals] = defaultdict(Totals)
+    for fact in facts:
+        by_seller[(fact.seller_id, fact.day)].add(fact)
+        by_carrier[(fact.seller_id, fact.day, fact.carrier)].add(fact)
+    grain = SummaryDayStat.Grain
+    return [
+        SummaryDayStat(grain=grain.SELLER, seller_id=seller_id, day=day, carrier="",
+                       **totals.as_row())
+        for (seller_id, day), totals in by_seller.items()
+    ] + [
+        SummaryDayStat(grain=grain.SELLER_CARRIER, seller_id=seller_id, day=day,
+                       carrier=carrier, **totals.as_row())
+        for (seller_id, day, carrier), totals in by_carrier.items()
+    ]  # fmt: skip
 
 
 def rollup_rows_from_facts(facts: list[ShipmentFacts]) -> list[ShipmentDayStat]:
@@ -96,8 +116,10 @@ def rollup_day_recompute(*, seller_id: int, day: date) -> int:
         Shipment.objects.filter(seller_id=seller_id, created_at__gte=start, created_at__lt=end)
     )
     ShipmentDayStat.objects.filter(seller_id=seller_id, day=day).delete()
+    SummaryDayStat.objects.filter(seller_id=seller_id, day=day).delete()
     rows = rollup_rows_from_facts(facts)
     ShipmentDayStat.objects.bulk_create(rows, batch_size=1000)
+    SummaryDayStat.objects.bulk_create(summary_rows_from_facts(facts), batch_size=1000)
     _mark_lane_days([day])
     return len(rows)
 
@@ -126,6 +148,15 @@ def lane_day_recompute(*, day: date) -> int:
     rows = [LaneDayStat(day=day, **row) for row in sums]
     LaneDayStat.objects.filter(day=day).delete()
     LaneDayStat.objects.bulk_create(rows, batch_size=2000)
+    carriers: dict[str, Totals] = defaultdict(Totals)
+    for row in rows:
+        carriers[row.carrier].merge(Totals.from_row(row.__dict__))
+    SummaryDayStat.objects.filter(grain=SummaryDayStat.Grain.CARRIER, day=day).delete()
+    SummaryDayStat.objects.bulk_create(
+        SummaryDayStat(grain=SummaryDayStat.Grain.CARRIER, day=day, carrier=carrier,
+                       **totals.as_row())
+        for carrier, totals in carriers.items()
+    )  # fmt: skip
     return len(rows)
 
 
@@ -235,8 +266,12 @@ def rollups_rebuild_all() -> int:
     def flush(seller_id: int, seller_facts: list[ShipmentFacts]) -> int:
         with transaction.atomic():
             ShipmentDayStat.objects.filter(seller_id=seller_id).delete()
+            SummaryDayStat.objects.filter(seller_id=seller_id).delete()
             rows = rollup_rows_from_facts(seller_facts)
             ShipmentDayStat.objects.bulk_create(rows, batch_size=2000)
+            SummaryDayStat.objects.bulk_create(
+                summary_rows_from_facts(seller_facts), batch_size=2000
+            )
             RollupDirtyDay.objects.filter(seller_id=seller_id, marked_at__lte=started).delete()
         return len(rows)
 
@@ -251,6 +286,7 @@ def rollups_rebuild_all() -> int:
         if facts:
             written += flush(current, facts)
         ShipmentDayStat.objects.exclude(seller_id__in=seen).delete()  # sellers with no parcel left
+        SummaryDayStat.objects.filter(seller__isnull=False).exclude(seller_id__in=seen).delete()
     with transaction.atomic():
         _mark_lane_days(ShipmentDayStat.objects.values_list("day", flat=True).distinct())
     rollups_process_dirty_lanes()

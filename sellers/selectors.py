@@ -21,7 +21,14 @@ from sellers.metrics import (
     region_of,
     wilson_lower_bound,
 )
-from sellers.models import LaneDayStat, Order, Seller, ShipmentDayStat, TrackingUpload
+from sellers.models import (
+    LaneDayStat,
+    Order,
+    Seller,
+    ShipmentDayStat,
+    SummaryDayStat,
+    TrackingUpload,
+)
 from tracking.models import Shipment, TrackingEvent
 from tracking.status import Status, Substatus
 
@@ -116,6 +123,18 @@ def _stats(*, scope: Scope, seller_id: int | None, period: Period) -> QuerySet[S
     return qs if seller_id is None else qs.filter(seller_id=seller_id)
 
 
+def _summary(
+    *, scope: Scope, seller_id: int | None, period: Period, grain: str
+) -> QuerySet[SummaryDayStat]:
+    """Coarser rollup rows (see SummaryDayStat), scoped exactly like ``_stats``."""
+    if scope.seller_id is not None:
+        if seller_id not in (None, scope.seller_id):
+            raise NotFound(f"No seller {seller_id}.")
+        seller_id = scope.seller_id
+    qs = SummaryDayStat.objects.filter(grain=grain, day__gte=period.start, day__lte=period.end)
+    return qs if seller_id is None else qs.filter(seller_id=seller_id)
+
+
 def _marketplace_stats(period: Period) -> QuerySet[ShipmentDayStat]:
     """Every seller's rows: only for marketplace-wide figures (never listed)."""
     return ShipmentDayStat.objects.filter(day__gte=period.start, day__lte=period.end)
@@ -144,8 +163,17 @@ def courier_performance(
     """The seller's figures per courier (and per destination when ``by_destination``), each
     beside the marketplace-wide figure for the same courier on the same lane. ``destination``
     (country, département or "") narrows to one lane. Two grouped queries."""
-    mine = _stats(scope=scope, seller_id=seller_id, period=period)
-    market = _lane_stats(period)
+    if destination is None and not by_destination:
+        # all destinations: the seller x courier x day sums, far fewer rows
+        grain = SummaryDayStat.Grain
+        mine = _summary(scope=scope, seller_id=seller_id, period=period,
+                        grain=grain.SELLER_CARRIER)  # fmt: skip
+        market = SummaryDayStat.objects.filter(
+            grain=grain.CARRIER, day__gte=period.start, day__lte=period.end
+        )
+    else:
+        mine = _stats(scope=scope, seller_id=seller_id, period=period)
+        market = _lane_stats(period)
     if destination is not None:
         country, region = destination
         lane = {"destination_country": country}
@@ -220,7 +248,8 @@ def sla_trend_weeks(period: Period) -> list[date]:
 def seller_sla(*, scope: Scope, seller_id: int | None, period: Period) -> list[SlaFigure]:
     """The four SLA figures of one seller over the period, each with a weekly trend and its
     target (settings.SELLER_SLA_TARGETS). Two queries."""
-    stats = _stats(scope=scope, seller_id=seller_id, period=period)
+    stats = _summary(scope=scope, seller_id=seller_id, period=period,
+                     grain=SummaryDayStat.Grain.SELLER)  # fmt: skip
     total = Totals.from_row(stats.aggregate(**_SLA_SUMS))
     weekly = _grouped(stats.annotate(week=TruncWeek("day")), "week", sums=_SLA_SUMS)
     weeks = sla_trend_weeks(period)
@@ -254,7 +283,10 @@ def marketplace_sla_ranking(*, scope: Scope, period: Period) -> list[SellerStand
     rate). Marketplace scope only: a seller scope gets PermissionDenied."""
     if not scope.is_marketplace:
         raise PermissionDenied("The marketplace view is for marketplace staff.")
-    grouped = _grouped(_marketplace_stats(period), "seller_id", sums=_SLA_SUMS)
+    everyone = SummaryDayStat.objects.filter(
+        grain=SummaryDayStat.Grain.SELLER, day__gte=period.start, day__lte=period.end
+    )
+    grouped = _grouped(everyone, "seller_id", sums=_SLA_SUMS)
     sellers = Seller.objects.in_bulk(list({key[0] for key in grouped}))
     standings = []
     for (seller_id,), totals in grouped.items():

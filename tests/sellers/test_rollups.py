@@ -90,9 +90,19 @@ def test_rollups_equal_the_figures_computed_from_raw_shipments():
         # and the marketplace figure beside each lane is every seller's parcels on that lane
         assert {(r.carrier, r.destination_country, r.destination_region): r.marketplace
                 for r in rows} == {key: market[key] for key in raw}  # fmt: skip
-        whole = Totals()
+        whole, by_carrier = Totals(), {}
         for totals in raw.values():
             whole.merge(totals)
+        for (carrier, _country, _region), totals in raw.items():
+            by_carrier.setdefault(carrier, Totals()).merge(totals)
+        couriers = selectors.courier_performance(scope=scope, seller_id=None, period=period)
+        assert {r.carrier: r.seller for r in couriers} == by_carrier
+        market_by_carrier = {}
+        for (carrier, _country, _region), totals in market.items():
+            market_by_carrier.setdefault(carrier, Totals()).merge(totals)
+        assert {r.carrier: r.marketplace for r in couriers} == {
+            c: market_by_carrier[c] for c in by_carrier
+        }
         sla = {f.metric: f.value for f in selectors.seller_sla(scope=scope, seller_id=None,
                                                               period=period)}  # fmt: skip
         assert sla == {
