@@ -21,6 +21,7 @@ BENCHMARKS = [
     "benchmarks.tracking_page",
     "benchmarks.payouts_release",
     "benchmarks.cs_search",
+    "benchmarks.seller_dashboards",
 ]
 
 

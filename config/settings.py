@@ -369,3 +369,19 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Seller portal: the marketplace's SLA targets (rates as fractions) and courier recommendations.
+SELLER_SLA_TARGETS = {
+    "valid_tracking_rate": float(os.environ.get("SLA_VALID_TRACKING_MIN", "0.95")),
+    "on_time_delivery_rate": float(os.environ.get("SLA_ON_TIME_MIN", "0.97")),
+    "late_shipment_rate": float(os.environ.get("SLA_LATE_SHIPMENT_MAX", "0.04")),
+    "delivery_rate": float(os.environ.get("SLA_DELIVERY_RATE_MIN", "0.95")),
+}
+# Business days a seller has to hand an order to the courier (the order's expected ship date).
+SELLER_HANDLING_DAYS = int(os.environ.get("SELLER_HANDLING_DAYS", "2"))
+# Below this many delivered parcels on a lane a courier is "not enough data", never ranked.
+RECOMMENDATION_MIN_SAMPLE = int(os.environ.get("RECOMMENDATION_MIN_SAMPLE", "30"))
+RECOMMENDATION_WINDOW_DAYS = int(os.environ.get("RECOMMENDATION_WINDOW_DAYS", "90"))
+# CSV tracking uploads: larger files are refused before anything is read.
+TRACKING_UPLOAD_MAX_BYTES = int(os.environ.get("TRACKING_UPLOAD_MAX_BYTES", str(5 * 1024 * 1024)))
+TRACKING_UPLOAD_MAX_ROWS = int(os.environ.get("TRACKING_UPLOAD_MAX_ROWS", "20000"))

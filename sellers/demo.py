@@ -20,7 +20,9 @@ from returns.demo import (
     DEMO_RETURN_POSTCODE,
     seed_returns_demo,
 )
+from sellers.demo_history import seed_history
 from sellers.models import Order, Seller, SellerMember
+from sellers.rollups import rollups_refresh
 from sellers.services import order_create
 from tracking.carriers import ADAPTER_CLASSES
 from tracking.models import OTHER_CARRIER
@@ -132,7 +134,11 @@ def seed_demo() -> dict[str, int]:
     from tracking.demo import seed_cs_demo
 
     cs = seed_cs_demo(sellers)
-    return {"sellers": len(sellers), "shipments_created": registered, **cs}
+    # Four months of finished parcels for the seller dashboards, then their rollups.
+    history = seed_history(sellers)
+    transaction.on_commit(rollups_refresh)
+    return {"sellers": len(sellers), "shipments_created": registered, "history_created": history,
+            **cs}  # fmt: skip
 
 
 def _demo_token(name: str, seller, key: str) -> None:

@@ -33,3 +33,24 @@ class BrandingForm(forms.Form):
         for field, message in seller_branding_errors(**values).items():
             self.add_error(field, message)
         return cleaned
+
+
+def carrier_choices() -> list[tuple[str, str]]:
+    from tracking import carriers
+    from tracking.models import OTHER_CARRIER
+
+    adapters = [(a.slug, a.name) for a in carriers.all_adapters() if a.number_patterns]
+    return [*sorted(adapters, key=lambda c: c[1]), (OTHER_CARRIER, "Other courier")]
+
+
+class ShipmentConfirmForm(forms.Form):
+    order = forms.CharField(max_length=64, label="Order reference")
+    carrier = forms.ChoiceField(choices=carrier_choices, label="Courier")
+    tracking_number = forms.CharField(max_length=80, label="Tracking number")
+    carrier_name = forms.CharField(
+        max_length=100, required=False, label="Courier name (other courier only)"
+    )
+
+
+class TrackingUploadForm(forms.Form):
+    file = forms.FileField(label="CSV file (order, carrier, tracking_number)")

@@ -3,6 +3,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Upper
+from django.utils import timezone
 
 # The largest order amount accepted, in minor units (10 billion in the currency).
 MAX_ORDER_AMOUNT = 10**12
@@ -13,9 +14,20 @@ def new_public_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+class ServiceLevel(models.TextChoices):
+    """The parcel service the buyer paid for: couriers are compared within one level."""
+
+    ECONOMY = "economy", "Economy"
+    STANDARD = "standard", "Standard"
+    EXPRESS = "express", "Express"
+
+
 class Seller(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
+    # Where the seller ships from: the origin of its lanes in courier recommendations.
+    origin_postcode = models.CharField(max_length=16, blank=True)
+    origin_country = models.CharField(max_length=2, default="FR")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -48,6 +60,11 @@ class Order(models.Model):
     total_amount = models.BigIntegerField(help_text="Minor units (cents).")
     currency = models.CharField(max_length=3, default="EUR")
     promised_delivery_date = models.DateField(null=True, blank=True)
+    # When the seller must have handed the parcel to the courier (SLA "late shipment").
+    expected_ship_date = models.DateField(null=True, blank=True)
+    service_level = models.CharField(
+        max_length=10, choices=ServiceLevel.choices, default=ServiceLevel.STANDARD
+    )
     public_token = models.CharField(max_length=64, unique=True, default=new_public_token)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -160,3 +177,256 @@ class OrderItem(models.Model):
     @property
     def line_amount(self) -> int:
         return self.quantity * self.unit_amount
+
+
+class ShipmentDayStat(models.Model):
+    """Daily rollup of the shipments a seller confirmed on one day (Europe/Paris) with one courier
+    to one destination: the dashboards read these, never the raw shipments.
+
+    A row is recomputed whole from the raw rows of its (seller, day) cohort by
+    ``sellers.services.rollups``, so replaying it is harmless. ``transit_NN`` count delivered
+    parcels by business days in transit (a histogram, summed in SQL), so medians and p90 over any
+    set of rows merge exactly.
+    """
+
+    day = models.DateField()
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="day_stats")
+    carrier = models.CharField(max_length=40)
+    origin_region = models.CharField(max_length=3, blank=True)
+    destination_country = models.CharField(max_length=2)
+    # French département ("75", "2A", "971") for domestic parcels, "" abroad.
+    destination_region = models.CharField(max_length=3, blank=True)
+    service_level = models.CharField(max_length=10, choices=ServiceLevel.choices)
+    shipments = models.PositiveIntegerField(default=0)
+    scanned = models.PositiveIntegerField(default=0, help_text="With at least one courier scan.")
+    delivered = models.PositiveIntegerField(default=0)
+    on_time_eligible = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    ship_date_known = models.PositiveIntegerField(default=0)
+    late_shipped = models.PositiveIntegerField(default=0)
+    failed_attempt = models.PositiveIntegerField(default=0)
+    exception = models.PositiveIntegerField(default=0)
+    returned = models.PositiveIntegerField(default=0)
+    first_scan_lag_seconds = models.BigIntegerField(default=0)
+    # Delivered parcels by business days in transit; transit_15 is "15 or more".
+    transit_00 = models.PositiveIntegerField(default=0)
+    transit_01 = models.PositiveIntegerField(default=0)
+    transit_02 = models.PositiveIntegerField(default=0)
+    transit_03 = models.PositiveIntegerField(default=0)
+    transit_04 = models.PositiveIntegerField(default=0)
+    transit_05 = models.PositiveIntegerField(default=0)
+    transit_06 = models.PositiveIntegerField(default=0)
+    transit_07 = models.PositiveIntegerField(default=0)
+    transit_08 = models.PositiveIntegerField(default=0)
+    transit_09 = models.PositiveIntegerField(default=0)
+    transit_10 = models.PositiveIntegerField(default=0)
+    transit_11 = models.PositiveIntegerField(default=0)
+    transit_12 = models.PositiveIntegerField(default=0)
+    transit_13 = models.PositiveIntegerField(default=0)
+    transit_14 = models.PositiveIntegerField(default=0)
+    transit_15 = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "seller",
+                    "day",
+                    "carrier",
+                    "destination_country",
+                    "destination_region",
+                    "service_level",
+                ],
+                name="day_stat_once",
+            ),  # fmt: skip
+        ]
+        indexes = [
+            models.Index(fields=["seller", "day"], name="day_stat_seller_day"),
+            models.Index(
+                fields=["destination_country", "destination_region", "day"], name="day_stat_lane"
+            ),
+            models.Index(fields=["day"], name="day_stat_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seller_id} {self.day} {self.carrier} {self.destination_country}"
+
+
+class LaneDayStat(models.Model):
+    """The whole marketplace per courier x destination x day (every seller and service level
+    summed from ShipmentDayStat): the "marketplace figure for the same lane" beside a seller's,
+    without summing every seller's rows on each page view."""
+
+    day = models.DateField()
+    carrier = models.CharField(max_length=40)
+    destination_country = models.CharField(max_length=2)
+    destination_region = models.CharField(max_length=3, blank=True)
+    shipments = models.PositiveIntegerField(default=0)
+    scanned = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(default=0)
+    on_time_eligible = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    ship_date_known = models.PositiveIntegerField(default=0)
+    late_shipped = models.PositiveIntegerField(default=0)
+    failed_attempt = models.PositiveIntegerField(default=0)
+    exception = models.PositiveIntegerField(default=0)
+    returned = models.PositiveIntegerField(default=0)
+    first_scan_lag_seconds = models.BigIntegerField(default=0)
+    transit_00 = models.PositiveIntegerField(default=0)
+    transit_01 = models.PositiveIntegerField(default=0)
+    transit_02 = models.PositiveIntegerField(default=0)
+    transit_03 = models.PositiveIntegerField(default=0)
+    transit_04 = models.PositiveIntegerField(default=0)
+    transit_05 = models.PositiveIntegerField(default=0)
+    transit_06 = models.PositiveIntegerField(default=0)
+    transit_07 = models.PositiveIntegerField(default=0)
+    transit_08 = models.PositiveIntegerField(default=0)
+    transit_09 = models.PositiveIntegerField(default=0)
+    transit_10 = models.PositiveIntegerField(default=0)
+    transit_11 = models.PositiveIntegerField(default=0)
+    transit_12 = models.PositiveIntegerField(default=0)
+    transit_13 = models.PositiveIntegerField(default=0)
+    transit_14 = models.PositiveIntegerField(default=0)
+    transit_15 = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "carrier", "destination_country", "destination_region"],
+                name="lane_day_stat_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["day", "carrier"], name="lane_day_stat_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.carrier} {self.destination_country}{self.destination_region}"
+
+
+class SummaryDayStat(models.Model):
+    """Coarser sums of the same daily rollups, for pages that do not split by destination:
+    ``grain`` "seller" (seller x day: SLA, marketplace ranking), "seller_carrier" (seller x
+    courier x day: couriers side by side over all destinations) and "carrier" (the marketplace
+    per courier x day). Written with the finer rows by ``sellers.rollups``."""
+
+    class Grain(models.TextChoices):
+        SELLER = "seller", "Seller x day"
+        SELLER_CARRIER = "seller_carrier", "Seller x courier x day"
+        CARRIER = "carrier", "Marketplace courier x day"
+
+    grain = models.CharField(max_length=16, choices=Grain.choices)
+    day = models.DateField()
+    seller = models.ForeignKey(
+        Seller, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    carrier = models.CharField(max_length=40, blank=True)
+    shipments = models.PositiveIntegerField(default=0)
+    scanned = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(default=0)
+    on_time_eligible = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    ship_date_known = models.PositiveIntegerField(default=0)
+    late_shipped = models.PositiveIntegerField(default=0)
+    failed_attempt = models.PositiveIntegerField(default=0)
+    exception = models.PositiveIntegerField(default=0)
+    returned = models.PositiveIntegerField(default=0)
+    first_scan_lag_seconds = models.BigIntegerField(default=0)
+    transit_00 = models.PositiveIntegerField(default=0)
+    transit_01 = models.PositiveIntegerField(default=0)
+    transit_02 = models.PositiveIntegerField(default=0)
+    transit_03 = models.PositiveIntegerField(default=0)
+    transit_04 = models.PositiveIntegerField(default=0)
+    transit_05 = models.PositiveIntegerField(default=0)
+    transit_06 = models.PositiveIntegerField(default=0)
+    transit_07 = models.PositiveIntegerField(default=0)
+    transit_08 = models.PositiveIntegerField(default=0)
+    transit_09 = models.PositiveIntegerField(default=0)
+    transit_10 = models.PositiveIntegerField(default=0)
+    transit_11 = models.PositiveIntegerField(default=0)
+    transit_12 = models.PositiveIntegerField(default=0)
+    transit_13 = models.PositiveIntegerField(default=0)
+    transit_14 = models.PositiveIntegerField(default=0)
+    transit_15 = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grain", "day", "seller", "carrier"], name="summary_day_stat_once"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["grain", "seller", "day"], name="summary_stat_seller"),
+            models.Index(fields=["grain", "day"], name="summary_stat_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grain} {self.day} {self.seller_id} {self.carrier}"
+
+
+class RollupDirtyLaneDay(models.Model):
+    """A day whose LaneDayStat rows must be summed again (after any seller's day changed)."""
+
+    day = models.DateField(unique=True)
+    marked_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return str(self.day)
+
+
+class RollupDirtyDay(models.Model):
+    """A (seller, day) cohort whose rollup rows must be recomputed. Fed by the rollup job's sweep
+    of changed shipments; claimed with SKIP LOCKED so two jobs never recompute the same day."""
+
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    marked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["seller", "day"], name="rollup_dirty_day_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seller_id} {self.day}"
+
+
+class RollupWatermark(models.Model):
+    """How far the sweep of changed shipments got (``Shipment.updated_at``)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    value = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.value:%Y-%m-%d %H:%M:%S}"
+
+
+class TrackingUpload(models.Model):
+    """A seller's CSV of tracking numbers, applied by a django-q2 job with its progress and
+    per-row errors kept here."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="tracking_uploads")
+    filename = models.CharField(max_length=200, blank=True)
+    content = models.TextField(help_text="The decoded CSV text.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    applied_rows = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Upload {self.pk} of {self.seller_id} ({self.state})"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total_rows else int(100 * self.processed_rows / self.total_rows)

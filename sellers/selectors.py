@@ -1,8 +1,36 @@
-from django.db.models import QuerySet
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate, TruncWeek
+from django.utils import timezone
 
 from core.access import Scope
-from core.errors import NotFound
-from sellers.models import Order, Seller
+from core.errors import ApplicationError, NotFound, PermissionDenied
+from sellers.metrics import (
+    COUNTERS,
+    HIST_FIELDS,
+    NOT_A_SCAN,
+    RETURN_SUBSTATUSES,
+    Totals,
+    lane_label,
+    local_tz,
+    region_of,
+    wilson_lower_bound,
+)
+from sellers.models import (
+    LaneDayStat,
+    Order,
+    Seller,
+    ShipmentDayStat,
+    SummaryDayStat,
+    TrackingUpload,
+)
+from tracking.models import Shipment, TrackingEvent
+from tracking.status import Status, Substatus
 
 
 def order_list(*, scope: Scope, reference: str | None = None) -> QuerySet[Order]:
@@ -29,3 +57,389 @@ def seller_get(*, scope: Scope, seller_id: int) -> Seller:
         return Seller.objects.get(pk=seller_id)
     except Seller.DoesNotExist:
         raise NotFound(f"No seller {seller_id}.") from None
+
+
+# --- Dashboards: read from the daily rollups ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days (Europe/Paris) of confirmation, both ends included."""
+
+    start: date
+    end: date
+
+    @classmethod
+    def last_days(cls, days: int, today: date | None = None) -> Period:
+        today = today or timezone.localdate()
+        return cls(start=today - timedelta(days=days - 1), end=today)
+
+    @classmethod
+    def parse(cls, start: str | None, end: str | None, default_days: int = 90) -> Period:
+        """From ?from=&to= (ISO dates); ApplicationError for a bad or reversed pair."""
+        default = cls.last_days(default_days)
+        try:
+            first = date.fromisoformat(start) if start else default.start
+            last = date.fromisoformat(end) if end else default.end
+        except ValueError:
+            raise ApplicationError("Dates are written YYYY-MM-DD.", field="from") from None
+        if first > last:
+            raise ApplicationError("The period ends before it starts.", field="from")
+        if (last - first).days > 3 * 366:
+            raise ApplicationError("A period covers at most three years.", field="from")
+        return cls(start=first, end=last)
+
+
+@dataclass
+class LaneFigures:
+    carrier: str
+    destination_country: str
+    destination_region: str
+    seller: Totals
+    marketplace: Totals | None = None
+
+    @property
+    def destination(self) -> str:
+        return lane_label(self.destination_country, self.destination_region)
+
+
+_SUMS = {name: Sum(name) for name in (*COUNTERS, *HIST_FIELDS)}
+# What the SLA figures need: no histogram, so marketplace-wide sums stay light.
+_SLA_SUMS = {
+    name: Sum(name)
+    for name in ("shipments", "scanned", "delivered", "on_time_eligible", "on_time",
+                 "ship_date_known", "late_shipped")
+}  # fmt: skip
+
+
+def _stats(*, scope: Scope, seller_id: int | None, period: Period) -> QuerySet[ShipmentDayStat]:
+    """Rollup rows of a period, scoped: a seller scope only ever reads its own rows, whatever
+    ``seller_id`` it asks for (another seller's id reads nothing: NotFound)."""
+    if scope.seller_id is not None:
+        if seller_id not in (None, scope.seller_id):
+            raise NotFound(f"No seller {seller_id}.")
+        seller_id = scope.seller_id
+    qs = ShipmentDayStat.objects.filter(day__gte=period.start, day__lte=period.end)
+    return qs if seller_id is None else qs.filter(seller_id=seller_id)
+
+
+def _summary(
+    *, scope: Scope, seller_id: int | None, period: Period, grain: str
+) -> QuerySet[SummaryDayStat]:
+    """Coarser rollup rows (see SummaryDayStat), scoped exactly like ``_stats``."""
+    if scope.seller_id is not None:
+        if seller_id not in (None, scope.seller_id):
+            raise NotFound(f"No seller {seller_id}.")
+        seller_id = scope.seller_id
+    qs = SummaryDayStat.objects.filter(grain=grain, day__gte=period.start, day__lte=period.end)
+    return qs if seller_id is None else qs.filter(seller_id=seller_id)
+
+
+def _marketplace_stats(period: Period) -> QuerySet[ShipmentDayStat]:
+    """Every seller's rows: only for marketplace-wide figures (never listed)."""
+    return ShipmentDayStat.objects.filter(day__gte=period.start, day__lte=period.end)
+
+
+def _lane_stats(period: Period) -> QuerySet[LaneDayStat]:
+    """The marketplace per courier x destination x day (all sellers summed by the job)."""
+    return LaneDayStat.objects.filter(day__gte=period.start, day__lte=period.end)
+
+
+def _grouped(qs: QuerySet, *keys: str, sums: dict | None = None) -> dict[tuple, Totals]:
+    return {
+        tuple(row[k] for k in keys): Totals.from_row(row)
+        for row in qs.values(*keys).annotate(**(sums or _SUMS)).order_by(*keys)
+    }
+
+
+def courier_performance(
+    *,
+    scope: Scope,
+    seller_id: int | None,
+    period: Period,
+    destination: tuple[str, str] | None = None,
+    by_destination: bool = False,
+) -> list[LaneFigures]:
+    """The seller's figures per courier (and per destination when ``by_destination``), each
+    beside the marketplace-wide figure for the same courier on the same lane. ``destination``
+    (country, département or "") narrows to one lane. Two grouped queries."""
+    if destination is None and not by_destination:
+        # all destinations: the seller x courier x day sums, far fewer rows
+        grain = SummaryDayStat.Grain
+        mine = _summary(scope=scope, seller_id=seller_id, period=period,
+                        grain=grain.SELLER_CARRIER)  # fmt: skip
+        market = SummaryDayStat.objects.filter(
+            grain=grain.CARRIER, day__gte=period.start, day__lte=period.end
+        )
+    else:
+        mine = _stats(scope=scope, seller_id=seller_id, period=period)
+        market = _lane_stats(period)
+    if destination is not None:
+        country, region = destination
+        lane = {"destination_country": country}
+        if region:
+            lane["destination_region"] = region
+        mine, market = mine.filter(**lane), market.filter(**lane)
+    keys = ["carrier"]
+    if by_destination:
+        keys += ["destination_country", "destination_region"]
+    seller_groups = _grouped(mine, *keys)
+    if not seller_groups:
+        return []
+    carriers = sorted({key[0] for key in seller_groups})
+    market = market.filter(carrier__in=carriers)
+    if by_destination:
+        market = market.filter(destination_country__in=sorted({key[1] for key in seller_groups}))
+    market_groups = _grouped(market, *keys)
+    rows = []
+    for key, totals in seller_groups.items():
+        country = key[1] if by_destination else (destination or ("", ""))[0]
+        region = key[2] if by_destination else (destination or ("", ""))[1]
+        rows.append(LaneFigures(key[0], country, region, totals, market_groups.get(key)))
+    rows.sort(key=lambda r: (-r.seller.shipments, r.carrier, r.destination))
+    return rows
+
+
+def seller_destinations(
+    *, scope: Scope, seller_id: int | None, period: Period, limit: int = 30
+) -> list[tuple[str, int]]:
+    """The seller's destinations by volume ("FR-75", "DE"), for the lane picker."""
+    rows = (
+        _stats(scope=scope, seller_id=seller_id, period=period)
+        .values("destination_country", "destination_region")
+        .annotate(n=Sum("shipments"))
+        .order_by("-n", "destination_country", "destination_region")[:limit]
+    )
+    return [(lane_label(r["destination_country"], r["destination_region"]), r["n"]) for r in rows]
+
+
+SLA_METRICS = {
+    # metric -> (label, property of Totals, "min" target or "max" target)
+    "valid_tracking_rate": ("Valid tracking rate", "valid_tracking_rate", "min"),
+    "on_time_delivery_rate": ("On-time delivery rate", "on_time_rate", "min"),
+    "late_shipment_rate": ("Late shipment rate", "late_shipment_rate", "max"),
+    "delivery_rate": ("Delivery rate", "delivery_rate", "min"),
+}
+
+
+@dataclass
+class SlaFigure:
+    metric: str
+    label: str
+    value: float | None
+    target: float
+    direction: str
+    trend: list[tuple[date, float | None]]
+
+    @property
+    def meets_target(self) -> bool | None:
+        if self.value is None:
+            return None
+        if self.direction == "min":
+            return self.value >= self.target
+        return self.value < self.target
+
+
+def sla_trend_weeks(period: Period) -> list[date]:
+    first = period.start - timedelta(days=period.start.weekday())
+    return [first + timedelta(weeks=i) for i in range((period.end - first).days // 7 + 1)]
+
+
+def seller_sla(*, scope: Scope, seller_id: int | None, period: Period) -> list[SlaFigure]:
+    """The four SLA figures of one seller over the period, each with a weekly trend and its
+    target (settings.SELLER_SLA_TARGETS). Two queries."""
+    stats = _summary(scope=scope, seller_id=seller_id, period=period,
+                     grain=SummaryDayStat.Grain.SELLER)  # fmt: skip
+    total = Totals.from_row(stats.aggregate(**_SLA_SUMS))
+    weekly = _grouped(stats.annotate(week=TruncWeek("day")), "week", sums=_SLA_SUMS)
+    weeks = sla_trend_weeks(period)
+    figures = []
+    for metric, (label, attribute, direction) in SLA_METRICS.items():
+        trend = []
+        for week in weeks:
+            totals = weekly.get((week,)) or weekly.get((_as_datetime_key(week),))
+            trend.append((week, getattr(totals, attribute) if totals else None))
+        figures.append(
+            SlaFigure(metric, label, getattr(total, attribute),
+                      settings.SELLER_SLA_TARGETS[metric], direction, trend)
+        )  # fmt: skip
+    return figures
+
+
+def _as_datetime_key(week: date):
+    # TruncWeek on a DateField returns a date on PostgreSQL and SQLite alike; kept for safety.
+    return datetime.combine(week, datetime.min.time())
+
+
+@dataclass
+class SellerStanding:
+    seller: Seller
+    totals: Totals
+    breaches: list[str]
+
+
+def marketplace_sla_ranking(*, scope: Scope, period: Period) -> list[SellerStanding]:
+    """Every seller's SLA figures, worst first (most targets missed, then lowest valid tracking
+    rate). Marketplace scope only: a seller scope gets PermissionDenied."""
+    if not scope.is_marketplace:
+        raise PermissionDenied("The marketplace view is for marketplace staff.")
+    everyone = SummaryDayStat.objects.filter(
+        grain=SummaryDayStat.Grain.SELLER, day__gte=period.start, day__lte=period.end
+    )
+    grouped = _grouped(everyone, "seller_id", sums=_SLA_SUMS)
+    sellers = Seller.objects.in_bulk(list({key[0] for key in grouped}))
+    standings = []
+    for (seller_id,), totals in grouped.items():
+        breaches = []
+        for metric, (label, attribute, direction) in SLA_METRICS.items():
+            value, target = getattr(totals, attribute), settings.SELLER_SLA_TARGETS[metric]
+            if value is None:
+                continue
+            if (direction == "min" and value < target) or (direction == "max" and value >= target):
+                breaches.append(label)
+        standings.append(SellerStanding(sellers[seller_id], totals, breaches))
+    standings.sort(
+        key=lambda s: (-len(s.breaches), s.totals.valid_tracking_rate or 0, s.seller.name)
+    )
+    return standings
+
+
+def sla_shipments(
+    *, scope: Scope, seller_id: int | None, period: Period, metric: str
+) -> QuerySet[Shipment]:
+    """The raw shipments that make a SLA figure fall short (the drill-down behind each figure):
+    never scanned, delivered late (or lost, returned, expired past the promise), confirmed
+    after the expected ship date, or not delivered. Scoped like every read."""
+    if scope.seller_id is not None:
+        if seller_id not in (None, scope.seller_id):
+            raise NotFound(f"No seller {seller_id}.")
+        seller_id = scope.seller_id
+    if metric not in SLA_METRICS:
+        raise NotFound(f"No SLA metric {metric!r}.")
+    tz = local_tz()
+    start = datetime.combine(period.start, datetime.min.time(), tzinfo=tz)
+    end = datetime.combine(period.end + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    qs = Shipment.objects.filter(created_at__gte=start, created_at__lt=end)
+    if seller_id is not None:
+        qs = qs.filter(seller_id=seller_id)
+    events = TrackingEvent.objects.filter(shipment=OuterRef("pk"))
+    if metric == "valid_tracking_rate":
+        qs = qs.exclude(Exists(events.exclude(status__in=NOT_A_SCAN)))
+    elif metric == "on_time_delivery_rate":
+        delivered_late = Q(status=Status.DELIVERED) & Q(
+            delivered_day__gt=F("order__promised_delivery_date")
+        )
+        not_delivered = (
+            Q(status=Status.EXPIRED)
+            | Q(substatus__in=[*RETURN_SUBSTATUSES, Substatus.EXCEPTION_LOST])
+            | Exists(events.filter(substatus__in=RETURN_SUBSTATUSES))
+        ) & ~Q(status=Status.DELIVERED)
+        qs = qs.filter(order__promised_delivery_date__isnull=False).annotate(
+            delivered_day=TruncDate("delivered_at", tzinfo=tz)
+        )
+        qs = qs.filter(delivered_late | not_delivered)
+    elif metric == "late_shipment_rate":
+        qs = qs.annotate(shipped_day=TruncDate("created_at", tzinfo=tz)).filter(
+            order__expected_ship_date__isnull=False,
+            shipped_day__gt=F("order__expected_ship_date"),
+        )
+    else:
+        qs = qs.exclude(status=Status.DELIVERED)
+    return qs.select_related("order").order_by("-created_at", "-id")
+
+
+# --- Courier recommendation ---------------------------------------------------------------
+
+
+@dataclass
+class CourierOption:
+    carrier: str
+    totals: Totals
+    on_time_lower_bound: float
+    enough_data: bool
+
+    @property
+    def confidence(self) -> str:
+        if not self.enough_data:
+            return "not enough data"
+        n = self.totals.on_time_eligible
+        return "high" if n >= 4 * settings.RECOMMENDATION_MIN_SAMPLE else "medium"
+
+
+@dataclass
+class Recommendation:
+    origin_region: str
+    destination_country: str
+    destination_region: str
+    service_level: str
+    ranked: list[CourierOption]
+    not_enough_data: list[CourierOption]
+
+    @property
+    def best(self) -> CourierOption | None:
+        return self.ranked[0] if self.ranked else None
+
+
+def courier_recommendation(
+    *,
+    scope: Scope,
+    origin_region: str,
+    destination: tuple[str, str],
+    service_level: str,
+    today: date | None = None,
+) -> Recommendation:
+    """Couriers for a lane (origin département, destination, service level) ranked on the
+    marketplace's last RECOMMENDATION_WINDOW_DAYS: by the 95% lower bound of their on-time rate
+    (so a lucky small sample does not win), then by median transit. A courier with fewer than
+    RECOMMENDATION_MIN_SAMPLE judged parcels on the lane is listed as "not enough data", never
+    ranked. Marketplace-wide aggregate figures only: no seller's rows are exposed. One query."""
+    country, region = destination
+    period = Period.last_days(settings.RECOMMENDATION_WINDOW_DAYS, today)
+    qs = _marketplace_stats(period).filter(destination_country=country, service_level=service_level)
+    if region:
+        qs = qs.filter(destination_region=region)
+    if origin_region:
+        qs = qs.filter(origin_region=origin_region)
+    ranked, thin = [], []
+    for (carrier,), totals in _grouped(qs, "carrier").items():
+        enough = (
+            totals.on_time_eligible >= settings.RECOMMENDATION_MIN_SAMPLE
+            and totals.transit_count >= settings.RECOMMENDATION_MIN_SAMPLE
+        )
+        option = CourierOption(
+            carrier, totals, wilson_lower_bound(totals.on_time, totals.on_time_eligible), enough
+        )
+        (ranked if enough else thin).append(option)
+    ranked.sort(key=lambda o: (-o.on_time_lower_bound, o.totals.median_transit_days, o.carrier))
+    thin.sort(key=lambda o: (-o.totals.shipments, o.carrier))
+    return Recommendation(origin_region, country, region, service_level, ranked, thin)
+
+
+def seller_origin_region(*, scope: Scope, seller_id: int | None) -> str:
+    if seller_id is None:
+        return ""
+    seller = seller_get(scope=scope, seller_id=seller_id)
+    return region_of(seller.origin_country, seller.origin_postcode)
+
+
+def order_by_reference(*, scope: Scope, reference: str) -> Order:
+    """The scope's order with this reference; NotFound otherwise (another seller's reference
+    reads exactly like one that does not exist)."""
+    if scope.seller_id is None:
+        raise NotFound("Name the seller's order through the API with a seller token.")
+    order = order_list(scope=scope).filter(reference=reference.strip()).first()
+    if order is None:
+        raise NotFound(f"You have no order {reference.strip()!r}.", field="order")
+    return order
+
+
+def tracking_upload_list(*, scope: Scope) -> QuerySet[TrackingUpload]:
+    qs = TrackingUpload.objects.defer("content").order_by("-created_at", "-id")
+    return qs if scope.seller_id is None else qs.filter(seller_id=scope.seller_id)
+
+
+def tracking_upload_get(*, scope: Scope, upload_id: int) -> TrackingUpload:
+    try:
+        return tracking_upload_list(scope=scope).get(pk=upload_id)
+    except TrackingUpload.DoesNotExist:
+        raise NotFound(f"No upload {upload_id}.") from None

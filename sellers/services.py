@@ -4,12 +4,15 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from core.errors import ApplicationError
-from sellers.models import MAX_ORDER_AMOUNT, Order, OrderItem, Seller, SellerBranding
+from sellers.metrics import add_business_days
+from sellers.models import MAX_ORDER_AMOUNT, Order, OrderItem, Seller, SellerBranding, ServiceLevel
 
 logger = logging.getLogger(__name__)
 
@@ -29,11 +32,21 @@ def order_create(
     destination_country: str = "FR",
     promised_delivery_date: date | None = None,
     items: Sequence[Mapping] = (),
+    expected_ship_date: date | None = None,
+    service_level: str = ServiceLevel.STANDARD,
 ) -> Order:
     """Record a paid order, with its lines when given (``items``: sku, name, quantity,
     unit_amount in minor units; buyers return items by line). Raises ApplicationError when the
     seller already has this reference, for a sku given twice, or when the lines cost more than
-    the total (which may also include shipping)."""
+    the total (which may also include shipping).
+
+    ``expected_ship_date`` (when the parcel must reach the courier, for the late shipment rate)
+    defaults to today plus SELLER_HANDLING_DAYS business days.
+    """
+    if service_level not in ServiceLevel.values:
+        raise ApplicationError(f"Unknown service level {service_level!r}.", field="service_level")
+    if expected_ship_date is None:
+        expected_ship_date = add_business_days(timezone.localdate(), settings.SELLER_HANDLING_DAYS)
     if not 0 <= total_amount <= MAX_ORDER_AMOUNT:
         raise ApplicationError(
             f"The amount must be between 0 and {MAX_ORDER_AMOUNT} minor units.",
@@ -62,6 +75,8 @@ def order_create(
                 destination_postcode=destination_postcode.strip(),
                 destination_country=destination_country.upper(),
                 promised_delivery_date=promised_delivery_date,
+                expected_ship_date=expected_ship_date,
+                service_level=service_level,
             )
     except IntegrityError:
         raise ApplicationError(

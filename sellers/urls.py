@@ -18,3 +18,15 @@ urlpatterns = [
         "seller/logout/", auth_views.LogoutView.as_view(next_page="sellers:login"), name="logout"
     ),  # fmt: skip
 ]
+
+urlpatterns += [
+    path("seller/performance/", views.performance, name="performance"),
+    path("seller/sla/", views.sla, name="sla"),
+    path("seller/sla/<slug:metric>/", views.sla_drilldown, name="sla-drilldown"),
+    path("seller/recommendations/", views.recommendations, name="recommendations"),
+    path("marketplace/sla/", views.marketplace_sla, name="marketplace-sla"),
+]
+urlpatterns += [
+    path("seller/upload/", views.upload, name="upload"),
+    path("seller/upload/<int:upload_id>/", views.upload_detail, name="upload-detail"),
+]

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from core.services import api_token_create
 from payouts.services import payout_open_for_order
+from sellers.models import TrackingUpload
 from tests.returns.factories import requested_return
 from tests.sellers.factories import SellerMemberFactory, UserFactory
 from tests.tracking.factories import ShipmentExceptionFactory, ShipmentFactory
@@ -48,8 +49,9 @@ def world(settings, tmp_path):
         "token_b": api_token_create(name="b", seller=member_b.seller)[1],
         "marketplace": api_token_create(name="m")[1],
     }
+    upload_a = TrackingUpload.objects.create(seller=member_a.seller, content="order")
     return {"users": users, "tokens": tokens, "a": shipment_a, "b": shipment_b,
-            "payout_a": payout_a, "exception_a": exception_a,
+            "payout_a": payout_a, "exception_a": exception_a, "upload_a": upload_a,
             "return_a": return_a, "photo_a": return_a.photos.get()}  # fmt: skip
 
 
@@ -63,6 +65,8 @@ def outcome(status_code: int) -> str:
     raise AssertionError(f"unexpected status {status_code}")
 
 
+SELLER_ONLY = dict(anonymous=DENIED, seller_a=ALLOWED, seller_b=ALLOWED, finance=DENIED,
+                   admin=DENIED)  # fmt: skip
 PAGES = {
     # url (formatted with the world) -> expected outcome per role
     "/seller/branding/": dict(anonymous=DENIED, seller_a=ALLOWED, seller_b=ALLOWED,
@@ -81,6 +85,18 @@ PAGES = {
         anonymous=DENIED, seller_a=ALLOWED, seller_b=HIDDEN, finance=DENIED, admin=DENIED),
     "/admin/returns/returnrequest/": dict(anonymous=DENIED, seller_a=DENIED, seller_b=DENIED,
                                           finance=DENIED, admin=ALLOWED),
+    # seller portal dashboards and upload: the member's own seller only (no seller id in URLs)
+    "/seller/performance/?destination=FR-69": SELLER_ONLY,
+    "/seller/performance/?format=csv": SELLER_ONLY,
+    "/seller/sla/": SELLER_ONLY,
+    "/seller/sla/delivery_rate/": SELLER_ONLY,
+    "/seller/recommendations/?destination=FR-69": SELLER_ONLY,
+    "/seller/upload/": SELLER_ONLY,
+    "/seller/upload/{upload_a.id}/": dict(anonymous=DENIED, seller_a=ALLOWED, seller_b=HIDDEN,
+                                          finance=DENIED, admin=DENIED),
+    # marketplace staff of every team (finance, CS) see how sellers stand
+    "/marketplace/sla/": dict(anonymous=DENIED, seller_a=DENIED, seller_b=DENIED, finance=ALLOWED,
+                              cs=ALLOWED, admin=ALLOWED),
     "/finance/": dict(anonymous=DENIED, seller_a=DENIED, seller_b=DENIED, finance=ALLOWED,
                       admin=ALLOWED),
     "/finance/payouts/{payout_a.id}/": dict(anonymous=DENIED, seller_a=DENIED, seller_b=DENIED,
@@ -129,6 +145,12 @@ API = {
                                                           token_b=HIDDEN, marketplace=ALLOWED),
     ("get", "/api/v1/shipments/"): dict(no_token=DENIED, token_a=ALLOWED, token_b=ALLOWED,
                                         marketplace=ALLOWED),
+    ("get", "/api/v1/sellers/recommendations?destination=FR-75"): dict(
+        no_token=DENIED, token_a=ALLOWED, token_b=ALLOWED, marketplace=ALLOWED),
+    ("get", "/api/v1/sellers/performance?seller={a.seller_id}"): dict(
+        no_token=DENIED, token_a=ALLOWED, token_b=DENIED, marketplace=ALLOWED),
+    ("get", "/api/v1/sellers/sla?seller={a.seller_id}"): dict(
+        no_token=DENIED, token_a=ALLOWED, token_b=DENIED, marketplace=ALLOWED),
     ("get", "/api/v1/carriers/"): dict(no_token=DENIED, token_a=ALLOWED, token_b=ALLOWED,
                                        marketplace=ALLOWED),
     ("get", "/api/v1/payouts/orders/{a.order_id}/"): dict(no_token=DENIED, token_a=ALLOWED,

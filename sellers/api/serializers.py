@@ -2,7 +2,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from core.converters import MAX_DB_ID
-from sellers.models import MAX_ORDER_AMOUNT, Order, OrderItem
+from sellers.models import MAX_ORDER_AMOUNT, Order, OrderItem, ServiceLevel
 
 
 class OrderItemInput(serializers.Serializer):
@@ -36,6 +36,11 @@ class OrderCreateInput(serializers.Serializer):
     promised_delivery_date = serializers.DateField(required=False, allow_null=True, default=None)
     items = OrderItemInput(many=True, required=False, max_length=500,
                            help_text="Optional order lines (what buyers may return).")  # fmt: skip
+    expected_ship_date = serializers.DateField(
+        required=False, allow_null=True, default=None,
+        help_text="When the parcel must reach the courier (default: today + handling days).",
+    )  # fmt: skip
+    service_level = serializers.ChoiceField(choices=ServiceLevel.choices, default="standard")
 
 
 class OrderOutput(serializers.ModelSerializer):
@@ -51,6 +56,8 @@ class OrderOutput(serializers.ModelSerializer):
             "destination_postcode",
             "destination_country",
             "promised_delivery_date",
+            "expected_ship_date",
+            "service_level",
             "created_at",
         ]
 
@@ -66,3 +73,79 @@ class OrderCreateOutput(OrderOutput):
 
     class Meta(OrderOutput.Meta):
         fields = [*OrderOutput.Meta.fields, "items"]
+
+
+class ShipmentConfirmInput(serializers.Serializer):
+    order_reference = serializers.CharField(max_length=64)
+    carrier = serializers.CharField(max_length=40, help_text='Courier slug, or "other".')
+    tracking_number = serializers.CharField(max_length=80)
+    carrier_name = serializers.CharField(max_length=100, required=False, default="")
+
+
+class ShipmentConfirmOutput(serializers.Serializer):
+    shipment = serializers.IntegerField()
+    order_reference = serializers.CharField()
+    carrier = serializers.CharField()
+    tracking_number = serializers.CharField()
+    created = serializers.BooleanField()
+
+
+class RecommendationInput(serializers.Serializer):
+    origin = serializers.RegexField(
+        r"^[0-9A-Za-z]{0,3}$", required=False, default=None, allow_null=True,
+        help_text="Origin département (default: the seller's).",
+    )  # fmt: skip
+    destination = serializers.RegexField(
+        r"^[A-Za-z]{2}(-[0-9A-Za-z]{1,3})?$", help_text='"FR-75", "FR-2A", "DE".'
+    )
+    service_level = serializers.ChoiceField(choices=ServiceLevel.choices, default="standard")
+
+
+class FiguresOutput(serializers.Serializer):
+    shipments = serializers.IntegerField()
+    delivery_rate = serializers.FloatField(allow_null=True)
+    valid_tracking_rate = serializers.FloatField(allow_null=True)
+    on_time_rate = serializers.FloatField(allow_null=True)
+    late_shipment_rate = serializers.FloatField(allow_null=True)
+    failed_attempt_rate = serializers.FloatField(allow_null=True)
+    exception_rate = serializers.FloatField(allow_null=True)
+    return_rate = serializers.FloatField(allow_null=True)
+    median_transit_days = serializers.IntegerField(allow_null=True)
+    p90_transit_days = serializers.IntegerField(allow_null=True)
+    first_scan_lag_hours = serializers.FloatField(allow_null=True)
+
+
+class CourierOptionOutput(serializers.Serializer):
+    rank = serializers.IntegerField(allow_null=True)
+    carrier = serializers.CharField()
+    confidence = serializers.CharField()
+    judged_parcels = serializers.IntegerField()
+    on_time_lower_bound = serializers.FloatField()
+    figures = FiguresOutput()
+
+
+class RecommendationOutput(serializers.Serializer):
+    origin = serializers.CharField()
+    destination = serializers.CharField()
+    service_level = serializers.CharField()
+    recommended = serializers.CharField(allow_null=True)
+    couriers = CourierOptionOutput(many=True)
+
+
+class PerformanceInput(serializers.Serializer):
+    seller = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_DB_ID,
+        help_text="Required with a marketplace token.",
+    )
+    start = serializers.DateField(required=False, help_text="First day (default: 90 days ago).")
+    end = serializers.DateField(required=False, help_text="Last day (default: today).")
+    destination = serializers.RegexField(r"^[A-Za-z]{2}(-[0-9A-Za-z]{1,3})?$", required=False)
+
+
+class LaneOutput(serializers.Serializer):
+    carrier = serializers.CharField()
+    destination = serializers.CharField()
+    seller = FiguresOutput()
+    marketplace = FiguresOutput(allow_null=True)

@@ -50,7 +50,7 @@ def test_portal_login_takes_a_seller_to_the_portal(client):
     response = client.post("/seller/login/", {"username": member.user.username,
                                               "password": "correct-horse-battery"})  # fmt: skip
     assert response.status_code == 302
-    assert client.get("/seller/", follow=True).redirect_chain[-1][0] == URL
+    assert client.get("/seller/", follow=True).redirect_chain[-1][0] == "/seller/performance/"
 
 
 NOTIFICATIONS_URL = "/seller/notifications/"

@@ -1,0 +1,11 @@
+"""django-q2 entry points: ids in, one service call, nothing else."""
+
+from sellers import rollups, uploads
+
+
+def rollups_refresh() -> dict[str, int]:
+    return rollups.rollups_refresh()
+
+
+def tracking_upload_run(upload_id: int) -> int:
+    return uploads.tracking_upload_run(upload_id=upload_id).applied_rows

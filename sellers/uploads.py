@@ -1,0 +1,334 @@
+"""Sellers confirm shipment of their orders with a courier and a tracking number (services).
+
+    form / API -> shipment_confirm(order, carrier, number) -> tracking shipment_register
+    CSV upload -> tracking_upload_create (decode, size and row limits) -> on commit:
+        tasks.tracking_upload_run(id) -> tracking_upload_run: rows grouped by order, each order
+        checked whole and applied in its own transaction (a bad row leaves its order untouched),
+        progress and per-row errors saved every PROGRESS_EVERY rows for the htmx progress bar
+
+Checks on every number: the courier's format (tracking.detection, check digits included) and
+that no other order already uses it (the same parcel cannot prove two deliveries).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from core.csvexport import FORMULA_PREFIXES
+from core.errors import ApplicationError
+from sellers.models import Order, Seller, TrackingUpload
+from tracking import carriers
+from tracking.detection import detect, normalise_number
+from tracking.models import OTHER_CARRIER, Shipment
+from tracking.services.shipments import shipment_register
+
+logger = logging.getLogger(__name__)
+
+# Progress is written after this many rows: often enough for a live bar, rarely enough that a
+# 20,000-row file does not spend its time updating one row.
+PROGRESS_EVERY = 200
+COLUMN_ALIASES = {
+    "order": ("order", "order_reference", "reference", "commande"),
+    "carrier": ("carrier", "courier", "transporteur"),
+    "tracking_number": ("tracking_number", "tracking", "numero_suivi", "numéro de suivi"),
+    "carrier_name": ("carrier_name", "courier_name"),
+}
+
+
+def tracking_number_check(*, carrier: str, tracking_number: str) -> str:
+    """The normalised number if it fits the courier's format; ApplicationError otherwise.
+
+    Couriers with known formats must match one (with a valid check digit where the format has
+    one); "other" couriers and aggregators have no format to check."""
+    number = normalise_number(tracking_number)
+    if tracking_number.strip().startswith(FORMULA_PREFIXES):
+        raise ApplicationError(
+            "This cell is a spreadsheet formula, not a tracking number.",
+            code="invalid_tracking_number", field="tracking_number",
+        )  # fmt: skip
+    if not 4 <= len(number) <= 64 or not number.isalnum():
+        raise ApplicationError(
+            "A tracking number has 4 to 64 letters and digits.",
+            code="invalid_tracking_number", field="tracking_number",
+        )  # fmt: skip
+    if carrier == OTHER_CARRIER:
+        return number
+    try:
+        adapter = carriers.get_adapter(carrier)
+    except carriers.UnknownCarrier:
+        raise ApplicationError(
+            f"Unknown courier {carrier!r}.", code="unknown_carrier", field="carrier"
+        ) from None
+    if not adapter.number_patterns:
+        return number
+    candidates = detect(number).candidates
+    mine = [c for c in candidates if c.carrier == carrier]
+    if not mine:
+        others = ", ".join(c.carrier for c in candidates[:3])
+        hint = f" It looks like a {others} number." if others else ""
+        raise ApplicationError(
+            f"{number} is not a {adapter.name} tracking number format.{hint}",
+            code="tracking_number_format", field="tracking_number",
+        )  # fmt: skip
+    if all(c.checksum_valid is False for c in mine):
+        raise ApplicationError(
+            f"{number} looks like a mistyped {adapter.name} number (its check digit fails).",
+            code="tracking_number_checksum", field="tracking_number",
+        )  # fmt: skip
+    return number
+
+
+def shipment_number_vet(*, order: Order, carrier: str | None, tracking_number: str) -> str:
+    """The normalised number, checked against the courier's format (when the courier is given)
+    and against every other order's numbers. Raises ApplicationError (codes
+    tracking_number_format, tracking_number_checksum, duplicate_tracking_number, ...)."""
+    if carrier is None:
+        number = normalise_number(tracking_number)
+        others = Shipment.objects.filter(tracking_number=number)
+    else:
+        number = tracking_number_check(carrier=carrier, tracking_number=tracking_number)
+        others = Shipment.objects.filter(tracking_number=number, carrier=carrier)
+    other = others.exclude(order=order).select_related("order").first()
+    if other is not None:
+        raise ApplicationError(
+            f"{number} is already the tracking number of another order"
+            + (f" ({other.order.reference})." if other.seller_id == order.seller_id else "."),
+            code="duplicate_tracking_number", field="tracking_number",
+        )  # fmt: skip
+    return number
+
+
+@transaction.atomic
+def shipment_confirm(
+    *,
+    order: Order,
+    carrier: str,
+    tracking_number: str,
+    carrier_name: str = "",
+    actor=None,
+) -> tuple[Shipment, bool]:
+    """The seller hands ``order`` to ``carrier`` under ``tracking_number``: vetted by
+    ``shipment_number_vet`` (courier format, not used by another order), then registered
+    (idempotent: the same number on the same order again returns the same shipment)."""
+    number = shipment_number_vet(order=order, carrier=carrier, tracking_number=tracking_number)
+    shipment, created = shipment_register(
+        order=order, carrier=carrier, tracking_number=number, carrier_name=carrier_name,
+        actor=actor,
+    )  # fmt: skip
+    logger.info(
+        "shipment confirmed",
+        extra={"order_id": order.pk, "shipment_id": shipment.pk, "shipment_created": created,
+               "actor_id": getattr(actor, "pk", None)},
+    )  # fmt: skip
+    return shipment, created
+
+
+# --- CSV uploads ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadRow:
+    line: int
+    order: str
+    carrier: str
+    tracking_number: str
+    carrier_name: str
+
+
+def decode_upload(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else Windows-1252 (what French Excel writes); anything else
+    is refused with a clear message rather than read as mojibake."""
+    if b"\x00" in data:
+        raise ApplicationError(
+            "This file is not a CSV text file (it contains binary data).", code="bad_encoding"
+        )
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ApplicationError(
+        "This file is neither UTF-8 nor Windows-1252 text: save it as CSV UTF-8.",
+        code="bad_encoding",
+    )
+
+
+def _reader(text: str) -> csv.DictReader:
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    return csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def _columns(fieldnames: list[str] | None) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for name in fieldnames or []:
+        key = (name or "").strip().lower()
+        for column, aliases in COLUMN_ALIASES.items():
+            if key in aliases and column not in found:
+                found[column] = name
+    missing = [c for c in ("order", "carrier", "tracking_number") if c not in found]
+    if missing:
+        raise ApplicationError(
+            f"The first line must name the columns order, carrier and tracking_number "
+            f"(missing: {', '.join(missing)}).",
+            code="bad_header",
+        )
+    return found
+
+
+def parse_upload(text: str) -> list[UploadRow]:
+    """The rows of a tracking CSV. Raises ApplicationError for a missing header or too many
+    rows (settings.TRACKING_UPLOAD_MAX_ROWS)."""
+    reader = _reader(text)
+    columns = _columns(reader.fieldnames)
+    rows = []
+    try:
+        for record in reader:
+            if len(rows) >= settings.TRACKING_UPLOAD_MAX_ROWS:
+                raise ApplicationError(
+                    f"A file has at most {settings.TRACKING_UPLOAD_MAX_ROWS} rows: split it.",
+                    code="too_many_rows",
+                )
+            values = {c: (record.get(name) or "").strip() for c, name in columns.items()}
+            if not any(values.values()):
+                continue  # blank line
+            rows.append(
+                UploadRow(
+                    line=reader.line_num,
+                    order=values["order"],
+                    carrier=values["carrier"].lower(),
+                    tracking_number=values["tracking_number"],
+                    carrier_name=values.get("carrier_name", ""),
+                )
+            )
+    except csv.Error as error:
+        raise ApplicationError(f"This CSV cannot be read: {error}.", code="bad_csv") from None
+    return rows
+
+
+@transaction.atomic
+def tracking_upload_create(
+    *, seller: Seller, filename: str, data: bytes, actor=None
+) -> TrackingUpload:
+    """Keep a seller's CSV and queue its processing after commit. Raises ApplicationError for a
+    file too large, not text, without the columns, or with too many rows: nothing is stored."""
+    if len(data) > settings.TRACKING_UPLOAD_MAX_BYTES:
+        raise ApplicationError(
+            f"The file is larger than {settings.TRACKING_UPLOAD_MAX_BYTES // (1024 * 1024)} MB: "
+            "split it.",
+            code="file_too_large",
+        )
+    text = decode_upload(data)
+    rows = parse_upload(text)
+    if not rows:
+        raise ApplicationError("The file has no rows under its header.", code="empty_file")
+    upload = TrackingUpload.objects.create(
+        seller=seller, filename=filename[:200], content=text, total_rows=len(rows),
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )  # fmt: skip
+    transaction.on_commit(lambda: _enqueue(upload.pk))
+    return upload
+
+
+def _enqueue(upload_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("sellers.tasks.tracking_upload_run", upload_id, task_name=f"upload-{upload_id}")
+
+
+OrderCheck = tuple[Order | None, dict[int, str]]
+NOT_APPLIED = "Not applied: another row of this order has an error."
+
+
+def _order_errors(seller: Seller, reference: str, rows: list[UploadRow]) -> OrderCheck:
+    errors: dict[int, str] = {}
+    order = Order.objects.filter(seller=seller, reference=reference).first()
+    if not reference:
+        return None, {row.line: "The order reference is empty." for row in rows}
+    if order is None:
+        return None, {row.line: f"You have no order {reference!r}." for row in rows}
+    for row in rows:
+        try:
+            shipment_number_vet(
+                order=order, carrier=row.carrier, tracking_number=row.tracking_number
+            )
+            if row.carrier == OTHER_CARRIER and not row.carrier_name:
+                raise ApplicationError('Name the courier (carrier_name) when it is "other".')
+        except ApplicationError as error:
+            errors[row.line] = error.message
+    return order, errors
+
+
+def tracking_upload_run(*, upload_id: int) -> TrackingUpload:
+    """Apply an upload's rows, order by order. Safe to run twice: only the job that moves the
+    upload from queued to running does the work. A row's error is kept with its line number;
+    the other rows of that order are not applied either (an order is confirmed whole or not at
+    all), and every other order goes ahead. A number twice in the file on different orders is
+    refused on both."""
+    claimed = TrackingUpload.objects.filter(pk=upload_id, state=TrackingUpload.State.QUEUED).update(
+        state=TrackingUpload.State.RUNNING
+    )
+    upload = TrackingUpload.objects.select_related("seller").get(pk=upload_id)
+    if not claimed:
+        return upload
+    try:
+        rows = parse_upload(upload.content)
+    except ApplicationError as error:
+        upload.errors = [{"line": 1, "order": "", "error": error.message}]
+        upload.state, upload.finished_at = TrackingUpload.State.FAILED, timezone.now()
+        upload.save(update_fields=["errors", "state", "finished_at"])
+        return upload
+    by_order: OrderedDict[str, list[UploadRow]] = OrderedDict()
+    number_orders: dict[tuple[str, str], set[str]] = {}
+    for row in rows:
+        by_order.setdefault(row.order, []).append(row)
+        key = (row.carrier, normalise_number(row.tracking_number))
+        number_orders.setdefault(key, set()).add(row.order)
+    errors: list[dict] = []
+    processed = applied = since_progress = 0
+    for reference, order_rows in by_order.items():
+        order, row_errors = _order_errors(upload.seller, reference, order_rows)
+        for row in order_rows:
+            key = (row.carrier, normalise_number(row.tracking_number))
+            if len(number_orders[key]) > 1 and row.line not in row_errors:
+                row_errors[row.line] = (
+                    f"{key[1]} appears in this file for several orders "
+                    f"({', '.join(sorted(number_orders[key]))})."
+                )
+        if not row_errors:
+            try:
+                with transaction.atomic():
+                    for row in order_rows:
+                        shipment_confirm(
+                            order=order, carrier=row.carrier, tracking_number=row.tracking_number,
+                            carrier_name=row.carrier_name, actor=upload.created_by,
+                        )  # fmt: skip
+                applied += len(order_rows)
+            except ApplicationError as error:  # e.g. a number registered meanwhile elsewhere
+                row_errors = {order_rows[0].line: error.message}
+        for row in order_rows:
+            if row.line in row_errors:
+                errors.append({"line": row.line, "order": reference, "error": row_errors[row.line]})
+            elif row_errors:
+                errors.append({"line": row.line, "order": reference, "error": NOT_APPLIED})
+        processed += len(order_rows)
+        since_progress += len(order_rows)
+        if since_progress >= PROGRESS_EVERY:
+            since_progress = 0
+            TrackingUpload.objects.filter(pk=upload.pk).update(
+                processed_rows=processed, applied_rows=applied, errors=errors
+            )
+    upload.processed_rows, upload.applied_rows, upload.errors = processed, applied, errors
+    upload.state, upload.finished_at = TrackingUpload.State.DONE, timezone.now()
+    upload.save(update_fields=["processed_rows", "applied_rows", "errors", "state", "finished_at"])
+    logger.info("tracking upload applied", extra={"upload_id": upload.pk, "applied": applied,
+                                                  "errors": len(errors)})  # fmt: skip
+    return upload

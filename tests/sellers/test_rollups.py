@@ -1,0 +1,176 @@
+import random
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from core.access import Scope
+from sellers import rollups, selectors
+from sellers.metrics import Totals, business_days_between, region_of, shipment_facts
+from sellers.models import RollupDirtyDay, ShipmentDayStat
+from sellers.schedules import ensure_schedules
+from tests.sellers.factories import SellerFactory, shipped_parcel
+from tracking.models import Shipment
+
+pytestmark = pytest.mark.django_db
+PARIS = ZoneInfo("Europe/Paris")
+
+JOURNEYS = [
+    [(6, "in_transit", ""), (30, "out_for_delivery", ""), (34, "delivered", "delivered.signed")],
+    [(20, "in_transit", ""), (50, "failed_attempt", "failed_attempt.recipient_absent"),
+     (75, "delivered", "delivered.pickup_point")],
+    [(3, "in_transit", ""), (90, "exception", "exception.returning_to_sender")],
+    [(2, "in_transit", "")],
+    [],
+    [(10, "in_transit", ""), (200, "delivered", "delivered.mailbox")],
+]  # fmt: skip
+
+
+def _random_world(rng: random.Random, sellers, n: int, start: datetime) -> None:
+    for _ in range(n):
+        shipped = start + timedelta(hours=rng.randint(0, 24 * 40))
+        shipped_parcel(
+            seller=rng.choice(sellers),
+            shipped_at=shipped,
+            carrier=rng.choice(["laposte", "dhl", "gls"]),
+            postcode=rng.choice(["75011", "69003", "20090", "20600", "97110", "13001"]),
+            country=rng.choice(["FR", "FR", "FR", "DE"]),
+            service_level=rng.choice(["standard", "express"]),
+            promised=rng.choice([None, shipped.date() + timedelta(days=rng.randint(1, 6))]),
+            expected_ship=rng.choice([None, shipped.date() + timedelta(days=rng.randint(-2, 2))]),
+            events=rng.choice(JOURNEYS),
+        )
+
+
+def test_region_of_splits_corsica_and_overseas():
+    assert [region_of("FR", p) for p in ["75011", "20090", "20600", "97110", "1234"]] == [
+        "75", "2A", "2B", "971", ""]  # fmt: skip
+    assert region_of("DE", "10115") == ""
+
+
+def test_business_days_between_skips_weekends_and_both_countries_holidays():
+    # given Friday 2026-05-01 (Labour Day in France and Germany) .. Tuesday 2026-05-05
+    # then only Monday and Tuesday count
+    assert business_days_between(date(2026, 4, 30), date(2026, 5, 5), "FR") == 2
+    # Belgian National Day (Tuesday 2026-07-21) counts only for a parcel going to Belgium
+    assert business_days_between(date(2026, 7, 20), date(2026, 7, 22), "FR") == 2
+    assert business_days_between(date(2026, 7, 20), date(2026, 7, 22), "BE") == 1
+
+
+def test_rollups_equal_the_figures_computed_from_raw_shipments():
+    # given a random marketplace of journeys over 40 days
+    rng = random.Random(7)
+    sellers = [SellerFactory(origin_postcode="69001"), SellerFactory()]
+    start = datetime(2026, 3, 1, 8, tzinfo=PARIS)
+    _random_world(rng, sellers, 160, start)
+    # when the rollup job runs
+    rollups.rollups_refresh()
+    # then every dashboard grouping read from rollups equals the raw computation
+    period = selectors.Period(start=date(2026, 3, 1), end=date(2026, 4, 15))
+    market = {}
+    for fact in shipment_facts(Shipment.objects.all()):
+        market.setdefault((fact.carrier, fact.destination_country, fact.destination_region),
+                          Totals()).add(fact)  # fmt: skip
+    for seller in sellers:
+        scope = Scope.for_seller(seller.id)
+        raw = {}
+        for fact in shipment_facts(Shipment.objects.filter(seller=seller)):
+            raw.setdefault((fact.carrier, fact.destination_country, fact.destination_region),
+                           Totals()).add(fact)  # fmt: skip
+        rows = selectors.courier_performance(
+            scope=scope, seller_id=None, period=period, by_destination=True
+        )
+        from_rollups = {(r.carrier, r.destination_country, r.destination_region): r.seller
+                        for r in rows}  # fmt: skip
+        assert {k: v.figures() for k, v in from_rollups.items()} == {
+            k: v.figures() for k, v in raw.items()
+        }
+        assert from_rollups == raw  # the counters and histograms themselves, too
+        # and the marketplace figure beside each lane is every seller's parcels on that lane
+        assert {(r.carrier, r.destination_country, r.destination_region): r.marketplace
+                for r in rows} == {key: market[key] for key in raw}  # fmt: skip
+        whole, by_carrier = Totals(), {}
+        for totals in raw.values():
+            whole.merge(totals)
+        for (carrier, _country, _region), totals in raw.items():
+            by_carrier.setdefault(carrier, Totals()).merge(totals)
+        couriers = selectors.courier_performance(scope=scope, seller_id=None, period=period)
+        assert {r.carrier: r.seller for r in couriers} == by_carrier
+        market_by_carrier = {}
+        for (carrier, _country, _region), totals in market.items():
+            market_by_carrier.setdefault(carrier, Totals()).merge(totals)
+        assert {r.carrier: r.marketplace for r in couriers} == {
+            c: market_by_carrier[c] for c in by_carrier
+        }
+        sla = {f.metric: f.value for f in selectors.seller_sla(scope=scope, seller_id=None,
+                                                              period=period)}  # fmt: skip
+        assert sla == {
+            "valid_tracking_rate": whole.valid_tracking_rate,
+            "on_time_delivery_rate": whole.on_time_rate,
+            "late_shipment_rate": whole.late_shipment_rate,
+            "delivery_rate": whole.delivery_rate,
+        }
+
+
+def test_rollups_refresh_catches_up_on_changes_after_the_watermark():
+    # given rollups built, then a parcel delivered later (its updated_at moves on)
+    seller = SellerFactory()
+    shipped = timezone.now() - timedelta(days=3)
+    parcel = shipped_parcel(seller=seller, shipped_at=shipped, events=[(5, "in_transit", "")])
+    rollups.rollups_refresh()
+    assert ShipmentDayStat.objects.get(seller=seller).delivered == 0
+    later = timezone.now() + timedelta(hours=1)
+    Shipment.objects.filter(pk=parcel.pk).update(
+        status="delivered", delivered_at=shipped + timedelta(days=1), updated_at=later
+    )
+    # when the job runs after that change (even after a long downtime)
+    result = rollups.rollups_refresh(now=later + timedelta(days=2))
+    # then the day is recomputed and nothing is left dirty
+    assert result["processed"] == 1
+    assert ShipmentDayStat.objects.get(seller=seller).delivered == 1
+    assert not RollupDirtyDay.objects.exists()
+
+
+def test_rollup_day_recompute_is_idempotent():
+    seller = SellerFactory()
+    shipped = datetime(2026, 3, 2, 9, tzinfo=PARIS)
+    for _ in range(3):
+        shipped_parcel(seller=seller, shipped_at=shipped, events=JOURNEYS[0])
+    rollups.rollup_day_recompute(seller_id=seller.id, day=date(2026, 3, 2))
+    first = list(ShipmentDayStat.objects.values("shipments", "delivered", "transit_01"))
+    rollups.rollup_day_recompute(seller_id=seller.id, day=date(2026, 3, 2))
+    assert list(ShipmentDayStat.objects.values("shipments", "delivered", "transit_01")) == first
+    assert first == [{"shipments": 3, "delivered": 3, "transit_01": 3}]
+
+
+def test_rollups_process_dirty_keeps_a_day_re_marked_while_it_was_recomputed():
+    # given a dirty day whose mark is refreshed by a sweep after the job read it
+    seller = SellerFactory()
+    dirty = RollupDirtyDay.objects.create(seller=seller, day=date(2026, 3, 2))
+    RollupDirtyDay.objects.filter(pk=dirty.pk).update(marked_at=timezone.now() + timedelta(1))
+    # a stale copy (what a job claimed before the re-mark) is not allowed to delete it
+    deleted, _ = RollupDirtyDay.objects.filter(pk=dirty.pk, marked_at=dirty.marked_at).delete()
+    assert deleted == 0
+    assert rollups.rollups_process_dirty() == 1
+    assert not RollupDirtyDay.objects.exists()
+
+
+def test_ensure_schedules_registers_the_rollup_job_once():
+    from django_q.models import Schedule
+
+    ensure_schedules()
+    ensure_schedules()
+    assert Schedule.objects.filter(name="sellers.rollups_refresh").count() == 1
+
+
+def test_rollups_rebuild_all_matches_the_incremental_job():
+    rng = random.Random(11)
+    sellers = [SellerFactory(), SellerFactory()]
+    _random_world(rng, sellers, 60, datetime(2026, 3, 1, 8, tzinfo=PARIS))
+    rollups.rollups_refresh()
+    columns = ["seller_id", "day", "carrier", "destination_country", "destination_region",
+               "service_level", "shipments", "delivered", "on_time", "transit_02"]  # fmt: skip
+    incremental = sorted(ShipmentDayStat.objects.values_list(*columns))
+    rollups.rollups_rebuild_all()
+    assert sorted(ShipmentDayStat.objects.values_list(*columns)) == incremental
