@@ -29,6 +29,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
+from core.files import IMAGE_KINDS, sniffed_kind
 from notifications.services import return_step_record
 from notifications.triggers import Trigger
 from payouts.services import payout_return_close, payout_return_open, payout_return_refund
@@ -54,7 +55,6 @@ MAX_WINDOW_DAYS = 365
 MAX_PHOTOS = 5
 PHOTO_MAX_BYTES = 5 * 1024 * 1024  # a phone photo; larger is not needed to see a defect
 # Recognised by their first bytes, not by the name or the declared type (both are the client's).
-PHOTO_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 DESCRIPTION_MAX_LENGTH = 2000
 
 # --- Policies ---------------------------------------------------------------------------------
@@ -152,17 +152,6 @@ class ReturnRefused(ApplicationError):
     code = "return_refused"
 
 
-def _photo_kind(upload: UploadedFile) -> str | None:
-    head = upload.read(16)
-    upload.seek(0)
-    for signature, kind in PHOTO_SIGNATURES.items():
-        if head.startswith(signature):
-            return kind
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
 def _check_photos(photos: Sequence[UploadedFile]) -> list[str]:
     if len(photos) > MAX_PHOTOS:
         raise ApplicationError(_("Add at most %(n)s photos.") % {"n": MAX_PHOTOS},
@@ -175,7 +164,7 @@ def _check_photos(photos: Sequence[UploadedFile]) -> list[str]:
                 code="file_too_large",
                 field="photos",
             )  # fmt: skip
-        kind = _photo_kind(photo)
+        kind = sniffed_kind(photo, allowed=IMAGE_KINDS)
         if kind is None:
             raise ApplicationError(
                 _("%(name)s: a photo must be a JPEG, PNG or WebP image.") % {"name": photo.name},

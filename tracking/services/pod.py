@@ -14,29 +14,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import ApplicationError, PermissionDenied
+from core.files import IMAGE_KINDS, PDF_KIND, sniffed_kind
 from tracking.carriers.base import CarrierEvent, TrackingResult
 from tracking.models import ProofOfDelivery, Shipment, TrackingEvent
 from tracking.services.ingest import ShipmentUpdate, events_ingest
 from tracking.status import Status
 
 POD_MAX_BYTES = 10 * 1024 * 1024  # a phone photo or a scanned PDF; larger is not a receipt
-# Recognised by their first bytes, not by the name or the declared type (both are the client's).
-POD_SIGNATURES = {
-    b"%PDF-": "application/pdf",
-    b"\x89PNG\r\n\x1a\n": "image/png",
-    b"\xff\xd8\xff": "image/jpeg",
-}
-
-
-def _file_kind(upload: UploadedFile) -> str | None:
-    head = upload.read(16)
-    upload.seek(0)
-    for signature, kind in POD_SIGNATURES.items():
-        if head.startswith(signature):
-            return kind
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
+# A photo of the signed receipt or a scanned PDF.
+POD_KINDS = IMAGE_KINDS | {PDF_KIND}
 
 
 @transaction.atomic
@@ -52,7 +38,7 @@ def pod_upload(
     if upload.size > POD_MAX_BYTES:
         raise ApplicationError("The proof must be 10 MB or less.", code="file_too_large",
                                field="file")  # fmt: skip
-    if _file_kind(upload) is None:
+    if sniffed_kind(upload, allowed=POD_KINDS) is None:
         raise ApplicationError("The proof must be a PDF, PNG, JPEG or WebP file.",
                                code="unsupported_file", field="file")  # fmt: skip
     if timezone.is_naive(delivered_at):
