@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
@@ -23,6 +23,7 @@ from sellers.metrics import (
     wilson_lower_bound,
 )
 from sellers.models import (
+    SLA_COUNTERS,
     LaneDayStat,
     Order,
     Seller,
@@ -107,11 +108,7 @@ class LaneFigures:
 
 _SUMS = {name: Sum(name) for name in (*COUNTERS, *HIST_FIELDS)}
 # What the SLA figures need: no histogram, so marketplace-wide sums stay light.
-_SLA_SUMS = {
-    name: Sum(name)
-    for name in ("shipments", "scanned", "delivered", "on_time_eligible", "on_time",
-                 "ship_date_known", "late_shipped")
-}  # fmt: skip
+_SLA_SUMS = {name: Sum(name) for name in SLA_COUNTERS}
 
 
 def _scoped_seller(scope: Scope, seller_id: int | None) -> int | None:
@@ -148,21 +145,21 @@ def _full_weeks(period: Period) -> tuple[date, date] | None:
     return (first, last) if first + timedelta(days=6) <= last else None
 
 
-def _by_weeks(
-    period: Period, daily: QuerySet, weekly: QuerySet
-) -> tuple[QuerySet, QuerySet | None]:
-    """Split a period's read: ``daily`` (rows with ``day``, not yet narrowed to a period) read
-    for the days outside the full weeks, and ``weekly`` (WeekStat rows of the right grain) for
-    those weeks, or None when the period holds no full week. Each edge is its own closed day
-    range, so the index on day reads only those days."""
+def _by_weeks(period: Period, daily: QuerySet, weekly: QuerySet) -> list[QuerySet]:
+    """Split a period's read into parts whose rows add up to the period: ``daily`` (rows with
+    ``day``, not yet narrowed to a period) for each run of days outside the full weeks, and
+    ``weekly`` (WeekStat rows of the right grain) for those weeks. Each part is one closed
+    range, so an index on (day) or (week) reads only its rows (index-only where one covers)."""
     weeks = _full_weeks(period)
     if weeks is None:
-        return daily.filter(day__gte=period.start, day__lte=period.end), None
+        return [daily.filter(day__gte=period.start, day__lte=period.end)]
     first, last = weeks
-    edges = daily.filter(
-        Q(day__gte=period.start, day__lt=first) | Q(day__gt=last, day__lte=period.end)
-    )
-    return edges, weekly.filter(week__gte=first, week__lte=last - timedelta(days=6))
+    parts = [weekly.filter(week__gte=first, week__lte=last - timedelta(days=6))]
+    if period.start < first:
+        parts.append(daily.filter(day__gte=period.start, day__lt=first))
+    if last < period.end:
+        parts.append(daily.filter(day__gt=last, day__lte=period.end))
+    return parts
 
 
 def _week_stats(*, seller_id: int | None, grain: str) -> QuerySet[WeekStat]:
@@ -187,20 +184,17 @@ def _grouped(qs: QuerySet, *keys: str, sums: dict | None = None) -> dict[tuple, 
     }
 
 
-def _grouped_parts(
-    parts: tuple[QuerySet, QuerySet | None], *keys: str, sums: dict | None = None
-) -> dict[tuple, Totals]:
-    """``_grouped`` over the edge days and the full weeks of a period (``_by_weeks``), summed
-    together in SQL (one query: UNION ALL of both parts' rows, grouped once), so Python only
-    sees one row per group. Counters and histograms add up exactly: the result equals the daily
+def _grouped_parts(parts: list[QuerySet], *keys: str, sums: dict | None = None) -> dict:
+    """``_grouped`` over the parts of a period (``_by_weeks``: full weeks and edge days), summed
+    together in SQL (one query: UNION ALL of the parts' rows, grouped once), so Python only sees
+    one row per group. Counters and histograms add up exactly: the result equals the daily
     rows' sums."""
-    daily, weekly = parts
-    if weekly is None:
-        return _grouped(daily, *keys, sums=sums)
+    if len(parts) == 1:
+        return _grouped(parts[0], *keys, sums=sums)
     names = list(sums or _SUMS)
     quote = connection.ops.quote_name
     compiled = [qs.values_list(*keys, *names).order_by().query.sql_with_params()
-                for qs in (daily, weekly)]  # fmt: skip
+                for qs in parts]  # fmt: skip
     key_sql = ", ".join(quote(k) for k in keys)
     sums_sql = ", ".join(f"SUM({quote(n)})" for n in names)
     # only the ORM's own compiled SQL (values bound as params) and quoted field names of ours
@@ -212,9 +206,19 @@ def _grouped_parts(
         f"SELECT {key_sql}, {sums_sql} FROM ({union}) AS parts "  # noqa: S608 - field names
         f"GROUP BY {key_sql} ORDER BY {key_sql}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*compiled[0][1], *compiled[1][1]])
+    params = [param for _, params in compiled for param in params]
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # a few thousand rows: starting parallel workers costs more than they save (and on
+            # a busy server they wait for a core); serial for this query only
+            cursor.execute("SHOW max_parallel_workers_per_gather")
+            (workers,) = cursor.fetchone()
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT set_config('max_parallel_workers_per_gather', %s, true)",
+                           [workers])  # fmt: skip
     width = len(keys)
     return {row[:width]: Totals.from_row(dict(zip(names, row[width:], strict=True)))
             for row in rows}  # fmt: skip
@@ -240,7 +244,7 @@ def courier_performance(
         market = SummaryDayStat.objects.filter(
             grain=grain.CARRIER, day__gte=period.start, day__lte=period.end
         )
-        mine, market = (mine, None), (market, None)
+        mine, market = [mine], [market]
     else:
         # per destination: the weeks wholly inside the period from WeekStat, the rest by day
         seller_id = _scoped_seller(scope, seller_id)
@@ -278,9 +282,8 @@ def courier_performance(
     return rows
 
 
-def _narrowed(parts: tuple[QuerySet, QuerySet | None], **lookups) -> tuple:
-    daily, weekly = parts
-    return daily.filter(**lookups), None if weekly is None else weekly.filter(**lookups)
+def _narrowed(parts: list[QuerySet], **lookups) -> list[QuerySet]:
+    return [qs.filter(**lookups) for qs in parts]
 
 
 def seller_destinations(
@@ -354,9 +357,18 @@ def _as_datetime_key(week: date):
     return datetime.combine(week, datetime.min.time())
 
 
+@dataclass(frozen=True, slots=True)
+class SellerName:
+    """What the ranking shows of a seller: a thousand model instances would cost more to build
+    (and to garbage-collect) than the figures beside them."""
+
+    id: int
+    name: str
+
+
 @dataclass
 class SellerStanding:
-    seller: Seller
+    seller: SellerName
     totals: Totals
     breaches: list[str]
 
@@ -370,7 +382,7 @@ def marketplace_sla_ranking(*, scope: Scope, period: Period) -> list[SellerStand
     weekly = _week_stats(seller_id=None, grain=WeekStat.Grain.SELLER)
     grouped = _grouped_parts(_by_weeks(period, everyone, weekly), "seller_id", sums=_SLA_SUMS)
     # every seller (most of them have rows): no list of a thousand ids to bind into the query
-    sellers = Seller.objects.only("id", "name", "slug").in_bulk() if grouped else {}
+    names = dict(Seller.objects.values_list("id", "name")) if grouped else {}
     standings = []
     for (seller_id,), totals in grouped.items():
         breaches = []
@@ -380,7 +392,7 @@ def marketplace_sla_ranking(*, scope: Scope, period: Period) -> list[SellerStand
                 continue
             if (direction == "min" and value < target) or (direction == "max" and value >= target):
                 breaches.append(label)
-        standings.append(SellerStanding(sellers[seller_id], totals, breaches))
+        standings.append(SellerStanding(SellerName(seller_id, names[seller_id]), totals, breaches))
     standings.sort(
         key=lambda s: (-len(s.breaches), s.totals.valid_tracking_rate or 0, s.seller.name)
     )
