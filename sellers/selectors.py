@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
@@ -207,18 +207,9 @@ def _grouped_parts(parts: list[QuerySet], *keys: str, sums: dict | None = None) 
         f"GROUP BY {key_sql} ORDER BY {key_sql}"
     )
     params = [param for _, params in compiled for param in params]
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # a few thousand rows: starting parallel workers costs more than they save (and on
-            # a busy server they wait for a core); serial for this query only
-            cursor.execute("SHOW max_parallel_workers_per_gather")
-            (workers,) = cursor.fetchone()
-            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT set_config('max_parallel_workers_per_gather', %s, true)",
-                           [workers])  # fmt: skip
     width = len(keys)
     return {row[:width]: Totals.from_row(dict(zip(names, row[width:], strict=True)))
             for row in rows}  # fmt: skip
