@@ -298,6 +298,13 @@ def run(options: argparse.Namespace) -> bool:
         rows = rollups.rollups_rebuild_weeks() if keep else rollups.rollups_rebuild_all()
     builder = "rollups_rebuild_weeks" if keep else "rollups_rebuild_all"
     print(f"{builder}: {rows} rollup rows in {build.seconds:.0f} s", flush=True)
+    # what autovacuum does after the rebuild's burst of inserts (PostgreSQL 13+ vacuums on
+    # inserts): the visibility map lets the ranking's covering indexes read index-only
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in ("sellers_weekstat", "sellers_summarydaystat"):
+            cursor.execute(f"VACUUM {table}")
     settle_database("sellers_shipmentdaystat", "sellers_lanedaystat", "sellers_summarydaystat",
                     "sellers_weekstat", "tracking_shipment", "tracking_trackingevent",
                     "sellers_order")  # fmt: skip
