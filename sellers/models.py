@@ -2,11 +2,15 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 
 # The largest order amount accepted, in minor units (10 billion in the currency).
 MAX_ORDER_AMOUNT = 10**12
+# The rollup counters the SLA figures need (sellers.selectors._SLA_SUMS): covered by indexes.
+SLA_COUNTERS = ("shipments", "scanned", "delivered", "on_time_eligible", "on_time",
+                "ship_date_known", "late_shipped")  # fmt: skip
 
 
 def new_public_token() -> str:
@@ -357,10 +361,95 @@ class SummaryDayStat(models.Model):
         indexes = [
             models.Index(fields=["grain", "seller", "day"], name="summary_stat_seller"),
             models.Index(fields=["grain", "day"], name="summary_stat_day"),
+            # the marketplace ranking's edge days, index-only
+            models.Index(
+                fields=["day", "seller", *SLA_COUNTERS],
+                condition=Q(grain="seller"),
+                name="summary_stat_seller_sla",
+            ),  # fmt: skip
         ]
 
     def __str__(self) -> str:
         return f"{self.grain} {self.day} {self.seller_id} {self.carrier}"
+
+
+class WeekStat(models.Model):
+    """Weekly sums (Monday to Sunday, ``week`` is the Monday) of the daily rollups, for the
+    dashboards that read many rows over a long period: ``grain`` "seller" (seller x week:
+    marketplace ranking), "seller_lane" (seller x courier x destination x week: performance by
+    destination) and "lane" (the marketplace per courier x destination x week). A period reads
+    the weeks wholly inside it from here and only its partial weeks at the edges from the daily
+    rows. Recomputed from the daily rows by ``sellers.rollups`` whenever one of its days is."""
+
+    class Grain(models.TextChoices):
+        SELLER = "seller", "Seller x week"
+        SELLER_LANE = "seller_lane", "Seller x courier x destination x week"
+        LANE = "lane", "Marketplace courier x destination x week"
+
+    grain = models.CharField(max_length=16, choices=Grain.choices)
+    week = models.DateField(help_text="The Monday.")
+    seller = models.ForeignKey(
+        Seller, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    carrier = models.CharField(max_length=40, blank=True)
+    destination_country = models.CharField(max_length=2, blank=True)
+    destination_region = models.CharField(max_length=3, blank=True)
+    shipments = models.PositiveIntegerField(default=0)
+    scanned = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(default=0)
+    on_time_eligible = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    ship_date_known = models.PositiveIntegerField(default=0)
+    late_shipped = models.PositiveIntegerField(default=0)
+    failed_attempt = models.PositiveIntegerField(default=0)
+    exception = models.PositiveIntegerField(default=0)
+    returned = models.PositiveIntegerField(default=0)
+    first_scan_lag_seconds = models.BigIntegerField(default=0)
+    transit_00 = models.PositiveIntegerField(default=0)
+    transit_01 = models.PositiveIntegerField(default=0)
+    transit_02 = models.PositiveIntegerField(default=0)
+    transit_03 = models.PositiveIntegerField(default=0)
+    transit_04 = models.PositiveIntegerField(default=0)
+    transit_05 = models.PositiveIntegerField(default=0)
+    transit_06 = models.PositiveIntegerField(default=0)
+    transit_07 = models.PositiveIntegerField(default=0)
+    transit_08 = models.PositiveIntegerField(default=0)
+    transit_09 = models.PositiveIntegerField(default=0)
+    transit_10 = models.PositiveIntegerField(default=0)
+    transit_11 = models.PositiveIntegerField(default=0)
+    transit_12 = models.PositiveIntegerField(default=0)
+    transit_13 = models.PositiveIntegerField(default=0)
+    transit_14 = models.PositiveIntegerField(default=0)
+    transit_15 = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "grain",
+                    "week",
+                    "seller",
+                    "carrier",
+                    "destination_country",
+                    "destination_region",
+                ],
+                name="week_stat_once",
+            ),  # fmt: skip
+        ]
+        indexes = [
+            models.Index(fields=["grain", "seller", "week"], name="week_stat_seller"),
+            models.Index(fields=["grain", "week"], name="week_stat_week"),
+            # the marketplace ranking's whole read, index-only (the seller rows are scattered
+            # among the far more numerous seller_lane rows)
+            models.Index(
+                fields=["week", "seller", *SLA_COUNTERS],
+                condition=Q(grain="seller"),
+                name="week_stat_seller_sla",
+            ),  # fmt: skip
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grain} {self.week} {self.seller_id} {self.carrier}"
 
 
 class RollupDirtyLaneDay(models.Model):

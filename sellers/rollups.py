@@ -23,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Min, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
 from sellers.metrics import (
@@ -41,14 +41,18 @@ from sellers.models import (
     RollupDirtyDay,
     RollupDirtyLaneDay,
     RollupWatermark,
+    Seller,
     ShipmentDayStat,
     SummaryDayStat,
+    WeekStat,
 )
 from tracking.models import Shipment
 
 logger = logging.getLogger(__name__)
 
 WATERMARK = "shipment_day_stats"
+# Its value is when marketplace lane weeks were last summed; the row serialises those sums.
+LANE_WEEKS_LOCK = "lane_week_stats"
 # Ingest transactions are short; one that commits this long after its updated_at is still seen.
 SWEEP_OVERLAP = timedelta(minutes=10)
 # Days recomputed per transaction: a day of a large seller is a few thousand shipments, so a
@@ -120,8 +124,109 @@ def rollup_day_recompute(*, seller_id: int, day: date) -> int:
     rows = rollup_rows_from_facts(facts)
     ShipmentDayStat.objects.bulk_create(rows, batch_size=1000)
     SummaryDayStat.objects.bulk_create(summary_rows_from_facts(facts), batch_size=1000)
+    seller_week_recompute(seller_id=seller_id, week=week_of(day))
     _mark_lane_days([day])
     return len(rows)
+
+
+def week_of(day: date) -> date:
+    """The Monday of ``day``'s week (WeekStat.week)."""
+    return day - timedelta(days=day.weekday())
+
+
+def _as_date(value) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _weekly(qs, *keys: str):
+    """Daily rows summed per (week, *keys)."""
+    return (
+        qs.annotate(week=TruncWeek("day")).values("week", *keys).annotate(**_LANE_SUMS).order_by()
+    )
+
+
+def _seller_week_rows(days, week_stat=None) -> list:
+    """Unsaved seller_lane and seller rows of WeekStat from these ShipmentDayStat rows."""
+    week_stat = week_stat or WeekStat
+    rows, whole = [], defaultdict(Totals)
+    for row in _weekly(days, "seller_id", *_LANE_KEYS):
+        week, totals = _as_date(row["week"]), Totals.from_row(row)
+        whole[(row["seller_id"], week)].merge(totals)
+        rows.append(
+            week_stat(
+                grain="seller_lane",
+                week=week,
+                seller_id=row["seller_id"],
+                carrier=row["carrier"],
+                destination_country=row["destination_country"],
+                destination_region=row["destination_region"],
+                **totals.as_row(),
+            )
+        )
+    rows += [week_stat(grain="seller", week=week, seller_id=seller_id, **totals.as_row())
+             for (seller_id, week), totals in whole.items()]  # fmt: skip
+    return rows
+
+
+def _lane_week_rows(days, week_stat=None) -> list:
+    """Unsaved lane rows of WeekStat from these LaneDayStat rows."""
+    week_stat = week_stat or WeekStat
+    return [
+        week_stat(grain="lane", week=_as_date(row["week"]), carrier=row["carrier"],
+                  destination_country=row["destination_country"],
+                  destination_region=row["destination_region"],
+                  **Totals.from_row(row).as_row())
+        for row in _weekly(days, *_LANE_KEYS)
+    ]  # fmt: skip
+
+
+@transaction.atomic
+def seller_week_recompute(*, seller_id: int, week: date) -> int:
+    """Replace one seller's WeekStat rows of ``week`` (a Monday) with the sums of its daily
+    rows. Idempotent. Returns the rows written.
+
+    Two jobs recomputing two days of the same seller's week would each miss the other's
+    uncommitted day: the seller row is locked first (FOR NO KEY UPDATE, which does not block
+    new orders or parcels), so the second waits for the first to commit and then reads both."""
+    Seller.objects.select_for_update(no_key=True).filter(pk=seller_id).first()
+    WeekStat.objects.filter(seller_id=seller_id, week=week).delete()
+    days = ShipmentDayStat.objects.filter(
+        seller_id=seller_id, day__gte=week, day__lte=week + timedelta(days=6)
+    )
+    rows = _seller_week_rows(days)
+    WeekStat.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+@transaction.atomic
+def lane_week_recompute(*, week: date) -> int:
+    """Replace the marketplace lane rows of ``week`` with the sums of its LaneDayStat rows.
+    Serialised on a lock row (see ``seller_week_recompute``): lane days are claimed one by one,
+    and two of the same week must not sum each other's uncommitted rows."""
+    lock, _ = RollupWatermark.objects.get_or_create(
+        name=LANE_WEEKS_LOCK, defaults={"value": timezone.now()}
+    )
+    RollupWatermark.objects.select_for_update().filter(pk=lock.pk).update(value=timezone.now())
+    WeekStat.objects.filter(grain=WeekStat.Grain.LANE, week=week).delete()
+    days = LaneDayStat.objects.filter(day__gte=week, day__lte=week + timedelta(days=6))
+    rows = _lane_week_rows(days)
+    WeekStat.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+def rollups_rebuild_weeks(*, models: tuple | None = None) -> int:
+    """Rebuild every WeekStat row from the daily rollups (after the table is added, or as a
+    repair); the daily rows are not touched. ``models`` (ShipmentDayStat, LaneDayStat, WeekStat)
+    lets a migration pass its historical models. Returns the rows written."""
+    day_stat, lane_stat, week_stat = models or (ShipmentDayStat, LaneDayStat, WeekStat)
+    written = 0
+    with transaction.atomic():
+        week_stat.objects.all().delete()
+        for rows in (_seller_week_rows(day_stat.objects.all(), week_stat),
+                     _lane_week_rows(lane_stat.objects.all(), week_stat)):  # fmt: skip
+            week_stat.objects.bulk_create(rows, batch_size=2000)
+            written += len(rows)
+    return written
 
 
 def _mark_lane_days(days) -> None:
@@ -157,6 +262,7 @@ def lane_day_recompute(*, day: date) -> int:
                        **totals.as_row())
         for carrier, totals in carriers.items()
     )  # fmt: skip
+    lane_week_recompute(week=week_of(day))
     return len(rows)
 
 
@@ -272,6 +378,11 @@ def rollups_rebuild_all() -> int:
             SummaryDayStat.objects.bulk_create(
                 summary_rows_from_facts(seller_facts), batch_size=2000
             )
+            WeekStat.objects.filter(seller_id=seller_id).delete()
+            WeekStat.objects.bulk_create(
+                _seller_week_rows(ShipmentDayStat.objects.filter(seller_id=seller_id)),
+                batch_size=2000,
+            )
             RollupDirtyDay.objects.filter(seller_id=seller_id, marked_at__lte=started).delete()
         return len(rows)
 
@@ -287,6 +398,7 @@ def rollups_rebuild_all() -> int:
             written += flush(current, facts)
         ShipmentDayStat.objects.exclude(seller_id__in=seen).delete()  # sellers with no parcel left
         SummaryDayStat.objects.filter(seller__isnull=False).exclude(seller_id__in=seen).delete()
+        WeekStat.objects.filter(seller__isnull=False).exclude(seller_id__in=seen).delete()
     with transaction.atomic():
         _mark_lane_days(ShipmentDayStat.objects.values_list("day", flat=True).distinct())
     rollups_process_dirty_lanes()

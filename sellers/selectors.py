@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
@@ -22,12 +23,14 @@ from sellers.metrics import (
     wilson_lower_bound,
 )
 from sellers.models import (
+    SLA_COUNTERS,
     LaneDayStat,
     Order,
     Seller,
     ShipmentDayStat,
     SummaryDayStat,
     TrackingUpload,
+    WeekStat,
 )
 from tracking.models import Shipment, TrackingEvent
 from tracking.status import Status, Substatus
@@ -105,20 +108,22 @@ class LaneFigures:
 
 _SUMS = {name: Sum(name) for name in (*COUNTERS, *HIST_FIELDS)}
 # What the SLA figures need: no histogram, so marketplace-wide sums stay light.
-_SLA_SUMS = {
-    name: Sum(name)
-    for name in ("shipments", "scanned", "delivered", "on_time_eligible", "on_time",
-                 "ship_date_known", "late_shipped")
-}  # fmt: skip
+_SLA_SUMS = {name: Sum(name) for name in SLA_COUNTERS}
 
 
-def _stats(*, scope: Scope, seller_id: int | None, period: Period) -> QuerySet[ShipmentDayStat]:
-    """Rollup rows of a period, scoped: a seller scope only ever reads its own rows, whatever
+def _scoped_seller(scope: Scope, seller_id: int | None) -> int | None:
+    """The seller a read may cover: a seller scope only ever reads its own rows, whatever
     ``seller_id`` it asks for (another seller's id reads nothing: NotFound)."""
     if scope.seller_id is not None:
         if seller_id not in (None, scope.seller_id):
             raise NotFound(f"No seller {seller_id}.")
-        seller_id = scope.seller_id
+        return scope.seller_id
+    return seller_id
+
+
+def _stats(*, scope: Scope, seller_id: int | None, period: Period) -> QuerySet[ShipmentDayStat]:
+    """Rollup rows of a period, scoped (see ``_scoped_seller``)."""
+    seller_id = _scoped_seller(scope, seller_id)
     qs = ShipmentDayStat.objects.filter(day__gte=period.start, day__lte=period.end)
     return qs if seller_id is None else qs.filter(seller_id=seller_id)
 
@@ -127,11 +132,45 @@ def _summary(
     *, scope: Scope, seller_id: int | None, period: Period, grain: str
 ) -> QuerySet[SummaryDayStat]:
     """Coarser rollup rows (see SummaryDayStat), scoped exactly like ``_stats``."""
-    if scope.seller_id is not None:
-        if seller_id not in (None, scope.seller_id):
-            raise NotFound(f"No seller {seller_id}.")
-        seller_id = scope.seller_id
+    seller_id = _scoped_seller(scope, seller_id)
     qs = SummaryDayStat.objects.filter(grain=grain, day__gte=period.start, day__lte=period.end)
+    return qs if seller_id is None else qs.filter(seller_id=seller_id)
+
+
+def _full_weeks(period: Period) -> tuple[date, date] | None:
+    """The first Monday and the last Sunday of the weeks wholly inside the period (None when
+    there is none): those weeks are read from WeekStat, the days around them from daily rows."""
+    first = period.start + timedelta(days=-period.start.weekday() % 7)
+    last = period.end - timedelta(days=(period.end.weekday() + 1) % 7)
+    return (first, last) if first + timedelta(days=6) <= last else None
+
+
+def _by_weeks(
+    period: Period, daily: QuerySet, weekly: QuerySet, *, edges_apart: bool = False
+) -> list[QuerySet]:
+    """Split a period's read into parts whose rows add up to the period: ``weekly`` (WeekStat
+    rows of the right grain) for the full weeks, and ``daily`` (rows with ``day``, not yet
+    narrowed to a period) for the days outside them, as one part (two day ranges OR-ed: a
+    bitmap scan of both) or, with ``edges_apart``, one part per range (so a covering index is
+    read index-only; measured slower where no index covers, the extra branch of the UNION
+    tipping the planner into a parallel plan)."""
+    weeks = _full_weeks(period)
+    if weeks is None:
+        return [daily.filter(day__gte=period.start, day__lte=period.end)]
+    first, last = weeks
+    parts = [weekly.filter(week__gte=first, week__lte=last - timedelta(days=6))]
+    head = Q(day__gte=period.start, day__lt=first) if period.start < first else None
+    tail = Q(day__gt=last, day__lte=period.end) if last < period.end else None
+    ranges = [q for q in (head, tail) if q is not None]
+    if edges_apart:
+        parts += [daily.filter(q) for q in ranges]
+    elif ranges:
+        parts.append(daily.filter(ranges[0] | ranges[1] if len(ranges) == 2 else ranges[0]))
+    return parts
+
+
+def _week_stats(*, seller_id: int | None, grain: str) -> QuerySet[WeekStat]:
+    qs = WeekStat.objects.filter(grain=grain)
     return qs if seller_id is None else qs.filter(seller_id=seller_id)
 
 
@@ -152,6 +191,37 @@ def _grouped(qs: QuerySet, *keys: str, sums: dict | None = None) -> dict[tuple, 
     }
 
 
+def _grouped_parts(parts: list[QuerySet], *keys: str, sums: dict | None = None) -> dict:
+    """``_grouped`` over the parts of a period (``_by_weeks``: full weeks and edge days), summed
+    together in SQL (one query: UNION ALL of the parts' rows, grouped once), so Python only sees
+    one row per group. Counters and histograms add up exactly: the result equals the daily
+    rows' sums."""
+    if len(parts) == 1:
+        return _grouped(parts[0], *keys, sums=sums)
+    names = list(sums or _SUMS)
+    quote = connection.ops.quote_name
+    compiled = [qs.values_list(*keys, *names).order_by().query.sql_with_params()
+                for qs in parts]  # fmt: skip
+    key_sql = ", ".join(quote(k) for k in keys)
+    sums_sql = ", ".join(f"SUM({quote(n)})" for n in names)
+    # only the ORM's own compiled SQL (values bound as params) and quoted field names of ours
+    union = " UNION ALL ".join(
+        f"SELECT * FROM ({sql}) AS part{i}"  # noqa: S608 - compiled ORM SQL
+        for i, (sql, _) in enumerate(compiled)
+    )
+    sql = (
+        f"SELECT {key_sql}, {sums_sql} FROM ({union}) AS parts "  # noqa: S608 - field names
+        f"GROUP BY {key_sql} ORDER BY {key_sql}"
+    )
+    params = [param for _, params in compiled for param in params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    width = len(keys)
+    return {row[:width]: Totals.from_row(dict(zip(names, row[width:], strict=True)))
+            for row in rows}  # fmt: skip
+
+
 def courier_performance(
     *,
     scope: Scope,
@@ -162,7 +232,8 @@ def courier_performance(
 ) -> list[LaneFigures]:
     """The seller's figures per courier (and per destination when ``by_destination``), each
     beside the marketplace-wide figure for the same courier on the same lane. ``destination``
-    (country, département or "") narrows to one lane. Two grouped queries."""
+    (country, département or "") narrows to one lane. Two grouped queries, four per destination
+    (full weeks from WeekStat, the days at the period's edges from the daily rows)."""
     if destination is None and not by_destination:
         # all destinations: the seller x courier x day sums, far fewer rows
         grain = SummaryDayStat.Grain
@@ -171,26 +242,35 @@ def courier_performance(
         market = SummaryDayStat.objects.filter(
             grain=grain.CARRIER, day__gte=period.start, day__lte=period.end
         )
+        mine, market = [mine], [market]
     else:
-        mine = _stats(scope=scope, seller_id=seller_id, period=period)
-        market = _lane_stats(period)
+        # per destination: the weeks wholly inside the period from WeekStat, the rest by day
+        seller_id = _scoped_seller(scope, seller_id)
+        grain = WeekStat.Grain
+        days = ShipmentDayStat.objects.all()
+        if seller_id is not None:
+            days = days.filter(seller_id=seller_id)
+        mine = _by_weeks(period, days, _week_stats(seller_id=seller_id, grain=grain.SELLER_LANE))
+        market = _by_weeks(period, LaneDayStat.objects.all(),
+                           _week_stats(seller_id=None, grain=grain.LANE))  # fmt: skip
     if destination is not None:
         country, region = destination
         lane = {"destination_country": country}
         if region:
             lane["destination_region"] = region
-        mine, market = mine.filter(**lane), market.filter(**lane)
+        mine, market = _narrowed(mine, **lane), _narrowed(market, **lane)
     keys = ["carrier"]
     if by_destination:
         keys += ["destination_country", "destination_region"]
-    seller_groups = _grouped(mine, *keys)
+    seller_groups = _grouped_parts(mine, *keys)
     if not seller_groups:
         return []
     carriers = sorted({key[0] for key in seller_groups})
-    market = market.filter(carrier__in=carriers)
+    market = _narrowed(market, carrier__in=carriers)
     if by_destination:
-        market = market.filter(destination_country__in=sorted({key[1] for key in seller_groups}))
-    market_groups = _grouped(market, *keys)
+        countries = sorted({key[1] for key in seller_groups})
+        market = _narrowed(market, destination_country__in=countries)
+    market_groups = _grouped_parts(market, *keys)
     rows = []
     for key, totals in seller_groups.items():
         country = key[1] if by_destination else (destination or ("", ""))[0]
@@ -198,6 +278,10 @@ def courier_performance(
         rows.append(LaneFigures(key[0], country, region, totals, market_groups.get(key)))
     rows.sort(key=lambda r: (-r.seller.shipments, r.carrier, r.destination))
     return rows
+
+
+def _narrowed(parts: list[QuerySet], **lookups) -> list[QuerySet]:
+    return [qs.filter(**lookups) for qs in parts]
 
 
 def seller_destinations(
@@ -271,9 +355,18 @@ def _as_datetime_key(week: date):
     return datetime.combine(week, datetime.min.time())
 
 
+@dataclass(frozen=True, slots=True)
+class SellerName:
+    """What the ranking shows of a seller: a thousand model instances would cost more to build
+    (and to garbage-collect) than the figures beside them."""
+
+    id: int
+    name: str
+
+
 @dataclass
 class SellerStanding:
-    seller: Seller
+    seller: SellerName
     totals: Totals
     breaches: list[str]
 
@@ -283,11 +376,12 @@ def marketplace_sla_ranking(*, scope: Scope, period: Period) -> list[SellerStand
     rate). Marketplace scope only: a seller scope gets PermissionDenied."""
     if not scope.is_marketplace:
         raise PermissionDenied("The marketplace view is for marketplace staff.")
-    everyone = SummaryDayStat.objects.filter(
-        grain=SummaryDayStat.Grain.SELLER, day__gte=period.start, day__lte=period.end
-    )
-    grouped = _grouped(everyone, "seller_id", sums=_SLA_SUMS)
-    sellers = Seller.objects.in_bulk(list({key[0] for key in grouped}))
+    everyone = SummaryDayStat.objects.filter(grain=SummaryDayStat.Grain.SELLER)
+    weekly = _week_stats(seller_id=None, grain=WeekStat.Grain.SELLER)
+    parts = _by_weeks(period, everyone, weekly, edges_apart=True)  # index-only, all three
+    grouped = _grouped_parts(parts, "seller_id", sums=_SLA_SUMS)
+    # every seller (most of them have rows): no list of a thousand ids to bind into the query
+    names = dict(Seller.objects.values_list("id", "name")) if grouped else {}
     standings = []
     for (seller_id,), totals in grouped.items():
         breaches = []
@@ -297,7 +391,7 @@ def marketplace_sla_ranking(*, scope: Scope, period: Period) -> list[SellerStand
                 continue
             if (direction == "min" and value < target) or (direction == "max" and value >= target):
                 breaches.append(label)
-        standings.append(SellerStanding(sellers[seller_id], totals, breaches))
+        standings.append(SellerStanding(SellerName(seller_id, names[seller_id]), totals, breaches))
     standings.sort(
         key=lambda s: (-len(s.breaches), s.totals.valid_tracking_rate or 0, s.seller.name)
     )

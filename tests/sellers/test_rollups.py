@@ -8,7 +8,7 @@ from django.utils import timezone
 from core.access import Scope
 from sellers import rollups, selectors
 from sellers.metrics import Totals, business_days_between, region_of, shipment_facts
-from sellers.models import RollupDirtyDay, ShipmentDayStat
+from sellers.models import RollupDirtyDay, ShipmentDayStat, WeekStat
 from sellers.schedules import ensure_schedules
 from tests.sellers.factories import SellerFactory, shipped_parcel
 from tracking.models import Shipment
@@ -174,3 +174,132 @@ def test_rollups_rebuild_all_matches_the_incremental_job():
     incremental = sorted(ShipmentDayStat.objects.values_list(*columns))
     rollups.rollups_rebuild_all()
     assert sorted(ShipmentDayStat.objects.values_list(*columns)) == incremental
+
+
+def _week_rows(**filters) -> list[tuple]:
+    columns = ["grain", "week", "seller_id", "carrier", "destination_country",
+               "destination_region", "shipments", "delivered", "on_time", "late_shipped",
+               "first_scan_lag_seconds", "transit_01", "transit_02", "transit_05"]  # fmt: skip
+    return sorted(WeekStat.objects.filter(**filters).values_list(*columns), key=str)
+
+
+def test_week_stats_equal_the_raw_shipments_of_each_week():
+    # given a random marketplace over 40 days (six weeks, two of them partial)
+    rng = random.Random(13)
+    sellers = [SellerFactory(), SellerFactory()]
+    _random_world(rng, sellers, 120, datetime(2026, 3, 1, 8, tzinfo=PARIS))
+    # when the rollup job runs
+    rollups.rollups_refresh()
+    # then each weekly row is exactly the raw parcels confirmed in that week
+    raw_lanes, raw_sellers, raw_market = {}, {}, {}
+    for fact in shipment_facts(Shipment.objects.all()):
+        week = fact.day - timedelta(days=fact.day.weekday())
+        lane = (fact.carrier, fact.destination_country, fact.destination_region)
+        raw_lanes.setdefault((week, fact.seller_id, *lane), Totals()).add(fact)
+        raw_sellers.setdefault((week, fact.seller_id), Totals()).add(fact)
+        raw_market.setdefault((week, *lane), Totals()).add(fact)
+
+    def weekly(grain: str, *keys: str) -> dict:
+        return {
+            (row["week"], *(row[k] for k in keys)): Totals.from_row(row)
+            for row in WeekStat.objects.filter(grain=grain).values()
+        }
+
+    lane_keys = ("carrier", "destination_country", "destination_region")
+    assert weekly("seller_lane", "seller_id", *lane_keys) == raw_lanes
+    assert weekly("seller", "seller_id") == raw_sellers
+    assert weekly("lane", *lane_keys) == raw_market
+    assert all(week.weekday() == 0 for week, *_ in raw_sellers)
+
+
+def test_week_recompute_is_idempotent_and_rebuild_weeks_matches_the_incremental_job():
+    rng = random.Random(17)
+    sellers = [SellerFactory(), SellerFactory()]
+    _random_world(rng, sellers, 60, datetime(2026, 3, 1, 8, tzinfo=PARIS))
+    rollups.rollups_refresh()
+    incremental = _week_rows()
+    assert incremental
+    # when a week is recomputed again, and when every week is rebuilt from the daily rows
+    rollups.seller_week_recompute(seller_id=sellers[0].id, week=date(2026, 3, 2))
+    rollups.lane_week_recompute(week=date(2026, 3, 2))
+    assert _week_rows() == incremental
+    assert rollups.rollups_rebuild_weeks() == len(incremental)
+    # then nothing changes; the full rebuild of every rollup gives the same weeks too
+    assert _week_rows() == incremental
+    rollups.rollups_rebuild_all()
+    assert _week_rows() == incremental
+
+
+def test_week_stats_catch_up_on_changes_after_the_watermark():
+    # given weekly rows built, then a parcel delivered later (its updated_at moves on)
+    seller = SellerFactory()
+    shipped = timezone.now() - timedelta(days=10)
+    parcel = shipped_parcel(seller=seller, shipped_at=shipped, events=[(5, "in_transit", "")])
+    rollups.rollups_refresh()
+    week = rollups.week_of(timezone.localtime(shipped).date())
+    assert WeekStat.objects.get(grain="seller", seller=seller, week=week).delivered == 0
+    later = timezone.now() + timedelta(hours=1)
+    Shipment.objects.filter(pk=parcel.pk).update(
+        status="delivered", delivered_at=shipped + timedelta(days=1), updated_at=later
+    )
+    # when the job runs after that change (even after a long downtime)
+    rollups.rollups_refresh(now=later + timedelta(days=2))
+    # then the seller's week and the marketplace lane week both count the delivery
+    assert WeekStat.objects.get(grain="seller", seller=seller, week=week).delivered == 1
+    assert WeekStat.objects.get(grain="seller_lane", seller=seller, week=week).delivered == 1
+    assert WeekStat.objects.get(grain="lane", week=week).delivered == 1
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (date(2026, 3, 1), date(2026, 4, 15)),  # partial weeks at both edges
+        (date(2026, 3, 2), date(2026, 3, 29)),  # exactly four weeks
+        (date(2026, 3, 4), date(2026, 3, 8)),  # no full week: daily rows only
+        (date(2026, 3, 3), date(2026, 3, 3)),
+    ],
+)
+def test_weekly_dashboards_equal_raw_figures_whatever_the_period_edges(start, end):
+    # given a random marketplace and rollups
+    rng = random.Random(19)
+    sellers = [SellerFactory(), SellerFactory(), SellerFactory()]
+    _random_world(rng, sellers, 150, datetime(2026, 3, 1, 8, tzinfo=PARIS))
+    rollups.rollups_refresh()
+    period = selectors.Period(start=start, end=end)
+    facts = [f for f in shipment_facts(Shipment.objects.all()) if start <= f.day <= end]
+    # when the marketplace ranks the sellers and each looks at performance by destination
+    ranking = selectors.marketplace_sla_ranking(scope=Scope.marketplace(), period=period)
+    # then every figure equals the raw parcels confirmed in the period
+    per_seller, market = {}, {}
+    for fact in facts:
+        per_seller.setdefault(fact.seller_id, Totals()).add(fact)
+        market.setdefault((fact.carrier, fact.destination_country, fact.destination_region),
+                          Totals()).add(fact)  # fmt: skip
+    sla = ("shipments", "scanned", "delivered", "on_time_eligible", "on_time", "ship_date_known",
+           "late_shipped")  # fmt: skip
+    assert {s.seller.id: [getattr(s.totals, n) for n in sla] for s in ranking} == {
+        k: [getattr(v, n) for n in sla] for k, v in per_seller.items()
+    }
+    for seller in sellers:
+        raw = {}
+        for fact in facts:
+            if fact.seller_id == seller.id:
+                raw.setdefault((fact.carrier, fact.destination_country, fact.destination_region),
+                               Totals()).add(fact)  # fmt: skip
+        rows = selectors.courier_performance(
+            scope=Scope.for_seller(seller.id), seller_id=None, period=period, by_destination=True
+        )
+        assert {(r.carrier, r.destination_country, r.destination_region): r.seller
+                for r in rows} == raw  # fmt: skip
+        assert {(r.carrier, r.destination_country, r.destination_region): r.marketplace
+                for r in rows} == {key: market[key] for key in raw}  # fmt: skip
+
+
+def test_full_weeks_of_a_period():
+    full = selectors._full_weeks
+    # Sunday 1 March .. Wednesday 15 April 2026: Monday 2 March .. Sunday 12 April
+    assert full(selectors.Period(date(2026, 3, 1), date(2026, 4, 15))) == (
+        date(2026, 3, 2), date(2026, 4, 12))  # fmt: skip
+    assert full(selectors.Period(date(2026, 3, 2), date(2026, 3, 8))) == (
+        date(2026, 3, 2), date(2026, 3, 8))  # fmt: skip
+    assert full(selectors.Period(date(2026, 3, 3), date(2026, 3, 9))) is None
