@@ -183,7 +183,44 @@ class OrderItem(models.Model):
         return self.quantity * self.unit_amount
 
 
-class ShipmentDayStat(models.Model):
+class RollupCounts(models.Model):
+    """What every rollup row counts (``COUNTERS`` and ``HIST_FIELDS`` in sellers.metrics), summed
+    in SQL over any set of rows. ``transit_NN`` count delivered parcels by business days in
+    transit (``transit_15`` is "15 or more"): a histogram, so medians and p90 merge exactly."""
+
+    shipments = models.PositiveIntegerField(default=0)
+    scanned = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(default=0)
+    on_time_eligible = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    ship_date_known = models.PositiveIntegerField(default=0)
+    late_shipped = models.PositiveIntegerField(default=0)
+    failed_attempt = models.PositiveIntegerField(default=0)
+    exception = models.PositiveIntegerField(default=0)
+    returned = models.PositiveIntegerField(default=0)
+    first_scan_lag_seconds = models.BigIntegerField(default=0)
+    transit_00 = models.PositiveIntegerField(default=0)
+    transit_01 = models.PositiveIntegerField(default=0)
+    transit_02 = models.PositiveIntegerField(default=0)
+    transit_03 = models.PositiveIntegerField(default=0)
+    transit_04 = models.PositiveIntegerField(default=0)
+    transit_05 = models.PositiveIntegerField(default=0)
+    transit_06 = models.PositiveIntegerField(default=0)
+    transit_07 = models.PositiveIntegerField(default=0)
+    transit_08 = models.PositiveIntegerField(default=0)
+    transit_09 = models.PositiveIntegerField(default=0)
+    transit_10 = models.PositiveIntegerField(default=0)
+    transit_11 = models.PositiveIntegerField(default=0)
+    transit_12 = models.PositiveIntegerField(default=0)
+    transit_13 = models.PositiveIntegerField(default=0)
+    transit_14 = models.PositiveIntegerField(default=0)
+    transit_15 = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class ShipmentDayStat(RollupCounts):
     """Daily rollup of the shipments a seller confirmed on one day (Europe/Paris) with one courier
     to one destination: the dashboards read these, never the raw shipments.
 
@@ -201,34 +238,8 @@ class ShipmentDayStat(models.Model):
     # French département ("75", "2A", "971") for domestic parcels, "" abroad.
     destination_region = models.CharField(max_length=3, blank=True)
     service_level = models.CharField(max_length=10, choices=ServiceLevel.choices)
-    shipments = models.PositiveIntegerField(default=0)
+    # The base field again, with the help text the admin shows for the finest rollup.
     scanned = models.PositiveIntegerField(default=0, help_text="With at least one courier scan.")
-    delivered = models.PositiveIntegerField(default=0)
-    on_time_eligible = models.PositiveIntegerField(default=0)
-    on_time = models.PositiveIntegerField(default=0)
-    ship_date_known = models.PositiveIntegerField(default=0)
-    late_shipped = models.PositiveIntegerField(default=0)
-    failed_attempt = models.PositiveIntegerField(default=0)
-    exception = models.PositiveIntegerField(default=0)
-    returned = models.PositiveIntegerField(default=0)
-    first_scan_lag_seconds = models.BigIntegerField(default=0)
-    # Delivered parcels by business days in transit; transit_15 is "15 or more".
-    transit_00 = models.PositiveIntegerField(default=0)
-    transit_01 = models.PositiveIntegerField(default=0)
-    transit_02 = models.PositiveIntegerField(default=0)
-    transit_03 = models.PositiveIntegerField(default=0)
-    transit_04 = models.PositiveIntegerField(default=0)
-    transit_05 = models.PositiveIntegerField(default=0)
-    transit_06 = models.PositiveIntegerField(default=0)
-    transit_07 = models.PositiveIntegerField(default=0)
-    transit_08 = models.PositiveIntegerField(default=0)
-    transit_09 = models.PositiveIntegerField(default=0)
-    transit_10 = models.PositiveIntegerField(default=0)
-    transit_11 = models.PositiveIntegerField(default=0)
-    transit_12 = models.PositiveIntegerField(default=0)
-    transit_13 = models.PositiveIntegerField(default=0)
-    transit_14 = models.PositiveIntegerField(default=0)
-    transit_15 = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -257,7 +268,7 @@ class ShipmentDayStat(models.Model):
         return f"{self.seller_id} {self.day} {self.carrier} {self.destination_country}"
 
 
-class LaneDayStat(models.Model):
+class LaneDayStat(RollupCounts):
     """The whole marketplace per courier x destination x day (every seller and service level
     summed from ShipmentDayStat): the "marketplace figure for the same lane" beside a seller's,
     without summing every seller's rows on each page view."""
@@ -266,33 +277,6 @@ class LaneDayStat(models.Model):
     carrier = models.CharField(max_length=40)
     destination_country = models.CharField(max_length=2)
     destination_region = models.CharField(max_length=3, blank=True)
-    shipments = models.PositiveIntegerField(default=0)
-    scanned = models.PositiveIntegerField(default=0)
-    delivered = models.PositiveIntegerField(default=0)
-    on_time_eligible = models.PositiveIntegerField(default=0)
-    on_time = models.PositiveIntegerField(default=0)
-    ship_date_known = models.PositiveIntegerField(default=0)
-    late_shipped = models.PositiveIntegerField(default=0)
-    failed_attempt = models.PositiveIntegerField(default=0)
-    exception = models.PositiveIntegerField(default=0)
-    returned = models.PositiveIntegerField(default=0)
-    first_scan_lag_seconds = models.BigIntegerField(default=0)
-    transit_00 = models.PositiveIntegerField(default=0)
-    transit_01 = models.PositiveIntegerField(default=0)
-    transit_02 = models.PositiveIntegerField(default=0)
-    transit_03 = models.PositiveIntegerField(default=0)
-    transit_04 = models.PositiveIntegerField(default=0)
-    transit_05 = models.PositiveIntegerField(default=0)
-    transit_06 = models.PositiveIntegerField(default=0)
-    transit_07 = models.PositiveIntegerField(default=0)
-    transit_08 = models.PositiveIntegerField(default=0)
-    transit_09 = models.PositiveIntegerField(default=0)
-    transit_10 = models.PositiveIntegerField(default=0)
-    transit_11 = models.PositiveIntegerField(default=0)
-    transit_12 = models.PositiveIntegerField(default=0)
-    transit_13 = models.PositiveIntegerField(default=0)
-    transit_14 = models.PositiveIntegerField(default=0)
-    transit_15 = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -307,7 +291,7 @@ class LaneDayStat(models.Model):
         return f"{self.day} {self.carrier} {self.destination_country}{self.destination_region}"
 
 
-class SummaryDayStat(models.Model):
+class SummaryDayStat(RollupCounts):
     """Coarser sums of the same daily rollups, for pages that do not split by destination:
     ``grain`` "seller" (seller x day: SLA, marketplace ranking), "seller_carrier" (seller x
     courier x day: couriers side by side over all destinations) and "carrier" (the marketplace
@@ -324,33 +308,6 @@ class SummaryDayStat(models.Model):
         Seller, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     carrier = models.CharField(max_length=40, blank=True)
-    shipments = models.PositiveIntegerField(default=0)
-    scanned = models.PositiveIntegerField(default=0)
-    delivered = models.PositiveIntegerField(default=0)
-    on_time_eligible = models.PositiveIntegerField(default=0)
-    on_time = models.PositiveIntegerField(default=0)
-    ship_date_known = models.PositiveIntegerField(default=0)
-    late_shipped = models.PositiveIntegerField(default=0)
-    failed_attempt = models.PositiveIntegerField(default=0)
-    exception = models.PositiveIntegerField(default=0)
-    returned = models.PositiveIntegerField(default=0)
-    first_scan_lag_seconds = models.BigIntegerField(default=0)
-    transit_00 = models.PositiveIntegerField(default=0)
-    transit_01 = models.PositiveIntegerField(default=0)
-    transit_02 = models.PositiveIntegerField(default=0)
-    transit_03 = models.PositiveIntegerField(default=0)
-    transit_04 = models.PositiveIntegerField(default=0)
-    transit_05 = models.PositiveIntegerField(default=0)
-    transit_06 = models.PositiveIntegerField(default=0)
-    transit_07 = models.PositiveIntegerField(default=0)
-    transit_08 = models.PositiveIntegerField(default=0)
-    transit_09 = models.PositiveIntegerField(default=0)
-    transit_10 = models.PositiveIntegerField(default=0)
-    transit_11 = models.PositiveIntegerField(default=0)
-    transit_12 = models.PositiveIntegerField(default=0)
-    transit_13 = models.PositiveIntegerField(default=0)
-    transit_14 = models.PositiveIntegerField(default=0)
-    transit_15 = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -373,7 +330,7 @@ class SummaryDayStat(models.Model):
         return f"{self.grain} {self.day} {self.seller_id} {self.carrier}"
 
 
-class WeekStat(models.Model):
+class WeekStat(RollupCounts):
     """Weekly sums (Monday to Sunday, ``week`` is the Monday) of the daily rollups, for the
     dashboards that read many rows over a long period: ``grain`` "seller" (seller x week:
     marketplace ranking), "seller_lane" (seller x courier x destination x week: performance by
@@ -394,33 +351,6 @@ class WeekStat(models.Model):
     carrier = models.CharField(max_length=40, blank=True)
     destination_country = models.CharField(max_length=2, blank=True)
     destination_region = models.CharField(max_length=3, blank=True)
-    shipments = models.PositiveIntegerField(default=0)
-    scanned = models.PositiveIntegerField(default=0)
-    delivered = models.PositiveIntegerField(default=0)
-    on_time_eligible = models.PositiveIntegerField(default=0)
-    on_time = models.PositiveIntegerField(default=0)
-    ship_date_known = models.PositiveIntegerField(default=0)
-    late_shipped = models.PositiveIntegerField(default=0)
-    failed_attempt = models.PositiveIntegerField(default=0)
-    exception = models.PositiveIntegerField(default=0)
-    returned = models.PositiveIntegerField(default=0)
-    first_scan_lag_seconds = models.BigIntegerField(default=0)
-    transit_00 = models.PositiveIntegerField(default=0)
-    transit_01 = models.PositiveIntegerField(default=0)
-    transit_02 = models.PositiveIntegerField(default=0)
-    transit_03 = models.PositiveIntegerField(default=0)
-    transit_04 = models.PositiveIntegerField(default=0)
-    transit_05 = models.PositiveIntegerField(default=0)
-    transit_06 = models.PositiveIntegerField(default=0)
-    transit_07 = models.PositiveIntegerField(default=0)
-    transit_08 = models.PositiveIntegerField(default=0)
-    transit_09 = models.PositiveIntegerField(default=0)
-    transit_10 = models.PositiveIntegerField(default=0)
-    transit_11 = models.PositiveIntegerField(default=0)
-    transit_12 = models.PositiveIntegerField(default=0)
-    transit_13 = models.PositiveIntegerField(default=0)
-    transit_14 = models.PositiveIntegerField(default=0)
-    transit_15 = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
