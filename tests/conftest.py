@@ -4,6 +4,15 @@ from rest_framework.test import APIClient
 from core.services import api_token_create
 from tests.sellers.factories import SellerFactory
 
+# The shared toolkit's fixtures (tests/support/): sandbox, carrier_client, smtp_server,
+# webhook_receiver.
+pytest_plugins = [
+    "tests.support.sandbox",
+    "tests.support.http",
+    "tests.support.mail",
+    "tests.support.webhooks",
+]
+
 
 @pytest.fixture
 def seller(db):
@@ -48,30 +57,3 @@ def django_q_sync(settings):
     previous, Conf.SYNC = Conf.SYNC, True
     yield
     Conf.SYNC = previous
-
-
-@pytest.fixture
-def sandbox(settings):
-    """The sandbox courier on a free local port, with every adapter pointed at it."""
-    from tracking.sandbox.server import make_app, run_in_thread
-
-    with run_in_thread(make_app(step_seconds=3600, seed=7)) as handle:
-        settings.CARRIERS = {
-            slug: {**config, "base_url": f"{handle.url}/{slug}"}
-            for slug, config in settings.CARRIERS.items()
-        }
-        yield handle
-
-
-@pytest.fixture
-def carrier_client():
-    """A courier HTTP client without waits, so fault tests run in milliseconds."""
-    from tracking.carriers.http import CarrierHttpClient
-
-    return CarrierHttpClient(
-        timeout_seconds=2,
-        max_attempts=2,
-        backoff_seconds=0,
-        requests_per_second=0,
-        sleep=lambda seconds: None,
-    )

@@ -28,7 +28,6 @@ from importlib import import_module
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.apps import apps
 from django.conf import settings
 from django.db import connection
@@ -39,8 +38,9 @@ from django_q.models import Schedule, Task
 from notifications.models import Notification, WebhookDelivery, WebhookEvent
 from payouts.models import JournalEntry, Payout
 from payouts.services import ledger_check, payout_open_for_order
-from tests.notifications.conftest import Receiver, _Collect, _handler, free_port
 from tests.notifications.factories import WebhookEndpointFactory
+from tests.support.mail import running_smtp_server
+from tests.support.webhooks import running_receiver
 from tests.tracking.factories import ShipmentFactory
 from tracking.models import CarrierSyncState, Shipment, TrackingEvent
 from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
@@ -90,33 +90,6 @@ def _redis_or_skip():
 def _database_url() -> str:
     db = connection.settings_dict
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-@contextlib.contextmanager
-def _smtp_server():
-    handler = _Collect()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller.port, handler.messages
-    finally:
-        controller.stop()
-
-
-@contextlib.contextmanager
-def _webhook_receiver(secret: str):
-    from http.server import ThreadingHTTPServer
-    from threading import Thread
-
-    receiver = Receiver(secret=secret)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
-    Thread(target=server.serve_forever, daemon=True).start()
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
-    try:
-        yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @contextlib.contextmanager
@@ -206,8 +179,8 @@ def test_soak_many_workers_sync_notify_and_pay_once(tmp_path, capsys):
     app = make_app(step_seconds=STEP_SECONDS, faults=FAULTS, seed=11)
     with (
         run_in_thread(app) as sandbox,
-        _smtp_server() as (smtp_port, emails),
-        _webhook_receiver(secret="soak-secret") as receiver,
+        running_smtp_server() as (smtp_port, emails),
+        running_receiver(secret="soak-secret") as receiver,
     ):
         # given parcels over couriers and scenarios, each order paid (payout held) and its
         # seller subscribed to every webhook event

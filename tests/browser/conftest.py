@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.browser import PHONE
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -19,9 +21,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 
 
 # Per module, not per session: Playwright's sync API allows one instance at a time, and other
@@ -69,10 +68,3 @@ def open_page(browser):
     yield _open
     for context in contexts:
         context.close()
-
-
-def screenshot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path

@@ -5,8 +5,8 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, screenshot
 from tests.sellers.factories import OrderFactory
+from tests.support.browser import DESKTOP, screenshot
 from tests.tracking.factories import (
     ShipmentExceptionFactory,
     ShipmentFactory,

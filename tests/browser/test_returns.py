@@ -7,9 +7,9 @@ from django.core.cache import cache
 
 from payouts.models import Payout
 from returns.models import ReturnRequest
-from tests.browser.conftest import DESKTOP, screenshot
 from tests.returns.factories import delivered_order
 from tests.sellers.factories import SellerMemberFactory
+from tests.support.browser import DESKTOP, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from sellers.rollups import rollups_refresh
-from tests.browser.conftest import DESKTOP, screenshot
 from tests.sellers.factories import OrderFactory, SellerMemberFactory, shipped_parcel
+from tests.support.browser import DESKTOP, screenshot
 from tracking.models import Shipment
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -10,8 +10,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from sellers.models import SellerBranding
-from tests.browser.conftest import DESKTOP, PHONE, screenshot
 from tests.sellers.factories import OrderFactory
+from tests.support.browser import DESKTOP, PHONE, screenshot
 from tests.tracking.factories import ShipmentFactory, TrackingEventFactory
 from tracking.carriers.base import CarrierEvent, Location, TrackingResult
 from tracking.models import ProofOfDelivery

@@ -4,7 +4,7 @@ from django.urls import reverse
 from notifications.models import NotificationRule, WebhookDelivery
 from notifications.services import rule_keys
 from tests.notifications.factories import WebhookEndpointFactory
-from tests.notifications.helpers import courier_says, scan
+from tests.support.ingest import courier_says, scan
 from tests.tracking.factories import ShipmentFactory
 
 

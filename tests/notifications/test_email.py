@@ -7,8 +7,8 @@ from notifications import services
 from notifications.content import branding_for, render_buyer_email
 from notifications.models import Notification
 from sellers.models import SellerBranding
-from tests.notifications.helpers import courier_says, scan
 from tests.sellers.factories import OrderFactory
+from tests.support.ingest import courier_says, scan
 from tests.tracking.factories import ShipmentFactory
 
 AFTER_WINDOW = timedelta(seconds=121)

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from notifications import services
 from notifications.models import Notification, NotificationRule
-from tests.notifications.helpers import courier_says, scan
 from tests.sellers.factories import OrderFactory
+from tests.support.ingest import courier_says, scan
 from tests.tracking.factories import ShipmentFactory
 
 AFTER_WINDOW = timedelta(seconds=121)

@@ -7,7 +7,7 @@ from notifications.content import HEADLINES, SUPPORTED_LOCALES, render_buyer_sms
 from notifications.models import Notification
 from notifications.phone import InvalidPhoneNumber, mask_email, mask_phone, to_e164
 from notifications.sms import GSM_BASIC, GSM_EXTENSION, gsm_units
-from tests.notifications.helpers import courier_says, scan
+from tests.support.ingest import courier_says, scan
 from tests.tracking.factories import ShipmentFactory
 
 TWILIO_URL = "https://api.twilio.com/2010-04-01/Accounts/AC123/Messages.json"

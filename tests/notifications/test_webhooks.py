@@ -13,7 +13,7 @@ from notifications.services.webhooks import RETRY_DELAYS
 from notifications.signing import sign, verify
 from payouts.signals import payout_released
 from tests.notifications.factories import WebhookEndpointFactory
-from tests.notifications.helpers import courier_says, scan
+from tests.support.ingest import courier_says, scan
 from tests.tracking.factories import ShipmentFactory
 
 

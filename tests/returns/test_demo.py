@@ -15,7 +15,7 @@ from returns.services import (
 )
 from sellers.demo import seed_demo
 from sellers.models import Order
-from tests.returns.test_services import deliver_return_parcel
+from tests.support.ingest import deliver_return_parcel
 
 pytestmark = pytest.mark.django_db
 

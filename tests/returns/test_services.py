@@ -26,9 +26,8 @@ from returns.services import (
 from tests.payouts.factories import finance_user
 from tests.returns.factories import ALL_REASONS, ReturnPolicyFactory, delivered_order
 from tests.sellers.factories import SellerFactory, UserFactory
-from tracking.carriers.base import CarrierEvent, TrackingResult
+from tests.support.ingest import deliver_return_parcel
 from tracking.models import Shipment
-from tracking.services import ShipmentUpdate, events_ingest
 
 pytestmark = pytest.mark.django_db
 
@@ -60,24 +59,6 @@ def one_lamp(lamp, quantity=1, condition="like_new"):
 def request_for(order, lamp, **kwargs):
     fields = {"items": one_lamp(lamp), "reason": "wrong_size", "resolution": "refund", **kwargs}
     return return_request_create(order=order, **fields)
-
-
-def deliver_return_parcel(shipment: Shipment, when) -> None:
-    """The return parcel's courier reports it delivered back to the seller."""
-    events_ingest(
-        updates=[
-            ShipmentUpdate(
-                shipment_id=shipment.id,
-                result=TrackingResult(
-                    tracking_number=shipment.tracking_number,
-                    events=(
-                        CarrierEvent(when - timedelta(days=1), "in_transit", None, "PC1", "Pris"),
-                        CarrierEvent(when, "delivered", "delivered.signed", "DI1", "Livré"),
-                    ),
-                ),
-            )
-        ]
-    )
 
 
 # --- Policies ---------------------------------------------------------------------------------

@@ -22,8 +22,8 @@ from returns.services import (
 )
 from tests.payouts.factories import DeliveredShipmentFactory
 from tests.returns.factories import delivered_order
-from tests.returns.test_services import deliver_return_parcel
 from tests.sellers.factories import OrderFactory
+from tests.support.ingest import deliver_return_parcel
 from tests.tracking.factories import ShipmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -121,7 +121,7 @@ def test_return_parcel_followed_on_the_sandbox_courier_refunds_when_it_arrives(
     # sandbox courier, like the demo)
     from payouts.services import ledger_check
     from returns.demo import DEMO_RETURN_NUMBER
-    from tests.tracking.test_sync import JOURNEY_DONE
+    from tests.support.sandbox import JOURNEY_DONE
     from tracking.services import carrier_batch_sync
 
     order, lamp, _shade = delivered_order()

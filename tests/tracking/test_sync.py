@@ -6,6 +6,7 @@ from django.db import connection
 from django.utils import timezone
 from django_q.models import Schedule
 
+from tests.support.sandbox import JOURNEY_DONE
 from tests.tracking.factories import ShipmentFactory
 from tracking import tasks
 from tracking.carriers import ADAPTER_CLASSES
@@ -18,8 +19,6 @@ from tracking.services.payloads import raw_payloads_purge
 from tracking.services.sync import CLAIM_LEASE, _claim_due
 
 pytestmark = pytest.mark.django_db
-
-JOURNEY_DONE = 40 * 3600  # seconds of sandbox time after which every scenario is complete
 
 
 def registered(carrier: str, scenario: str, index: int = 0, **kwargs) -> Shipment:

@@ -1,14 +1,18 @@
 """Status changes the way production makes them: courier events through events_ingest."""
 
-from datetime import timedelta
+from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
 from tracking.carriers.base import CarrierEvent, Location, TrackingResult
+from tracking.models import Shipment
 from tracking.services import ShipmentUpdate, events_ingest
 
 
 def scan(status: str, *, hours_ago: float = 1, substatus: str | None = None, code: str = "X"):
+    """A courier scan in Lyon, ``hours_ago`` before now."""
     return CarrierEvent(
         occurred_at=timezone.now() - timedelta(hours=hours_ago),
         status=status,
@@ -19,7 +23,7 @@ def scan(status: str, *, hours_ago: float = 1, substatus: str | None = None, cod
     )
 
 
-def courier_says(shipment, *events):
+def courier_says(shipment: Shipment, *events: CarrierEvent):
     """Ingest these courier events for the shipment (the production path)."""
     return events_ingest(
         updates=[
@@ -27,4 +31,13 @@ def courier_says(shipment, *events):
                 shipment.id, TrackingResult(tracking_number=shipment.tracking_number, events=events)
             )
         ]
+    )
+
+
+def deliver_return_parcel(shipment: Shipment, when: datetime) -> None:
+    """The return parcel's courier reports it delivered back to the seller at ``when``."""
+    courier_says(
+        shipment,
+        CarrierEvent(when - timedelta(days=1), "in_transit", None, "PC1", "Pris"),
+        CarrierEvent(when, "delivered", "delivered.signed", "DI1", "Livré"),
     )
