@@ -8,47 +8,26 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support.clock import SUMMER_SUNDAY
+from tests.support.http import carrier_http_client
+from tests.support.sandbox import STEP
 from tracking.carriers.base import (
     CarrierAuthError,
-    CarrierPayloadError,
-    CarrierRateLimited,
-    CarrierUnavailable,
 )
 from tracking.carriers.dpd import DpdAdapter
-from tracking.carriers.http import CarrierHttpClient
 from tracking.detection.checksums import mod_37_36_check
 from tracking.sandbox.couriers.dpd import SANDBOX_PASSWORD, sandbox_token
 from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
-from tracking.sandbox.server import make_app, run_in_thread
+
+# The dates these tests assert on are the ones couriers render on this summer Sunday.
+pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
-STEP = 60.0
-START = 1_716_105_600.0  # 2024-05-19T08:00:00Z, summer time in Paris
 DELIS_ID = "sandbox-delis_id"
-
-
-class FakeClock:
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def sandbox():
-    with run_in_thread(make_app(clock=FakeClock(), step_seconds=STEP, seed=5)) as handle:
-        yield handle
 
 
 def _adapter(sandbox, password: str = SANDBOX_PASSWORD) -> DpdAdapter:
     return DpdAdapter(base_url=f"{sandbox.url}/dpd", delis_id=DELIS_ID, password=password)
-
-
-def _client(**kwargs) -> CarrierHttpClient:
-    return CarrierHttpClient(
-        requests_per_second=0, sleep=lambda _s: None, backoff_seconds=0, **kwargs
-    )
 
 
 def _post(sandbox, number: str) -> requests.Response:
@@ -155,7 +134,7 @@ GAPS = {"delivered": None}  # step kind -> the substatus DPD can express instead
 def test_dpd_adapter_reads_every_scenario_step_by_step(sandbox, scenario):
     # given a parcel of that scenario, first seen now
     adapter = _adapter(sandbox)
-    client = _client()
+    client = carrier_http_client()
     number = number_for_scenario("dpd", scenario)
     journey = journey_for("dpd", number)
     adapter.track([number], client=client)
@@ -188,36 +167,21 @@ def test_dpd_adapter_reads_every_scenario_step_by_step(sandbox, scenario):
     assert journey.steps[0].place.country == "FR"
 
 
-def test_dpd_adapter_reports_unknown_and_invalid_numbers(sandbox):
-    # given a known, an unknown and a badly formed number
-    known = number_for_scenario("dpd", "stuck")
-
-    # when
-    result, answers = _adapter(sandbox).track([known, "99000000000001", "1234"], client=_client())
-
-    # then each answer is given the number it was asked for
-    assert len(answers) == 3
-    assert [s.tracking_number for s in result.shipments] == [known]
-    assert [(e.tracking_number, e.code) for e in result.errors] == [
-        ("99000000000001", "not_found"),
-        ("1234", "invalid_number"),
-    ]
-
-
-@pytest.mark.parametrize("password", ["", "wrong-password"])
+# A missing password: tests/tracking/carriers/test_contract.py.
+@pytest.mark.parametrize("password", ["wrong-password"])
 def test_dpd_adapter_without_the_right_password_raises_auth_error(sandbox, password):
-    # given an adapter with a missing or wrong password
+    # given an adapter with a wrong password
     adapter = _adapter(sandbox, password=password)
 
     # when / then getAuth's fault concerns the account: the courier is in fault
     with pytest.raises(CarrierAuthError):
-        adapter.track([number_for_scenario("dpd", "stuck")], client=_client())
+        adapter.track([number_for_scenario("dpd", "stuck")], client=carrier_http_client())
 
 
 def test_dpd_adapter_replaces_a_token_the_sandbox_refuses(sandbox):
     # given an adapter holding a token DPD does not (or no longer) know, not yet expired
     adapter = _adapter(sandbox)
-    client = _client()
+    client = carrier_http_client()
     number = number_for_scenario("dpd", "stuck")
     adapter.track([number], client=client)
     adapter._token = "REVOKED"  # what a revocation on DPD's side looks like from here
@@ -231,39 +195,3 @@ def test_dpd_adapter_replaces_a_token_the_sandbox_refuses(sandbox):
 
 
 # --- faults ---------------------------------------------------------------------------------
-
-
-def test_dpd_sandbox_faults_become_carrier_faults(sandbox):
-    # given the adapter, logged in, and a known number
-    adapter = _adapter(sandbox)
-    number = number_for_scenario("dpd", "stuck")
-    client = _client(max_attempts=2)
-    adapter.track([number], client=client)
-
-    # when / then
-    sandbox.faults.set({"error_500": 1.0})
-    with pytest.raises(CarrierUnavailable):
-        adapter.track([number], client=client)
-    sandbox.faults.set({"error_429": 1.0, "retry_after_seconds": 60})
-    with pytest.raises(CarrierRateLimited) as rate_limited:
-        adapter.track([number], client=client)
-    assert rate_limited.value.retry_after_seconds == 60
-    sandbox.faults.set({"malformed": 1.0})
-    with pytest.raises(CarrierPayloadError):
-        adapter.track([number], client=client)
-    sandbox.faults.clear()
-    result, _ = adapter.track([number], client=client)
-    assert [s.tracking_number for s in result.shipments] == [number]
-
-
-def test_dpd_sandbox_login_faults_become_carrier_faults(sandbox):
-    # given an adapter not logged in yet
-    number = number_for_scenario("dpd", "stuck")
-
-    # when / then the login service fails as the tracking service does
-    sandbox.faults.set({"error_500": 1.0})
-    with pytest.raises(CarrierUnavailable):
-        _adapter(sandbox).track([number], client=_client(max_attempts=1))
-    sandbox.faults.set({"malformed": 1.0})
-    with pytest.raises(CarrierPayloadError):
-        _adapter(sandbox).track([number], client=_client(max_attempts=1))

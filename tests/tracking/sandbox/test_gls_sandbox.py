@@ -9,23 +9,22 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support.clock import SUMMER_SUNDAY
+from tests.support.http import carrier_http_client
+from tests.support.sandbox import STEP
 from tracking.carriers.base import (
     CarrierAuthError,
-    CarrierPayloadError,
-    CarrierRateLimited,
-    CarrierUnavailable,
     TrackingError,
 )
 from tracking.carriers.gls import PARCEL_STATUS_MAP, GlsAdapter
-from tracking.carriers.http import CarrierHttpClient
 from tracking.sandbox.couriers.gls import QAS_PARCELS
 from tracking.sandbox.journeys import SCENARIOS, STEP_KINDS, journey_for, number_for_scenario
-from tracking.sandbox.server import make_app, run_in_thread
 from tracking.status import Status, Substatus
 
+# The dates these tests assert on are the ones couriers render on this summer Sunday.
+pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
+
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
-STEP = 60.0
-START = 1_716_105_600.0  # 2024-05-19T08:00:00Z, summer time in Paris
 GLS_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]00")
 
 # Final (status, substatus) per scenario as GLS can say it: Track And Trace has no signature, so
@@ -49,33 +48,14 @@ POD_LOCATIONS = {
 }
 
 
-class FakeClock:
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def sandbox():
-    with run_in_thread(make_app(clock=FakeClock(), step_seconds=STEP, seed=7)) as handle:
-        yield handle
-
-
 def _adapter(sandbox, client_id: str = "sandbox-client_id") -> GlsAdapter:
     return GlsAdapter(
         base_url=f"{sandbox.url}/gls", client_id=client_id, client_secret="sandbox-secret"
     )
 
 
-def _client(**kwargs) -> CarrierHttpClient:
-    options = {"requests_per_second": 0, "sleep": lambda _s: None, "backoff_seconds": 0}
-    return CarrierHttpClient(**(options | kwargs))
-
-
 def _track_one(adapter: GlsAdapter, number: str):
-    result, _answers = adapter.track([number], client=_client())
+    result, _answers = adapter.track([number], client=carrier_http_client())
     assert result.errors == []
     (shipment,) = result.shipments
     return shipment
@@ -163,8 +143,10 @@ def test_gls_delivery_info_names_the_parcelshop_for_the_right_postcode(sandbox):
     shipment = _track_one(adapter, number)
 
     # when the delivery info is asked with the buyer's postcode, and with a wrong one
-    right = adapter.fetch_delivery_info(number, journey.destination.postcode, client=_client())
-    wrong = adapter.fetch_delivery_info(number, "00000", client=_client())
+    right = adapter.fetch_delivery_info(
+        number, journey.destination.postcode, client=carrier_http_client()
+    )
+    wrong = adapter.fetch_delivery_info(number, "00000", client=carrier_http_client())
 
     # then the shop joins the POD; a wrong postcode changes nothing
     enriched = adapter.apply_delivery_info(shipment, right.body)
@@ -182,7 +164,7 @@ def test_gls_qas_test_parcels_answer_their_documented_status(sandbox):
     numbers = sorted(QAS_PARCELS)
 
     # when, in two batches of at most ten
-    result, answers = _adapter(sandbox).track(numbers, client=_client())
+    result, answers = _adapter(sandbox).track(numbers, client=carrier_http_client())
 
     # then each one reads as its parcel status says
     assert len(answers) == 2
@@ -199,7 +181,9 @@ def test_gls_unknown_and_invalid_numbers_are_per_number_errors(sandbox):
     known = number_for_scenario("gls", "stuck")
 
     # when
-    result, answers = _adapter(sandbox).track([known, "99123456789", "12AB"], client=_client())
+    result, answers = _adapter(sandbox).track(
+        [known, "99123456789", "12AB"], client=carrier_http_client()
+    )
 
     # then
     assert len(answers) == 1
@@ -213,7 +197,7 @@ def test_gls_unknown_and_invalid_numbers_are_per_number_errors(sandbox):
 def test_gls_sandbox_refuses_more_than_ten_numbers(sandbox):
     # given eleven numbers in one path (the adapter never sends that many)
     adapter = _adapter(sandbox)
-    token = adapter.tokens.get(_client())
+    token = adapter.tokens.get(carrier_http_client())
     numbers = ",".join(number_for_scenario("gls", "stuck", i) for i in range(11))
 
     # when
@@ -234,37 +218,12 @@ def test_gls_sandbox_refuses_more_than_ten_numbers(sandbox):
     ]
 
 
-def test_gls_missing_credentials_or_token_are_auth_errors(sandbox):
-    # given no client id, then a request without a token
+def test_gls_sandbox_tracking_api_refuses_a_request_without_token(sandbox):
+    # given a request without a bearer token (missing credentials: test_contract.py)
     number = number_for_scenario("gls", "stuck")
 
-    # when / then: the token endpoint refuses the credentials
+    # when / then
     with pytest.raises(CarrierAuthError):
-        _adapter(sandbox, client_id="").track([number], client=_client())
-    # and the tracking API refuses a request without a bearer token
-    with pytest.raises(CarrierAuthError):
-        _client().request(
+        carrier_http_client().request(
             "GET", f"{sandbox.url}/gls/track-and-trace-v1/tracking/simple/trackids/{number}"
         )
-
-
-def test_gls_sandbox_faults_become_carrier_faults(sandbox):
-    # given a healthy adapter that already holds a token
-    adapter = _adapter(sandbox)
-    number = number_for_scenario("gls", "stuck")
-    _track_one(adapter, number)
-    client = _client(timeout_seconds=0.3, max_attempts=2)
-
-    # when / then: 500s, a long 429, a body cut in half
-    sandbox.faults.set({"error_500": 1.0})
-    with pytest.raises(CarrierUnavailable):
-        adapter.track([number], client=client)
-    sandbox.faults.set({"error_429": 1.0, "retry_after_seconds": 60})
-    with pytest.raises(CarrierRateLimited) as rate_limited:
-        adapter.track([number], client=client)
-    assert rate_limited.value.retry_after_seconds == 60
-    sandbox.faults.set({"malformed": 1.0})
-    with pytest.raises(CarrierPayloadError):
-        adapter.track([number], client=client)
-    sandbox.faults.clear()
-    assert _track_one(adapter, number).tracking_number == number

@@ -8,46 +8,25 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support.clock import SUMMER_SUNDAY
+from tests.support.http import carrier_http_client
+from tests.support.sandbox import STEP
 from tracking.carriers.base import (
     CarrierAuthError,
-    CarrierPayloadError,
-    CarrierRateLimited,
-    CarrierUnavailable,
 )
-from tracking.carriers.http import CarrierHttpClient
 from tracking.carriers.mondialrelay import MondialRelayAdapter
 from tracking.sandbox.couriers.mondialrelay import SANDBOX_PRIVATE_KEY, relay_number
 from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
-from tracking.sandbox.server import make_app, run_in_thread
+
+# The dates these tests assert on are the ones couriers render on this summer Sunday.
+pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
-STEP = 60.0
-START = 1_716_105_600.0  # 2024-05-19T08:00:00Z, summer time in Paris
-
-
-class FakeClock:
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def sandbox():
-    with run_in_thread(make_app(clock=FakeClock(), step_seconds=STEP, seed=5)) as handle:
-        yield handle
 
 
 def _adapter(sandbox, private_key: str = SANDBOX_PRIVATE_KEY) -> MondialRelayAdapter:
     return MondialRelayAdapter(
         base_url=f"{sandbox.url}/mondialrelay", enseigne="BDTEST13", private_key=private_key
-    )
-
-
-def _client(**kwargs) -> CarrierHttpClient:
-    return CarrierHttpClient(
-        requests_per_second=0, sleep=lambda _s: None, backoff_seconds=0, **kwargs
     )
 
 
@@ -123,7 +102,7 @@ GAPS = {"delivered": None}  # step kind -> the substatus Mondial Relay can expre
 def test_mondialrelay_adapter_reads_every_scenario_step_by_step(sandbox, scenario):
     # given a parcel of that scenario, first seen now
     adapter = _adapter(sandbox)
-    client = _client()
+    client = carrier_http_client()
     number = number_for_scenario("mondialrelay", scenario)
     journey = journey_for("mondialrelay", number)
     adapter.track([number], client=client)
@@ -154,63 +133,15 @@ def test_mondialrelay_adapter_reads_every_scenario_step_by_step(sandbox, scenari
     assert all(e.occurred_at.utcoffset().total_seconds() == 7200 for e in shipment.events)
 
 
-def test_mondialrelay_adapter_reports_unknown_and_invalid_numbers(sandbox):
-    # given a known, an unknown and a badly formed number
-    known = number_for_scenario("mondialrelay", "stuck")
-
-    # when
-    result, answers = _adapter(sandbox).track([known, "99000001", "1234"], client=_client())
-
-    # then each answer is given the number it was asked for
-    assert len(answers) == 3
-    assert [s.tracking_number for s in result.shipments] == [known]
-    assert [(e.tracking_number, e.code) for e in result.errors] == [
-        ("99000001", "not_found"),
-        ("1234", "invalid_number"),
-    ]
-
-
-@pytest.mark.parametrize("private_key", ["", "wrong-key"])
+# A missing key or enseigne: tests/tracking/carriers/test_contract.py.
+@pytest.mark.parametrize("private_key", ["wrong-key"])
 def test_mondialrelay_adapter_without_the_right_key_raises_auth_error(sandbox, private_key):
     # given an adapter signing with a missing or wrong private key
     adapter = _adapter(sandbox, private_key=private_key)
 
     # when / then STAT 97 concerns the account: the courier is in fault
     with pytest.raises(CarrierAuthError):
-        adapter.track([number_for_scenario("mondialrelay", "stuck")], client=_client())
-
-
-def test_mondialrelay_adapter_without_enseigne_raises_auth_error(sandbox):
-    # given no enseigne (STAT 2)
-    adapter = MondialRelayAdapter(
-        base_url=f"{sandbox.url}/mondialrelay", private_key=SANDBOX_PRIVATE_KEY
-    )
-
-    # when / then
-    with pytest.raises(CarrierAuthError):
-        adapter.track([number_for_scenario("mondialrelay", "stuck")], client=_client())
+        adapter.track([number_for_scenario("mondialrelay", "stuck")], client=carrier_http_client())
 
 
 # --- faults ---------------------------------------------------------------------------------
-
-
-def test_mondialrelay_sandbox_faults_become_carrier_faults(sandbox):
-    # given the adapter and a known number
-    adapter = _adapter(sandbox)
-    number = number_for_scenario("mondialrelay", "stuck")
-    client = _client(max_attempts=2)
-
-    # when / then
-    sandbox.faults.set({"error_500": 1.0})
-    with pytest.raises(CarrierUnavailable):
-        adapter.track([number], client=client)
-    sandbox.faults.set({"error_429": 1.0, "retry_after_seconds": 60})
-    with pytest.raises(CarrierRateLimited) as rate_limited:
-        adapter.track([number], client=client)
-    assert rate_limited.value.retry_after_seconds == 60
-    sandbox.faults.set({"malformed": 1.0})
-    with pytest.raises(CarrierPayloadError):
-        adapter.track([number], client=client)
-    sandbox.faults.clear()
-    result, _ = adapter.track([number], client=client)
-    assert [s.tracking_number for s in result.shipments] == [number]

@@ -9,23 +9,21 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support.clock import SUMMER_SUNDAY
+from tests.support.http import carrier_http_client
+from tests.support.sandbox import STEP
 from tracking.carriers.base import (
-    CarrierAuthError,
-    CarrierPayloadError,
-    CarrierRateLimited,
-    CarrierUnavailable,
     Location,
     TrackingError,
 )
-from tracking.carriers.http import CarrierHttpClient
 from tracking.carriers.royalmail import RoyalMailAdapter
 from tracking.sandbox.journeys import SCENARIOS, STEP_KINDS, journey_for, number_for_scenario
-from tracking.sandbox.server import make_app, run_in_thread
 from tracking.status import Status, Substatus
 
+# The dates these tests assert on are the ones couriers render on this summer Sunday.
+pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
+
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
-STEP = 60.0
-START = 1_716_105_600.0  # 2024-05-19T08:00:00Z, British Summer Time
 UK_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[01]:00")
 HEADERS = {"X-IBM-Client-Id": "id", "X-IBM-Client-Secret": "secret", "X-Accept-RMG-Terms": "yes"}
 
@@ -38,33 +36,14 @@ POD_LOCATIONS = {
 }
 
 
-class FakeClock:
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def sandbox():
-    with run_in_thread(make_app(clock=FakeClock(), step_seconds=STEP, seed=7)) as handle:
-        yield handle
-
-
 def _adapter(sandbox, client_id: str = "sandbox-client_id") -> RoyalMailAdapter:
     return RoyalMailAdapter(
         base_url=f"{sandbox.url}/royalmail", client_id=client_id, client_secret="sandbox-secret"
     )
 
 
-def _client(**kwargs) -> CarrierHttpClient:
-    options = {"requests_per_second": 0, "sleep": lambda _s: None, "backoff_seconds": 0}
-    return CarrierHttpClient(**(options | kwargs))
-
-
 def _track_one(adapter: RoyalMailAdapter, number: str):
-    result, _answers = adapter.track([number], client=_client())
+    result, _answers = adapter.track([number], client=carrier_http_client())
     assert result.errors == []
     (shipment,) = result.shipments
     return shipment
@@ -167,7 +146,9 @@ def test_royalmail_signature_and_summary_endpoints_parse(sandbox):
 def test_royalmail_unknown_and_invalid_numbers_are_per_number_errors(sandbox):
     # given an unknown barcode and a malformed one
     # when
-    result, answers = _adapter(sandbox).track(["ZZ123456785GB", "12AB"], client=_client())
+    result, answers = _adapter(sandbox).track(
+        ["ZZ123456785GB", "12AB"], client=carrier_http_client()
+    )
 
     # then
     assert [a.status_code for a in answers] == [404, 400]
@@ -178,33 +159,3 @@ def test_royalmail_unknown_and_invalid_numbers_are_per_number_errors(sandbox):
         ),
         TrackingError("12AB", "invalid_number", "mailPieceId is invalid"),
     ]
-
-
-def test_royalmail_missing_credentials_are_an_auth_error(sandbox):
-    # given no client id
-    number = number_for_scenario("royalmail", "stuck")
-
-    # when / then
-    with pytest.raises(CarrierAuthError):
-        _adapter(sandbox, client_id="").track([number], client=_client())
-
-
-def test_royalmail_sandbox_faults_become_carrier_faults(sandbox):
-    # given a healthy adapter
-    adapter = _adapter(sandbox)
-    number = number_for_scenario("royalmail", "stuck")
-    client = _client(timeout_seconds=0.3, max_attempts=2)
-
-    # when / then
-    sandbox.faults.set({"error_500": 1.0})
-    with pytest.raises(CarrierUnavailable):
-        adapter.track([number], client=client)
-    sandbox.faults.set({"error_429": 1.0, "retry_after_seconds": 60})
-    with pytest.raises(CarrierRateLimited) as rate_limited:
-        adapter.track([number], client=client)
-    assert rate_limited.value.retry_after_seconds == 60
-    sandbox.faults.set({"malformed": 1.0})
-    with pytest.raises(CarrierPayloadError):
-        adapter.track([number], client=client)
-    sandbox.faults.clear()
-    assert _track_one(adapter, number).tracking_number == number

@@ -13,40 +13,23 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from tests.support.clock import SUMMER_SUNDAY, SandboxClock
+from tests.support.http import carrier_http_client
+from tests.support.sandbox import STEP
 from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
 from tracking.sandbox.server import Faults, make_app, run_in_thread
 from tracking.status import Status, Substatus
 
+# The dates these tests assert on are the ones couriers render on this summer Sunday.
+pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
+
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
-STEP = 60.0
-START = 1_716_105_600.0  # 2024-05-19T08:00:00Z, summer time in Paris
 LAPOSTE_HEADERS = {"X-Okapi-Key": "sandbox-key"}
 DHL_HEADERS = {"DHL-API-Key": "sandbox-key"}
 PARIS = ZoneInfo("Europe/Paris")
 PARIS_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00")
 LAPOSTE_CODES = {"DR1", "PC1", "ET1", "ET3", "MD2", "ND1", "AG1", "DI1", "RE1", "DI2", "PB1"}
 DHL_STATUS_CODES = {"pre-transit", "transit", "delivered", "failure"}
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def sandbox(clock):
-    with run_in_thread(make_app(clock=clock, step_seconds=STEP, seed=7)) as handle:
-        yield handle
 
 
 def laposte(sandbox, ids, headers=LAPOSTE_HEADERS, **kwargs):
@@ -117,8 +100,8 @@ def test_laposte_delivered_answer_has_the_real_sample_shape(sandbox):
     assert shipment["entryDate"] == events[-2]["date"]  # first physical scan (PC1)
 
 
-def test_laposte_winter_dates_carry_the_winter_offset(clock, sandbox):
-    clock.now = 1_705_312_800.0  # 2024-01-15T10:00:00Z
+def test_laposte_winter_dates_carry_the_winter_offset(sandbox):
+    sandbox.clock.now = 1_705_312_800.0  # 2024-01-15T10:00:00Z
     body = laposte(sandbox, number_for_scenario("laposte", "stuck")).json()
     assert body["shipment"]["event"][0]["date"] == "2024-01-15T11:00:00+01:00"
 
@@ -291,31 +274,31 @@ def test_journey_advances_with_the_control_api(sandbox):
     assert "Parcelshop" in last["description"]
 
 
-def test_journey_follows_an_injected_clock(clock, sandbox):
+def test_journey_follows_an_injected_clock(sandbox):
     number = number_for_scenario("laposte", "failed_attempt_then_delivered")
     assert len(laposte(sandbox, number).json()["shipment"]["event"]) == 1
-    clock.now += 6 * STEP + 1
+    sandbox.clock.now += 6 * STEP + 1
     events = laposte(sandbox, number).json()["shipment"]["event"]
     assert [e["code"] for e in events][:2] == ["ND1", "MD2"]
     newest = datetime.fromisoformat(events[0]["date"])
-    assert newest.timestamp() == START + 6 * STEP
-    assert newest.timestamp() <= clock.now  # never in the future
+    assert newest.timestamp() == SUMMER_SUNDAY.timestamp() + 6 * STEP
+    assert newest.timestamp() <= sandbox.clock.now  # never in the future
 
 
-def test_anchor_is_per_number(clock, sandbox):
+def test_anchor_is_per_number(sandbox):
     early = number_for_scenario("laposte", "delivered_signed", 0)
     late = number_for_scenario("laposte", "delivered_signed", 1)
     laposte(sandbox, early)
-    clock.now += 3 * STEP
+    sandbox.clock.now += 3 * STEP
     assert len(laposte(sandbox, early).json()["shipment"]["event"]) == 4
     assert len(laposte(sandbox, late).json()["shipment"]["event"]) == 1
 
 
-def test_same_number_same_story(clock):
+def test_same_number_same_story():
     number = number_for_scenario("dhl", "returned_to_sender")
     bodies = []
     for _ in range(2):
-        app = make_app(clock=FakeClock(), step_seconds=STEP)
+        app = make_app(clock=SandboxClock(SUMMER_SUNDAY), step_seconds=STEP)
         with run_in_thread(app) as handle:
             dhl(handle, number)
             handle.advance(30 * STEP)
@@ -378,7 +361,7 @@ def test_faults_can_be_read_replaced_and_validated(sandbox):
     assert requests.post(url, data="not json", timeout=5).status_code == 400
 
 
-def test_reset_forgets_anchors_faults_and_advances(clock, sandbox):
+def test_reset_forgets_anchors_faults_and_advances(sandbox):
     number = number_for_scenario("laposte", "delivered_signed")
     laposte(sandbox, number)
     sandbox.advance(3 * STEP)
@@ -393,7 +376,7 @@ def test_reset_forgets_anchors_faults_and_advances(clock, sandbox):
     # the journey starts again from the sandbox's (un-advanced) present
     events = laposte(sandbox, number).json()["shipment"]["event"]
     assert len(events) == 1
-    assert datetime.fromisoformat(events[0]["date"]).timestamp() == START
+    assert datetime.fromisoformat(events[0]["date"]).timestamp() == SUMMER_SUNDAY.timestamp()
 
 
 def test_advance_refuses_nonsense(sandbox):
@@ -463,7 +446,9 @@ def test_latency_fault(sandbox):
 
 def test_fault_draws_are_reproducible_from_the_seed():
     def statuses():
-        app = make_app(clock=FakeClock(), step_seconds=STEP, seed=42, faults={"error_500": 0.5})
+        app = make_app(
+            clock=SandboxClock(SUMMER_SUNDAY), step_seconds=STEP, seed=42, faults={"error_500": 0.5}
+        )
         with run_in_thread(app) as handle:
             return [dhl(handle, number_for_scenario("dhl", "stuck")).status_code for _ in range(12)]
 
@@ -554,21 +539,10 @@ def test_real_adapter_reads_every_scenario(sandbox, carrier, scenario):
         assert result.pod is None
 
 
-def test_real_adapters_report_unknown_numbers(sandbox):
-    la = _adapter("laposte", sandbox).parse(laposte(sandbox, "6X12345678901,1").content)
-    assert [(e.tracking_number, e.code) for e in la.errors] == [
-        ("6X12345678901", "not_found"),
-        ("1", "invalid_number"),
-    ]
-    dh = _adapter("dhl", sandbox).parse(dhl(sandbox, "9912345678").content)
-    assert [(e.tracking_number, e.code) for e in dh.errors] == [("9912345678", "not_found")]
-
-
 def test_real_adapters_fetch_through_the_sandbox(sandbox):
     """Paths, headers and batching as the adapters send them to the real couriers."""
-    from tracking.carriers.http import CarrierHttpClient
 
-    client = CarrierHttpClient(timeout_seconds=5, sleep=lambda _seconds: None)
+    client = carrier_http_client(timeout_seconds=5)
     numbers = [number_for_scenario("laposte", "delivered_signed", i) for i in range(12)]
     result, responses = _adapter("laposte", sandbox).track(
         [*numbers, "6X12345678901"], client=client
@@ -581,35 +555,3 @@ def test_real_adapters_fetch_through_the_sandbox(sandbox):
     result, _ = _adapter("dhl", sandbox).track([dhl_number, "9912345678"], client=client)
     assert [s.tracking_number for s in result.shipments] == [dhl_number]
     assert [(e.tracking_number, e.code) for e in result.errors] == [("9912345678", "not_found")]
-
-
-def test_real_http_client_turns_sandbox_faults_into_carrier_faults(sandbox):
-    from tracking.carriers.base import (
-        CarrierAuthError,
-        CarrierPayloadError,
-        CarrierRateLimited,
-        CarrierUnavailable,
-    )
-    from tracking.carriers.http import CarrierHttpClient
-
-    client = CarrierHttpClient(timeout_seconds=0.3, max_attempts=2, sleep=lambda _seconds: None)
-    adapter = _adapter("dhl", sandbox)
-    number = number_for_scenario("dhl", "stuck")
-
-    sandbox.faults.update(error_500=1.0)
-    with pytest.raises(CarrierUnavailable):
-        adapter.track([number], client=client)
-    sandbox.faults.set({"error_429": 1.0, "retry_after_seconds": 60})
-    with pytest.raises(CarrierRateLimited) as rate_limited:
-        adapter.track([number], client=client)
-    assert rate_limited.value.retry_after_seconds == 60
-    sandbox.faults.set({"malformed": 1.0})
-    with pytest.raises(CarrierPayloadError):
-        adapter.track([number], client=client)
-    sandbox.faults.set({"timeout": 1.0, "timeout_seconds": 0.6})
-    with pytest.raises(CarrierUnavailable):
-        adapter.track([number], client=client)
-    sandbox.faults.clear()
-    bad_key = type(adapter)(base_url=adapter.base_url, api_key="")
-    with pytest.raises(CarrierAuthError):
-        bad_key.track([number], client=client)
