@@ -1,6 +1,6 @@
 """The one test toolkit: what more than one test module needs, defined once.
 
-- ``clock``: ``SandboxClock`` (a clock the test moves by hand) and the stated instants tests pin.
+- ``clock``: ``ManualClock`` (a clock the test moves by hand) and the stated instants tests pin.
 - ``sandbox``: the ``sandbox`` fixture (the sandbox courier on a free port, every adapter pointed
   at it) and the numbers and durations of its journeys.
 - ``http``: ``carrier_http_client()`` and the ``carrier_client`` fixture (no waits, no rate limit).

@@ -23,7 +23,7 @@ import time
 
 import pytest
 
-from tests.support.clock import SandboxClock
+from tests.support.clock import ManualClock
 from tracking.sandbox.couriers import get_courier
 from tracking.sandbox.server import SandboxHandle, make_app, run_in_thread
 
@@ -51,7 +51,7 @@ def unknown_number(slug: str, index: int = 0) -> str:
 def sandbox(request: pytest.FixtureRequest, settings) -> SandboxHandle:
     """The sandbox courier (see the module's docstring); ``sandbox.clock`` is its clock."""
     marker = request.node.get_closest_marker("sandbox")
-    clock = SandboxClock(marker.kwargs["at"] if marker else time.time())
+    clock = ManualClock(marker.kwargs["at"] if marker else time.time())
     with run_in_thread(make_app(clock=clock, step_seconds=STEP, seed=SEED)) as handle:
         handle.clock = clock
         settings.CARRIERS = {

@@ -14,7 +14,6 @@ from responses import matchers
 
 from tracking.carriers.aftership import STATUS_MAP, AfterShipAdapter
 from tracking.carriers.base import (
-    CarrierAuthError,
     CarrierEvent,
     CarrierPayloadError,
     Location,
@@ -22,7 +21,6 @@ from tracking.carriers.base import (
     PushRejected,
     TrackingError,
 )
-from tracking.carriers.http import CarrierHttpClient
 from tracking.status import Status, Substatus
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers" / "aftership"
@@ -47,10 +45,6 @@ def _json(name: str) -> dict:
 def _adapter(**options) -> AfterShipAdapter:
     options.setdefault("webhook_secret", SECRET)
     return AfterShipAdapter(base_url=BASE_URL, api_key="as-test-key", **options)
-
-
-def _client() -> CarrierHttpClient:
-    return CarrierHttpClient(max_attempts=1, sleep=lambda _seconds: None)
 
 
 def _sign(body: bytes, secret: str = SECRET) -> dict[str, str]:
@@ -554,7 +548,7 @@ def test_aftership_parse_malformed_body_raises_payload_error(body):
 
 
 @responses.activate
-def test_aftership_fetch_sends_the_numbers_with_the_api_key_and_reports_the_missing():
+def test_aftership_fetch_sends_the_numbers_with_the_api_key_and_reports_the_missing(carrier_client):
     # given AfterShip tracks one of the two numbers asked
     call = responses.get(
         LIST_URL,
@@ -569,7 +563,7 @@ def test_aftership_fetch_sends_the_numbers_with_the_api_key_and_reports_the_miss
 
     # when
     before = datetime.now(UTC)
-    result, answers = _adapter().track(["6A23456789012", "6A00000000000"], client=_client())
+    result, answers = _adapter().track(["6A23456789012", "6A00000000000"], client=carrier_client)
 
     # then one GET, reaching back over AfterShip's 120-day retention rather than its 30-day default
     assert call.call_count == 1
@@ -583,13 +577,13 @@ def test_aftership_fetch_sends_the_numbers_with_the_api_key_and_reports_the_miss
 
 
 @responses.activate
-def test_aftership_fetch_batches_fifty_numbers_per_request():
+def test_aftership_fetch_batches_fifty_numbers_per_request(carrier_client):
     # given 51 numbers, none tracked
     responses.get(LIST_URL, body=_list_body())
     numbers = [f"AS{i:010d}" for i in range(51)]
 
     # when
-    result, answers = _adapter().track(numbers, client=_client())
+    result, answers = _adapter().track(numbers, client=carrier_client)
 
     # then
     assert len(answers) == 2
@@ -600,7 +594,7 @@ def test_aftership_fetch_batches_fifty_numbers_per_request():
 
 
 @responses.activate
-def test_aftership_fetch_error_envelope_reports_the_batch_as_not_returned():
+def test_aftership_fetch_error_envelope_reports_the_batch_as_not_returned(carrier_client):
     # given AfterShip answers a 400 envelope for the whole request
     responses.get(
         LIST_URL,
@@ -609,24 +603,13 @@ def test_aftership_fetch_error_envelope_reports_the_batch_as_not_returned():
     )
 
     # when
-    result, _answers = _adapter().track(["AS0000000001"], client=_client())
+    result, _answers = _adapter().track(["AS0000000001"], client=carrier_client)
 
     # then the envelope's error, and the number flagged for an agent
     assert result.errors == [
         TrackingError("", "courier_error", "The value of `x` is invalid."),
         TrackingError("AS0000000001", "not_returned", "The courier's answer did not mention it"),
     ]
-
-
-@responses.activate
-def test_aftership_fetch_bad_key_raises_auth_error():
-    responses.get(
-        LIST_URL,
-        json={"meta": {"code": 401, "message": "Invalid API key.", "type": "Unauthorized"}},
-        status=401,
-    )
-    with pytest.raises(CarrierAuthError):
-        _adapter().fetch(["AS0000000001"], client=_client())
 
 
 # --- push: signature, replay window, body -----------------------------------------------------

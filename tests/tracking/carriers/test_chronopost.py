@@ -15,7 +15,6 @@ from tracking.carriers.base import (
     TrackingError,
 )
 from tracking.carriers.chronopost import STATUS_MAP, ChronopostAdapter, soap_request
-from tracking.carriers.http import CarrierHttpClient
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://ws.chronopost.test"
@@ -30,10 +29,6 @@ def _sample(name: str) -> bytes:
 
 def _adapter() -> ChronopostAdapter:
     return ChronopostAdapter(base_url=BASE_URL + "/", account="19869502", password="255562")
-
-
-def _client() -> CarrierHttpClient:
-    return CarrierHttpClient(max_attempts=1, sleep=lambda _seconds: None)
 
 
 def _at(day: int, hour: int, minute: int, second: int = 0) -> datetime:
@@ -373,7 +368,7 @@ def test_chronopost_parse_malformed_body_raises_payload_error(body):
 
 
 @responses.activate
-def test_chronopost_fetch_posts_one_soap_envelope_per_number():
+def test_chronopost_fetch_posts_one_soap_envelope_per_number(carrier_client):
     # given two numbers: trackSkybillV2 takes one skybill per call
     headers = matchers.header_matcher(
         {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'}
@@ -390,7 +385,7 @@ def test_chronopost_fetch_posts_one_soap_envelope_per_number():
     )
 
     # when
-    result, answers = _adapter().track(["89108749065090", "XU000000015FR"], client=_client())
+    result, answers = _adapter().track(["89108749065090", "XU000000015FR"], client=carrier_client)
 
     # then two POSTs, the real envelope, no credentials in it (the operation takes none)
     assert first.call_count == 1 and second.call_count == 1
@@ -408,24 +403,24 @@ def test_chronopost_fetch_posts_one_soap_envelope_per_number():
 
 
 @responses.activate
-def test_chronopost_track_gives_an_anonymous_error_body_to_the_number_asked():
+def test_chronopost_track_gives_an_anonymous_error_body_to_the_number_asked(carrier_client):
     # given Chronopost answers "System Error" (no number in the body)
     responses.post(ENDPOINT, body=_sample("chronopost_trackskybillv2_error.xml"))
 
     # when
-    result, _ = _adapter().track(["XS123456785FR"], client=_client())
+    result, _ = _adapter().track(["XS123456785FR"], client=carrier_client)
 
     # then the error belongs to the number asked, once
     assert result.errors == [TrackingError("XS123456785FR", "courier_error", "System Error")]
 
 
 @responses.activate
-def test_chronopost_fetch_escapes_the_number_in_the_envelope():
+def test_chronopost_fetch_escapes_the_number_in_the_envelope(carrier_client):
     # given a number carrying XML (pasted garbage)
     route = responses.post(ENDPOINT, body=_answer(number="x"))
 
     # when
-    _adapter().fetch(["<a>&"], client=_client())
+    _adapter().fetch(["<a>&"], client=carrier_client)
 
     # then it stays text inside skybillNumber
     sent = route.calls[0].request.body
@@ -434,13 +429,13 @@ def test_chronopost_fetch_escapes_the_number_in_the_envelope():
 
 
 @responses.activate
-def test_chronopost_fetch_soap_fault_500_is_unavailable():
+def test_chronopost_fetch_soap_fault_500_is_unavailable(carrier_client):
     # given the service answers a SOAP fault with HTTP 500
     responses.post(ENDPOINT, status=500, body=b"<soap:Fault/>")
 
     # when / then
     with pytest.raises(CarrierUnavailable):
-        _adapter().fetch(["XS123456785FR"], client=_client())
+        _adapter().fetch(["XS123456785FR"], client=carrier_client)
 
 
 # --- identity -------------------------------------------------------------------------------

@@ -23,7 +23,6 @@ from tracking.carriers.dhlexpress import (
     STATUS_MAP,
     DhlExpressAdapter,
 )
-from tracking.carriers.http import CarrierHttpClient
 from tracking.status import Status, Substatus
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
@@ -86,10 +85,6 @@ def _sample(name: str) -> bytes:
 def _adapter(**credentials) -> DhlExpressAdapter:
     credentials = credentials or {"username": "merchant", "password": "s3cret"}
     return DhlExpressAdapter(base_url=BASE_URL, **credentials)
-
-
-def _client() -> CarrierHttpClient:
-    return CarrierHttpClient(max_attempts=1, sleep=lambda _seconds: None)
 
 
 def _event(
@@ -725,7 +720,7 @@ def _basic(user: str = "merchant", password: str = "s3cret") -> str:
 
 
 @responses.activate
-def test_dhlexpress_fetch_tracks_one_number_on_its_own_path_with_basic_auth():
+def test_dhlexpress_fetch_tracks_one_number_on_its_own_path_with_basic_auth(carrier_client):
     # given
     responses.get(
         f"{BASE_URL}/shipments/9356579890/tracking",
@@ -739,7 +734,7 @@ def test_dhlexpress_fetch_tracks_one_number_on_its_own_path_with_basic_auth():
     )
 
     # when
-    result, answers = _adapter().track(["9356579890"], client=_client())
+    result, answers = _adapter().track(["9356579890"], client=carrier_client)
 
     # then
     assert len(answers) == 1
@@ -748,14 +743,14 @@ def test_dhlexpress_fetch_tracks_one_number_on_its_own_path_with_basic_auth():
 
 
 @responses.activate
-def test_dhlexpress_fetch_batches_numbers_in_one_get_tracking():
+def test_dhlexpress_fetch_batches_numbers_in_one_get_tracking(carrier_client):
     # given twelve waybills (batch size 10)
     numbers = [f"{serial:09d}{serial % 7}" for serial in range(100000000, 100000012)]
     for _ in range(2):
         responses.get(f"{BASE_URL}/tracking", json={"shipments": []})
 
     # when
-    result, answers = _adapter().track(numbers, client=_client())
+    result, answers = _adapter().track(numbers, client=carrier_client)
 
     # then two requests, the numbers as repeated shipmentTrackingNumber parameters
     assert len(answers) == 2
@@ -770,7 +765,7 @@ def test_dhlexpress_fetch_batches_numbers_in_one_get_tracking():
 
 
 @responses.activate
-def test_dhlexpress_track_gives_a_batch_404_to_each_number_of_its_request():
+def test_dhlexpress_track_gives_a_batch_404_to_each_number_of_its_request(carrier_client):
     # given a batch answer that names no number
     responses.get(
         f"{BASE_URL}/tracking",
@@ -779,7 +774,7 @@ def test_dhlexpress_track_gives_a_batch_404_to_each_number_of_its_request():
     )
 
     # when
-    result, _answers = _adapter().track(["1000000001", "1000000012"], client=_client())
+    result, _answers = _adapter().track(["1000000001", "1000000012"], client=carrier_client)
 
     # then
     assert sorted((e.tracking_number, e.code) for e in result.errors) == [
@@ -788,16 +783,16 @@ def test_dhlexpress_track_gives_a_batch_404_to_each_number_of_its_request():
     ]
 
 
-def test_dhlexpress_fetch_without_credentials_raises_auth_error_before_calling():
+def test_dhlexpress_fetch_without_credentials_raises_auth_error_before_calling(carrier_client):
     with pytest.raises(CarrierAuthError):
-        _adapter(username="", password="").track(["9356579890"], client=_client())
+        _adapter(username="", password="").track(["9356579890"], client=carrier_client)
 
 
 @responses.activate
-def test_dhlexpress_fetch_refused_credentials_raise_auth_error():
+def test_dhlexpress_fetch_refused_credentials_raise_auth_error(carrier_client):
     responses.get(f"{BASE_URL}/shipments/9356579890/tracking", status=401, json={})
     with pytest.raises(CarrierAuthError):
-        _adapter().track(["9356579890"], client=_client())
+        _adapter().track(["9356579890"], client=carrier_client)
 
 
 # --- identity -------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from tracking.carriers.base import (
     TrackingError,
 )
 from tracking.carriers.dpd import STATUS_MAP, DpdAdapter
-from tracking.carriers.http import CarrierHttpClient
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://public-ws.dpd.test"
@@ -49,10 +48,6 @@ def _adapter(clock: Clock | None = None) -> DpdAdapter:
         password="secret&1",
         clock=clock or Clock(datetime(2020, 5, 7, 12, 0, tzinfo=UTC)),
     )
-
-
-def _client() -> CarrierHttpClient:
-    return CarrierHttpClient(max_attempts=1, sleep=lambda _seconds: None)
 
 
 def _line(name: str, text: str) -> str:
@@ -543,7 +538,7 @@ TRACKING_HEADERS = matchers.header_matcher(
 
 
 @responses.activate
-def test_dpd_track_logs_in_once_and_names_each_answer():
+def test_dpd_track_logs_in_once_and_names_each_answer(carrier_client):
     # given a login answer, and two numbers: one known, one unknown to DPD
     login = responses.post(LOGIN_URL, match=[LOGIN_HEADERS], body=_login())
     adapter = _adapter()
@@ -563,7 +558,7 @@ def test_dpd_track_logs_in_once_and_names_each_answer():
     )
 
     # when
-    result, answers = adapter.track([NUMBER, "09980000020034"], client=_client())
+    result, answers = adapter.track([NUMBER, "09980000020034"], client=carrier_client)
 
     # then one login for both, the token in the Authentication/2.0 header, answers named
     assert login.call_count == 1
@@ -585,7 +580,7 @@ def test_dpd_track_logs_in_once_and_names_each_answer():
 
 
 @responses.activate
-def test_dpd_track_reuses_the_token_until_it_nearly_expires():
+def test_dpd_track_reuses_the_token_until_it_nearly_expires(carrier_client):
     # given a token valid until 2020-05-08 13:02 Berlin time (11:02 UTC)
     clock = Clock(datetime(2020, 5, 7, 12, 0, tzinfo=UTC))
     adapter = _adapter(clock)
@@ -593,12 +588,12 @@ def test_dpd_track_reuses_the_token_until_it_nearly_expires():
     tracking = responses.post(TRACKING_URL, body=_sample(RETURNING))
 
     # when tracked twice the same day, then once within the renewal margin
-    adapter.track([NUMBER], client=_client())
+    adapter.track([NUMBER], client=carrier_client)
     clock.now = datetime(2020, 5, 8, 10, 50, tzinfo=UTC)
-    adapter.track([NUMBER], client=_client())
+    adapter.track([NUMBER], client=carrier_client)
     assert login.call_count == 1
     clock.now = datetime(2020, 5, 8, 10, 58, tzinfo=UTC)
-    adapter.track([NUMBER], client=_client())
+    adapter.track([NUMBER], client=carrier_client)
 
     # then
     assert login.call_count == 2
@@ -606,7 +601,7 @@ def test_dpd_track_reuses_the_token_until_it_nearly_expires():
 
 
 @responses.activate
-def test_dpd_track_refused_token_is_replaced_once():
+def test_dpd_track_refused_token_is_replaced_once(carrier_client):
     # given DPD revoked the cached token: the first tracking call is refused
     responses.post(LOGIN_URL, body=_login("OLD"))
     responses.post(LOGIN_URL, body=_login("NEW"))
@@ -624,7 +619,7 @@ def test_dpd_track_refused_token_is_replaced_once():
     )
 
     # when
-    result, _ = adapter.track([NUMBER], client=_client())
+    result, _ = adapter.track([NUMBER], client=carrier_client)
 
     # then
     assert refused.call_count == 1 and accepted.call_count == 1
@@ -632,27 +627,27 @@ def test_dpd_track_refused_token_is_replaced_once():
 
 
 @responses.activate
-def test_dpd_track_token_refused_twice_raises_auth_error():
+def test_dpd_track_token_refused_twice_raises_auth_error(carrier_client):
     # given DPD refuses every token it hands out
     login = responses.post(LOGIN_URL, body=_login())
     tracking = responses.post(TRACKING_URL, status=500, body=_sample(AUTH_FAULT))
 
     # when / then one retry, then the courier is in fault
     with pytest.raises(CarrierAuthError):
-        _adapter().track([NUMBER], client=_client())
+        _adapter().track([NUMBER], client=carrier_client)
     assert login.call_count == 2
     assert tracking.call_count == 2
 
 
 @responses.activate
-def test_dpd_track_wrong_password_raises_auth_error():
+def test_dpd_track_wrong_password_raises_auth_error(carrier_client):
     # given getAuth refuses delisId/password (HTTP 500 authenticationFault)
     responses.post(LOGIN_URL, status=500, body=_sample(AUTH_FAULT))
     tracking = responses.post(TRACKING_URL, body=_sample(RETURNING))
 
     # when / then
     with pytest.raises(CarrierAuthError, match="check delisId and password"):
-        _adapter().track([NUMBER], client=_client())
+        _adapter().track([NUMBER], client=carrier_client)
     assert tracking.call_count == 0
 
 
@@ -669,7 +664,7 @@ def test_dpd_track_wrong_password_raises_auth_error():
     ],
 )
 @responses.activate
-def test_dpd_track_server_faults_become_carrier_faults(url, status, body, fault):
+def test_dpd_track_server_faults_become_carrier_faults(url, status, body, fault, carrier_client):
     # given one of DPD's services failing (the other answering normally)
     if url != LOGIN_URL:
         responses.post(LOGIN_URL, body=_login())
@@ -679,25 +674,25 @@ def test_dpd_track_server_faults_become_carrier_faults(url, status, body, fault)
 
     # when / then
     with pytest.raises(fault):
-        _adapter().track([NUMBER], client=_client())
+        _adapter().track([NUMBER], client=carrier_client)
 
 
 @responses.activate
-def test_dpd_fetch_sends_the_label_number_without_check_character_and_escaped():
+def test_dpd_fetch_sends_the_label_number_without_check_character_and_escaped(carrier_client):
     # given a number with its printed check character, and one carrying XML (upper-cased as
     # every number is)
     responses.post(LOGIN_URL, body=_login())
     route = responses.post(TRACKING_URL, body=_sample(RETURNING))
 
     # when
-    _adapter().fetch([f"{NUMBER}Z", "<x>"], client=_client())
+    _adapter().fetch([f"{NUMBER}Z", "<x>"], client=carrier_client)
 
     # then
     assert f"<parcelLabelNumber>{NUMBER}</parcelLabelNumber>" in _sent(route.calls[0])
     assert "<parcelLabelNumber>&lt;X&gt;</parcelLabelNumber>" in _sent(route.calls[1])
 
 
-def test_dpd_auth_token_is_fetched_once_by_concurrent_threads(monkeypatch):
+def test_dpd_auth_token_is_fetched_once_by_concurrent_threads(monkeypatch, carrier_client):
     # given a slow login shared by eight threads
     adapter = _adapter()
     calls = []
@@ -712,7 +707,7 @@ def test_dpd_auth_token_is_fetched_once_by_concurrent_threads(monkeypatch):
 
     def worker():
         start.wait()
-        tokens.append(adapter.auth_token(_client()))
+        tokens.append(adapter.auth_token(carrier_client))
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
 
@@ -727,17 +722,17 @@ def test_dpd_auth_token_is_fetched_once_by_concurrent_threads(monkeypatch):
     assert tokens == ["TOKEN-1"] * 8
 
 
-def test_dpd_auth_token_refused_is_not_reused_but_a_newer_one_is(monkeypatch):
+def test_dpd_auth_token_refused_is_not_reused_but_a_newer_one_is(monkeypatch, carrier_client):
     # given a cached token
     adapter = _adapter()
     issued = iter(["A", "B"])
     expiry = datetime(2020, 5, 8, tzinfo=UTC) + timedelta(hours=1)
     monkeypatch.setattr(adapter, "_login", lambda _client: (next(issued), expiry))
-    assert adapter.auth_token(_client()) == "A"
+    assert adapter.auth_token(carrier_client) == "A"
 
     # when "A" is refused, then a new one; a thread still holding "A" gets "B" without a login
-    assert adapter.auth_token(_client(), refused="A") == "B"
-    assert adapter.auth_token(_client(), refused="A") == "B"
+    assert adapter.auth_token(carrier_client, refused="A") == "B"
+    assert adapter.auth_token(carrier_client, refused="A") == "B"
 
 
 # --- identity -------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ import responses
 from responses import matchers
 
 from tracking.carriers.base import (
-    CarrierAuthError,
     CarrierEvent,
     CarrierPayloadError,
     Location,
@@ -22,7 +21,6 @@ from tracking.carriers.fedex import (
     STATUS_MAP,
     FedexAdapter,
 )
-from tracking.carriers.http import CarrierHttpClient
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://apis.fedex.test"
@@ -46,10 +44,6 @@ def _sample_json(name: str) -> dict:
 
 def _adapter() -> FedexAdapter:
     return FedexAdapter(base_url=BASE_URL, client_id="fdx-id", client_secret="fdx-secret")
-
-
-def _client() -> CarrierHttpClient:
-    return CarrierHttpClient(max_attempts=1, sleep=lambda _seconds: None)
 
 
 def _scan(when: str, event_type: str, derived: str = "IT", text: str = "", **extra) -> dict:
@@ -541,7 +535,7 @@ def _request_numbers(call) -> list[str]:
 
 
 @responses.activate
-def test_fedex_fetch_batches_thirty_numbers_per_request_with_one_token():
+def test_fedex_fetch_batches_thirty_numbers_per_request_with_one_token(carrier_client):
     # given 31 numbers
     numbers = [f"{index:012d}" for index in range(31)]
     token = _token()
@@ -556,7 +550,7 @@ def test_fedex_fetch_batches_thirty_numbers_per_request_with_one_token():
     )
 
     # when
-    answers = _adapter().fetch(numbers, client=_client())
+    answers = _adapter().fetch(numbers, client=carrier_client)
 
     # then
     assert token.call_count == 1 and track.call_count == 2
@@ -567,7 +561,7 @@ def test_fedex_fetch_batches_thirty_numbers_per_request_with_one_token():
 
 
 @responses.activate
-def test_fedex_fetch_renews_the_token_when_it_expires_or_is_refused():
+def test_fedex_fetch_renews_the_token_when_it_expires_or_is_refused(carrier_client):
     # given a token that expires, then one FedEx revokes
     _token("first")
     responses.post(TOKEN_URL, json={"access_token": "second", "expires_in": 3599})
@@ -584,9 +578,9 @@ def test_fedex_fetch_renews_the_token_when_it_expires_or_is_refused():
     adapter._clock = lambda: now[0]
 
     # when
-    adapter.fetch(["123456789012"], client=_client())
+    adapter.fetch(["123456789012"], client=carrier_client)
     now[0] += 3600
-    adapter.fetch(["123456789012"], client=_client())
+    adapter.fetch(["123456789012"], client=carrier_client)
 
     # then first, then second (expired), then third (second refused)
     tokens = [
@@ -598,37 +592,23 @@ def test_fedex_fetch_renews_the_token_when_it_expires_or_is_refused():
 
 
 @responses.activate
-def test_fedex_fetch_bad_credentials_raise_auth_error():
-    # given FedEx refuses the client credentials
-    responses.post(
-        TOKEN_URL,
-        status=401,
-        json={"errors": [{"code": "NOT.AUTHORIZED.ERROR", "message": "bad credentials"}]},
-    )
-
-    # when / then
-    with pytest.raises(CarrierAuthError):
-        _adapter().fetch(["123456789012"], client=_client())
-
-
-@responses.activate
-def test_fedex_fetch_unreadable_token_raises_payload_error():
+def test_fedex_fetch_unreadable_token_raises_payload_error(carrier_client):
     # given a cut token answer
     responses.post(TOKEN_URL, body=b'{"access_token": "ab')
 
     # when / then
     with pytest.raises(CarrierPayloadError):
-        _adapter().fetch(["123456789012"], client=_client())
+        _adapter().fetch(["123456789012"], client=carrier_client)
 
 
 @responses.activate
-def test_fedex_track_returns_shipments_and_errors_of_a_batch():
+def test_fedex_track_returns_shipments_and_errors_of_a_batch(carrier_client):
     # given FedEx's example answer for two numbers
     _token()
     responses.post(TRACK_URL, body=_sample("fedex_track_v1_spec_example.json"))
 
     # when
-    result, _answers = _adapter().track(["123456789012", "39936862321"], client=_client())
+    result, _answers = _adapter().track(["123456789012", "39936862321"], client=carrier_client)
 
     # then
     assert [s.tracking_number for s in result.shipments] == ["123456789012"]
@@ -636,7 +616,7 @@ def test_fedex_track_returns_shipments_and_errors_of_a_batch():
 
 
 @responses.activate
-def test_fedex_fetch_signature_proof_asks_for_the_spod_document():
+def test_fedex_fetch_signature_proof_asks_for_the_spod_document(carrier_client):
     # given FedEx's trackingdocuments endpoint
     _token()
     documents = responses.post(
@@ -658,7 +638,7 @@ def test_fedex_fetch_signature_proof_asks_for_the_spod_document():
     )
 
     # when
-    body = _adapter().fetch_signature_proof("738488882438", client=_client())
+    body = _adapter().fetch_signature_proof("738488882438", client=carrier_client)
 
     # then
     assert documents.call_count == 1

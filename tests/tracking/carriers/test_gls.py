@@ -26,7 +26,6 @@ from tracking.carriers.gls import (
     STATUS_MAP,
     GlsAdapter,
 )
-from tracking.carriers.http import CarrierHttpClient
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://api.gls.test"
@@ -48,10 +47,6 @@ def _vocabulary() -> dict:
 
 def _adapter() -> GlsAdapter:
     return GlsAdapter(base_url=BASE_URL + "/", client_id="gls-id", client_secret="gls-secret")
-
-
-def _client() -> CarrierHttpClient:
-    return CarrierHttpClient(max_attempts=1, sleep=lambda _seconds: None)
 
 
 def _parcel(*events: tuple[str, str, str], number: str = "36301917596", **fields) -> bytes:
@@ -580,7 +575,7 @@ def _token_call(token: str = "token-1", expires_in: object = 14400):
 
 
 @responses.activate
-def test_gls_fetch_gets_a_token_then_batches_ten_numbers_per_request():
+def test_gls_fetch_gets_a_token_then_batches_ten_numbers_per_request(carrier_client):
     # given 12 numbers: GLS takes 10 per request
     numbers = [f"3630191{i:04d}" for i in range(12)]
     token = _token_call()
@@ -599,7 +594,7 @@ def test_gls_fetch_gets_a_token_then_batches_ten_numbers_per_request():
     )
 
     # when
-    answers = _adapter().fetch(numbers, client=_client())
+    answers = _adapter().fetch(numbers, client=carrier_client)
 
     # then one token for both requests
     assert token.call_count == 1
@@ -610,7 +605,7 @@ def test_gls_fetch_gets_a_token_then_batches_ten_numbers_per_request():
 
 
 @responses.activate
-def test_gls_fetch_reuses_the_token_until_it_expires():
+def test_gls_fetch_reuses_the_token_until_it_expires(carrier_client):
     # given an adapter whose clock we move, and a token valid for one hour
     adapter = _adapter()
     now = [1000.0]
@@ -621,9 +616,9 @@ def test_gls_fetch_reuses_the_token_until_it_expires():
     )
 
     # when two syncs happen within the hour
-    adapter.fetch(["36301917596"], client=_client())
+    adapter.fetch(["36301917596"], client=carrier_client)
     now[0] += 3000
-    adapter.fetch(["36301917596"], client=_client())
+    adapter.fetch(["36301917596"], client=carrier_client)
 
     # then one token
     assert first_token.call_count == 1
@@ -631,7 +626,7 @@ def test_gls_fetch_reuses_the_token_until_it_expires():
     # when the hour (minus the safety margin) has passed
     now[0] += 600
     responses.replace(responses.POST, TOKEN_URL, json=_token_reply("token-2", "3600"))
-    adapter.fetch(["36301917596"], client=_client())
+    adapter.fetch(["36301917596"], client=carrier_client)
 
     # then a new token is fetched and used
     assert [c.request.url for c in responses.calls].count(TOKEN_URL) == 2
@@ -639,11 +634,11 @@ def test_gls_fetch_reuses_the_token_until_it_expires():
 
 
 @responses.activate
-def test_gls_fetch_fetches_a_new_token_once_when_the_api_refuses_it():
+def test_gls_fetch_fetches_a_new_token_once_when_the_api_refuses_it(carrier_client):
     # given a cached token that GLS has revoked
     adapter = _adapter()
     responses.post(TOKEN_URL, json=_token_reply("old"))
-    adapter.fetch([], client=_client())  # nothing to fetch: no token either
+    adapter.fetch([], client=carrier_client)  # nothing to fetch: no token either
     assert len(responses.calls) == 0
     responses.get(
         f"{TRACK_URL}/36301917596",
@@ -660,9 +655,9 @@ def test_gls_fetch_fetches_a_new_token_once_when_the_api_refuses_it():
     )
 
     # when
-    adapter.tokens.get(_client())  # the "old" token is now cached
+    adapter.tokens.get(carrier_client)  # the "old" token is now cached
     responses.replace(responses.POST, TOKEN_URL, json=_token_reply("new"))
-    result, _answers = adapter.track(["36301917596"], client=_client())
+    result, _answers = adapter.track(["36301917596"], client=carrier_client)
 
     # then
     assert [s.tracking_number for s in result.shipments] == ["36301917596"]
@@ -670,19 +665,19 @@ def test_gls_fetch_fetches_a_new_token_once_when_the_api_refuses_it():
 
 
 @responses.activate
-def test_gls_fetch_gives_up_when_a_fresh_token_is_refused_too():
+def test_gls_fetch_gives_up_when_a_fresh_token_is_refused_too(carrier_client):
     # given GLS refuses every token
     responses.post(TOKEN_URL, json=_token_reply())
     responses.get(f"{TRACK_URL}/36301917596", json={"fault": {"faultstring": "x"}}, status=401)
 
     # when / then: two tries, then the courier's auth fault
     with pytest.raises(CarrierAuthError):
-        _adapter().fetch(["36301917596"], client=_client())
+        _adapter().fetch(["36301917596"], client=carrier_client)
     assert [c.request.method for c in responses.calls] == ["POST", "GET", "POST", "GET"]
 
 
 @responses.activate
-def test_gls_fetch_bad_credentials_raise_auth_error():
+def test_gls_fetch_bad_credentials_raise_auth_error(carrier_client):
     # given the token endpoint's 400 fault body
     responses.post(
         TOKEN_URL,
@@ -692,7 +687,7 @@ def test_gls_fetch_bad_credentials_raise_auth_error():
 
     # when / then
     with pytest.raises(CarrierAuthError, match="Invalid client identifier"):
-        _adapter().fetch(["36301917596"], client=_client())
+        _adapter().fetch(["36301917596"], client=carrier_client)
 
 
 @pytest.mark.parametrize(
@@ -705,17 +700,17 @@ def test_gls_fetch_bad_credentials_raise_auth_error():
     ],
 )
 @responses.activate
-def test_gls_fetch_unreadable_token_answer_is_a_payload_error(reply):
+def test_gls_fetch_unreadable_token_answer_is_a_payload_error(reply, carrier_client):
     # given a token answer without a usable token or lifetime
     responses.post(TOKEN_URL, json=reply)
 
     # when / then
     with pytest.raises(CarrierPayloadError):
-        _adapter().fetch(["36301917596"], client=_client())
+        _adapter().fetch(["36301917596"], client=carrier_client)
 
 
 @responses.activate
-def test_gls_fetch_quota_exceeded_raises_rate_limited():
+def test_gls_fetch_quota_exceeded_raises_rate_limited(carrier_client):
     # given GLS's 429 quota fault with a long Retry-After
     responses.post(TOKEN_URL, json=_token_reply())
     responses.get(
@@ -727,16 +722,16 @@ def test_gls_fetch_quota_exceeded_raises_rate_limited():
 
     # when / then
     with pytest.raises(CarrierRateLimited) as fault:
-        _adapter().fetch(["36301917596"], client=_client())
+        _adapter().fetch(["36301917596"], client=carrier_client)
     assert fault.value.retry_after_seconds == 3600
 
 
 @responses.activate
-def test_gls_token_is_fetched_once_by_concurrent_threads():
+def test_gls_token_is_fetched_once_by_concurrent_threads(carrier_client):
     # given several threads asking for a token at once
     adapter = _adapter()
     token = responses.post(TOKEN_URL, json=_token_reply())
-    client = _client()
+    client = carrier_client
     tokens: list[str] = []
 
     # when
@@ -754,7 +749,7 @@ def test_gls_token_is_fetched_once_by_concurrent_threads():
 
 
 @responses.activate
-def test_gls_fetch_delivery_info_sends_the_postcode():
+def test_gls_fetch_delivery_info_sends_the_postcode(carrier_client):
     # given GLS's delivery-info endpoint
     responses.post(TOKEN_URL, json=_token_reply())
     info = responses.get(
@@ -767,7 +762,7 @@ def test_gls_fetch_delivery_info_sends_the_postcode():
     )
 
     # when
-    answer = _adapter().fetch_delivery_info("42249028960", "36286", client=_client())
+    answer = _adapter().fetch_delivery_info("42249028960", "36286", client=carrier_client)
 
     # then
     assert info.call_count == 1

@@ -4,6 +4,7 @@ import pytest
 import requests
 import responses
 
+from tests.support.clock import ManualClock
 from tracking.carriers.base import (
     CarrierAuthError,
     CarrierRateLimited,
@@ -249,24 +250,9 @@ def test_retry_after_seconds_ignores_what_it_cannot_read(value):
 # --- RateLimiter ----------------------------------------------------------------------------
 
 
-class FakeClock:
-    """A monotonic clock that only moves when someone sleeps (or the test says so)."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 def test_rate_limiter_spaces_requests_by_the_interval():
     # given 2 requests per second and a burst of 3 requests at the same instant
-    clock = FakeClock()
+    clock = ManualClock(100.0)
     limiter = RateLimiter(2.0, clock=clock, sleep=clock.sleep)
 
     # when
@@ -280,7 +266,7 @@ def test_rate_limiter_spaces_requests_by_the_interval():
 
 def test_rate_limiter_does_not_wait_when_requests_are_already_spaced():
     # given requests arriving slower than the limit
-    clock = FakeClock()
+    clock = ManualClock(100.0)
     limiter = RateLimiter(2.0, clock=clock, sleep=clock.sleep)
 
     # when
@@ -296,7 +282,7 @@ def test_rate_limiter_does_not_wait_when_requests_are_already_spaced():
 
 def test_rate_limiter_without_limit_never_waits():
     # given no rate configured
-    clock = FakeClock()
+    clock = ManualClock(100.0)
     limiter = RateLimiter(0.0, clock=clock, sleep=clock.sleep)
 
     # when
@@ -310,7 +296,7 @@ def test_rate_limiter_without_limit_never_waits():
 @responses.activate
 def test_client_request_goes_through_the_rate_limiter(sleep):
     # given a client limited to 4 requests per second, and a fake clock
-    clock = FakeClock()
+    clock = ManualClock(100.0)
     client = CarrierHttpClient(requests_per_second=4.0, sleep=sleep)
     client.rate_limiter = RateLimiter(4.0, clock=clock, sleep=clock.sleep)
     responses.get(URL, body=b"{}")

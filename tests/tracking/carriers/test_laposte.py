@@ -8,14 +8,12 @@ import responses
 from responses import matchers
 
 from tracking.carriers.base import (
-    CarrierAuthError,
     CarrierEvent,
     CarrierPayloadError,
     Location,
     PodData,
     TrackingError,
 )
-from tracking.carriers.http import CarrierHttpClient
 from tracking.carriers.laposte import STATUS_MAP, LaPosteAdapter
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
@@ -46,10 +44,6 @@ def _envelope_with_events(*events: tuple[str, str, str], **shipment_fields) -> d
 
 def _adapter() -> LaPosteAdapter:
     return LaPosteAdapter(base_url=BASE_URL + "/", api_key="okapi-test-key")
-
-
-def _client() -> CarrierHttpClient:
-    return CarrierHttpClient(max_attempts=1, sleep=lambda _seconds: None)
 
 
 def _at(day: int, month: int, hour: int, minute: int, second: int = 0) -> datetime:
@@ -423,7 +417,7 @@ def test_laposte_parse_malformed_body_raises_payload_error(body):
 
 
 @responses.activate
-def test_laposte_fetch_batches_numbers_ten_per_request_with_okapi_headers():
+def test_laposte_fetch_batches_numbers_ten_per_request_with_okapi_headers(carrier_client):
     # given 12 numbers: La Poste takes at most 10 per request
     numbers = [f"6A{index:011d}" for index in range(12)]
     headers = matchers.header_matcher(
@@ -442,7 +436,7 @@ def test_laposte_fetch_batches_numbers_ten_per_request_with_okapi_headers():
     )
 
     # when
-    answers = _adapter().fetch(numbers, client=_client())
+    answers = _adapter().fetch(numbers, client=carrier_client)
 
     # then two requests, in order, each answer kept whole
     assert first.call_count == 1 and second.call_count == 1
@@ -452,7 +446,7 @@ def test_laposte_fetch_batches_numbers_ten_per_request_with_okapi_headers():
 
 
 @responses.activate
-def test_laposte_fetch_keeps_the_400_body_of_an_invalid_number():
+def test_laposte_fetch_keeps_the_400_body_of_an_invalid_number(carrier_client):
     # given La Poste answers HTTP 400 with the per-number error
     responses.get(
         f"{BASE_URL}/suivi/v2/idships/BAD",
@@ -461,7 +455,7 @@ def test_laposte_fetch_keeps_the_400_body_of_an_invalid_number():
     )
 
     # when
-    result, answers = _adapter().track(["BAD"], client=_client())
+    result, answers = _adapter().track(["BAD"], client=carrier_client)
 
     # then the body is parsed, not raised; the number La Poste echoed differs, so ours is
     # reported as not returned too
@@ -473,7 +467,7 @@ def test_laposte_fetch_keeps_the_400_body_of_an_invalid_number():
 
 
 @responses.activate
-def test_laposte_track_reports_numbers_missing_from_the_answer():
+def test_laposte_track_reports_numbers_missing_from_the_answer(carrier_client):
     # given three numbers asked; La Poste answers for two of them
     not_found = {"returnCode": 404, "idShip": "6A12345678901", "returnMessage": "Inconnu"}
     responses.get(
@@ -484,7 +478,7 @@ def test_laposte_track_reports_numbers_missing_from_the_answer():
 
     # when
     result, answers = _adapter().track(
-        ["EW112720413FR", "6A12345678901", "6A12345678902"], client=_client()
+        ["EW112720413FR", "6A12345678901", "6A12345678902"], client=carrier_client
     )
 
     # then
@@ -497,22 +491,12 @@ def test_laposte_track_reports_numbers_missing_from_the_answer():
 
 
 @responses.activate
-def test_laposte_fetch_bad_key_raises_auth_error():
-    # given La Poste refuses the Okapi key
-    responses.get(f"{BASE_URL}/suivi/v2/idships/EW112720413FR", status=401, json={})
-
-    # when / then the whole courier is in fault, not the number
-    with pytest.raises(CarrierAuthError):
-        _adapter().fetch(["EW112720413FR"], client=_client())
-
-
-@responses.activate
-def test_laposte_fetch_quotes_numbers_so_they_cannot_change_the_path():
+def test_laposte_fetch_quotes_numbers_so_they_cannot_change_the_path(carrier_client):
     # given a number with a slash (a typo pasted by a seller)
     route = responses.get(f"{BASE_URL}/suivi/v2/idships/6A123%2F..", json=[])
 
     # when
-    _adapter().fetch(["6A123/.."], client=_client())
+    _adapter().fetch(["6A123/.."], client=carrier_client)
 
     # then
     assert route.call_count == 1

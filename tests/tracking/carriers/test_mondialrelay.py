@@ -17,7 +17,6 @@ from tracking.carriers.base import (
     PodData,
     TrackingError,
 )
-from tracking.carriers.http import CarrierHttpClient
 from tracking.carriers.mondialrelay import (
     ERROR_STATS,
     STATUS_MAP,
@@ -39,10 +38,6 @@ def _sample(name: str) -> bytes:
 
 def _adapter() -> MondialRelayAdapter:
     return MondialRelayAdapter(base_url=BASE_URL + "/", enseigne="BDTEST13", private_key="PrivateK")
-
-
-def _client() -> CarrierHttpClient:
-    return CarrierHttpClient(max_attempts=1, sleep=lambda _seconds: None)
 
 
 def _answer(stat: str, *entries: tuple[str, str, str, str, str, str], relay=("", "")) -> bytes:
@@ -335,7 +330,9 @@ def test_mondialrelay_security_is_the_upper_case_md5_of_the_parameters_and_key()
 
 
 @responses.activate
-def test_mondialrelay_track_posts_one_signed_envelope_per_number_and_names_the_answers():
+def test_mondialrelay_track_posts_one_signed_envelope_per_number_and_names_the_answers(
+    carrier_client,
+):
     # given two numbers; Mondial Relay answers each without repeating it
     headers = matchers.header_matcher(
         {
@@ -356,7 +353,7 @@ def test_mondialrelay_track_posts_one_signed_envelope_per_number_and_names_the_a
     )
 
     # when
-    result, answers = adapter.track(["12345678", "87654321"], client=_client())
+    result, answers = adapter.track(["12345678", "87654321"], client=carrier_client)
 
     # then
     assert first.call_count == 1 and second.call_count == 1
@@ -374,32 +371,32 @@ def test_mondialrelay_track_posts_one_signed_envelope_per_number_and_names_the_a
 
 @pytest.mark.parametrize(("stat", "fault"), [("97", CarrierAuthError), ("1", CarrierAuthError)])
 @responses.activate
-def test_mondialrelay_track_bad_account_raises_auth_error(stat, fault):
+def test_mondialrelay_track_bad_account_raises_auth_error(stat, fault, carrier_client):
     # given Mondial Relay refuses the enseigne or the security key (HTTP 200, error STAT)
     responses.post(ENDPOINT, body=_answer(stat))
 
     # when / then the whole courier is in fault, not the number
     with pytest.raises(fault):
-        _adapter().track(["12345678"], client=_client())
+        _adapter().track(["12345678"], client=carrier_client)
 
 
 @responses.activate
-def test_mondialrelay_track_service_down_raises_unavailable():
+def test_mondialrelay_track_service_down_raises_unavailable(carrier_client):
     # given STAT 98 "Service Indisponible"
     responses.post(ENDPOINT, body=_answer("98"))
 
     # when / then
     with pytest.raises(CarrierUnavailable):
-        _adapter().track(["12345678"], client=_client())
+        _adapter().track(["12345678"], client=carrier_client)
 
 
 @responses.activate
-def test_mondialrelay_fetch_escapes_the_number():
+def test_mondialrelay_fetch_escapes_the_number(carrier_client):
     # given a number carrying XML
     route = responses.post(ENDPOINT, body=_answer("24"))
 
     # when
-    _adapter().fetch(["<x>"], client=_client())
+    _adapter().fetch(["<x>"], client=carrier_client)
 
     # then
     sent = route.calls[0].request.body

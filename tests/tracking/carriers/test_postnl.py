@@ -9,7 +9,6 @@ import responses
 from responses import matchers
 
 from tracking.carriers.base import (
-    CarrierAuthError,
     CarrierEvent,
     CarrierPayloadError,
     CarrierRateLimited,
@@ -17,7 +16,6 @@ from tracking.carriers.base import (
     PodData,
     TrackingError,
 )
-from tracking.carriers.http import CarrierHttpClient
 from tracking.carriers.postnl import EVENT_CODES, STATUS_CODES, STATUS_MAP, PostNLAdapter
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
@@ -60,10 +58,6 @@ def _parse_one(body: dict):
 
 def _adapter(**options) -> PostNLAdapter:
     return PostNLAdapter(base_url=BASE_URL + "/", api_key="postnl-test-key", **options)
-
-
-def _client() -> CarrierHttpClient:
-    return CarrierHttpClient(max_attempts=1, sleep=lambda _seconds: None)
 
 
 def _at(day: int, month: int, hour: int, minute: int, second: int = 0) -> datetime:
@@ -509,7 +503,7 @@ def test_postnl_parse_malformed_body_raises_payload_error(body):
 
 
 @responses.activate
-def test_postnl_fetch_sends_one_get_per_barcode_with_the_apikey_header():
+def test_postnl_fetch_sends_one_get_per_barcode_with_the_apikey_header(carrier_client):
     # given two barcodes and the options from settings
     headers = matchers.header_matcher({"apikey": "postnl-test-key", "Accept": "application/json"})
     query = matchers.query_param_matcher({"detail": "true", "language": "EN", "maxDays": "30"})
@@ -522,7 +516,7 @@ def test_postnl_fetch_sends_one_get_per_barcode_with_the_apikey_header():
 
     # when
     answers = _adapter(language="EN", max_days=30).fetch(
-        [NUMBER, "3SDEVC1234567"], client=_client()
+        [NUMBER, "3SDEVC1234567"], client=carrier_client
     )
 
     # then one request each, in order, answers kept whole
@@ -534,7 +528,7 @@ def test_postnl_fetch_sends_one_get_per_barcode_with_the_apikey_header():
 
 
 @responses.activate
-def test_postnl_track_fetches_the_signature_of_a_delivery_at_the_address():
+def test_postnl_track_fetches_the_signature_of_a_delivery_at_the_address(carrier_client):
     # given a delivered parcel (I01) and a signature on file
     status = responses.get(
         STATUS_URL,
@@ -548,7 +542,7 @@ def test_postnl_track_fetches_the_signature_of_a_delivery_at_the_address():
     )
 
     # when
-    result, answers = _adapter().track([NUMBER], client=_client())
+    result, answers = _adapter().track([NUMBER], client=carrier_client)
 
     # then the delivery is signed and the POD names the signature; both raw answers are kept
     assert status.call_count == 1 and signature.call_count == 1
@@ -561,7 +555,7 @@ def test_postnl_track_fetches_the_signature_of_a_delivery_at_the_address():
 
 
 @responses.activate
-def test_postnl_track_keeps_an_unsigned_delivery_when_no_signature_exists():
+def test_postnl_track_keeps_an_unsigned_delivery_when_no_signature_exists(carrier_client):
     # given a delivered parcel and PostNL has no signature (404 fault)
     responses.get(STATUS_URL, body=_sample("postnl_shippingstatus_completestatus_delivered.json"))
     responses.get(
@@ -571,7 +565,7 @@ def test_postnl_track_keeps_an_unsigned_delivery_when_no_signature_exists():
     )
 
     # when
-    result, answers = _adapter().track([NUMBER], client=_client())
+    result, answers = _adapter().track([NUMBER], client=carrier_client)
 
     # then
     [shipment] = result.shipments
@@ -581,14 +575,14 @@ def test_postnl_track_keeps_an_unsigned_delivery_when_no_signature_exists():
 
 
 @responses.activate
-def test_postnl_track_asks_no_signature_for_a_letterbox_delivery():
+def test_postnl_track_asks_no_signature_for_a_letterbox_delivery(carrier_client):
     # given a letterbox delivery
     body = _with_events(("I05", "Zending is bezorgd in de brievenbus", "01-08-2019 11:00:00"))
     responses.get(STATUS_URL, json=body)
     signature = responses.get(SIGNATURE_URL, json={})
 
     # when
-    result, answers = _adapter().track([NUMBER], client=_client())
+    result, answers = _adapter().track([NUMBER], client=carrier_client)
 
     # then
     assert signature.call_count == 0
@@ -597,7 +591,7 @@ def test_postnl_track_asks_no_signature_for_a_letterbox_delivery():
 
 
 @responses.activate
-def test_postnl_track_names_warnings_and_faults_with_the_number_asked():
+def test_postnl_track_names_warnings_and_faults_with_the_number_asked(carrier_client):
     # given an unknown barcode (HTTP 200 warning) and a malformed one (HTTP 400 fault)
     responses.get(STATUS_URL, json={"Warnings": [{"Message": "Barcode not found.", "Code": "16"}]})
     responses.get(
@@ -607,7 +601,7 @@ def test_postnl_track_names_warnings_and_faults_with_the_number_asked():
     )
 
     # when
-    result, answers = _adapter().track([NUMBER, "3SXX"], client=_client())
+    result, answers = _adapter().track([NUMBER, "3SXX"], client=carrier_client)
 
     # then per-number errors, never an exception
     assert [a.status_code for a in answers] == [200, 400]
@@ -619,21 +613,7 @@ def test_postnl_track_names_warnings_and_faults_with_the_number_asked():
 
 
 @responses.activate
-def test_postnl_fetch_bad_key_raises_auth_error():
-    # given PostNL refuses the key
-    responses.get(
-        STATUS_URL,
-        status=401,
-        json={"message": "Invalid ApiKey", "http_status_code": 401},
-    )
-
-    # when / then the courier is in fault, not the number
-    with pytest.raises(CarrierAuthError):
-        _adapter().track([NUMBER], client=_client())
-
-
-@responses.activate
-def test_postnl_track_rate_limit_body_raises_rate_limited():
+def test_postnl_track_rate_limit_body_raises_rate_limited(carrier_client):
     # given a 429 body that slipped through as an accepted answer (gateway error shape)
     responses.get(
         STATUS_URL,
@@ -643,16 +623,16 @@ def test_postnl_track_rate_limit_body_raises_rate_limited():
 
     # when / then
     with pytest.raises(CarrierRateLimited):
-        _adapter().track([NUMBER], client=_client())
+        _adapter().track([NUMBER], client=carrier_client)
 
 
 @responses.activate
-def test_postnl_fetch_quotes_barcodes_so_they_cannot_change_the_path():
+def test_postnl_fetch_quotes_barcodes_so_they_cannot_change_the_path(carrier_client):
     # given a barcode with a slash
     route = responses.get(f"{BASE_URL}/shipment/v2/status/barcode/3S%2F..", json={})
 
     # when
-    _adapter().fetch(["3S/.."], client=_client())
+    _adapter().fetch(["3S/.."], client=carrier_client)
 
     # then
     assert route.call_count == 1

@@ -8,7 +8,6 @@ import responses
 from responses import matchers
 
 from tracking.carriers.base import (
-    CarrierAuthError,
     CarrierEvent,
     CarrierPayloadError,
     Location,
@@ -16,7 +15,6 @@ from tracking.carriers.base import (
     TrackingError,
     TrackingResult,
 )
-from tracking.carriers.http import CarrierHttpClient
 from tracking.carriers.royalmail import STATUS_MAP, RoyalMailAdapter
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
@@ -36,10 +34,6 @@ def _events_sample() -> dict:
 
 def _adapter() -> RoyalMailAdapter:
     return RoyalMailAdapter(base_url=BASE_URL + "/", client_id="rm-id", client_secret="rm-secret")
-
-
-def _client() -> CarrierHttpClient:
-    return CarrierHttpClient(max_attempts=1, sleep=lambda _seconds: None)
 
 
 def _with_events(*events: tuple[str, str, str], **piece_fields) -> bytes:
@@ -391,7 +385,7 @@ HEADERS = {
 
 
 @responses.activate
-def test_royalmail_track_sends_one_request_per_number_and_names_item_errors():
+def test_royalmail_track_sends_one_request_per_number_and_names_item_errors(carrier_client):
     # given a known barcode and an unknown one (Royal Mail's 404 body names no item)
     found = responses.get(
         f"{BASE_URL}/mailpieces/v2/FQ087430672GB/events",
@@ -410,7 +404,7 @@ def test_royalmail_track_sends_one_request_per_number_and_names_item_errors():
     )
 
     # when
-    result, answers = _adapter().track(["FQ087430672GB", "RB123456785GB"], client=_client())
+    result, answers = _adapter().track(["FQ087430672GB", "RB123456785GB"], client=carrier_client)
 
     # then
     assert found.call_count == 1 and unknown.call_count == 1
@@ -420,7 +414,7 @@ def test_royalmail_track_sends_one_request_per_number_and_names_item_errors():
 
 
 @responses.activate
-def test_royalmail_track_reports_a_number_the_answer_does_not_name():
+def test_royalmail_track_reports_a_number_the_answer_does_not_name(carrier_client):
     # given an answer naming another barcode
     responses.get(
         f"{BASE_URL}/mailpieces/v2/RB123456785GB/events",
@@ -428,27 +422,13 @@ def test_royalmail_track_reports_a_number_the_answer_does_not_name():
     )
 
     # when
-    result, _answers = _adapter().track(["RB123456785GB"], client=_client())
+    result, _answers = _adapter().track(["RB123456785GB"], client=carrier_client)
 
     # then
     assert [s.tracking_number for s in result.shipments] == ["FQ087430672GB"]
     assert [(e.tracking_number, e.code) for e in result.errors] == [
         ("RB123456785GB", "not_returned")
     ]
-
-
-@responses.activate
-def test_royalmail_fetch_bad_credentials_raise_auth_error():
-    # given Royal Mail refuses the client id
-    responses.get(
-        f"{BASE_URL}/mailpieces/v2/FQ087430672GB/events",
-        json={"httpCode": "401", "httpMessage": "Unauthorized"},
-        status=401,
-    )
-
-    # when / then
-    with pytest.raises(CarrierAuthError):
-        _adapter().fetch(["FQ087430672GB"], client=_client())
 
 
 # --- identity -------------------------------------------------------------------------------

@@ -8,14 +8,12 @@ import responses
 from responses import matchers
 
 from tracking.carriers.base import (
-    CarrierAuthError,
     CarrierEvent,
     CarrierPayloadError,
     Location,
     PodData,
     TrackingError,
 )
-from tracking.carriers.http import CarrierHttpClient
 from tracking.carriers.usps import SAMPLE_CODES, STATUS_MAP, UspsAdapter
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
@@ -93,10 +91,6 @@ def _delivered() -> dict:
 
 def _adapter() -> UspsAdapter:
     return UspsAdapter(base_url=BASE_URL, client_id="usps-id", client_secret="usps-secret")
-
-
-def _client() -> CarrierHttpClient:
-    return CarrierHttpClient(max_attempts=1, sleep=lambda _seconds: None)
 
 
 def _event(code: str, text: str, local: str = "2024-05-19T10:00:00", **extra) -> dict:
@@ -475,7 +469,7 @@ def _token(token: str = "tok-1"):
 
 
 @responses.activate
-def test_usps_fetch_gets_a_token_once_and_tracks_each_number():
+def test_usps_fetch_gets_a_token_once_and_tracks_each_number(carrier_client):
     # given two numbers
     token = _token()
     track = responses.get(
@@ -488,7 +482,7 @@ def test_usps_fetch_gets_a_token_once_and_tracks_each_number():
     )
 
     # when
-    answers = _adapter().fetch([NUMBER, NUMBER], client=_client())
+    answers = _adapter().fetch([NUMBER, NUMBER], client=carrier_client)
 
     # then
     assert token.call_count == 1 and track.call_count == 2
@@ -496,7 +490,7 @@ def test_usps_fetch_gets_a_token_once_and_tracks_each_number():
 
 
 @responses.activate
-def test_usps_fetch_renews_an_expired_or_refused_token():
+def test_usps_fetch_renews_an_expired_or_refused_token(carrier_client):
     # given a token that expires, then one that is refused
     _token("first")
     responses.post(TOKEN_URL, json={"access_token": "second", "expires_in": 28799})
@@ -510,9 +504,9 @@ def test_usps_fetch_renews_an_expired_or_refused_token():
     adapter._clock = lambda: now[0]
 
     # when
-    adapter.fetch([NUMBER], client=_client())
+    adapter.fetch([NUMBER], client=carrier_client)
     now[0] += 28800
-    adapter.fetch([NUMBER], client=_client())
+    adapter.fetch([NUMBER], client=carrier_client)
 
     # then
     tokens = [
@@ -524,27 +518,17 @@ def test_usps_fetch_renews_an_expired_or_refused_token():
 
 
 @responses.activate
-def test_usps_fetch_bad_credentials_raise_auth_error():
-    # given USPS refuses the client
-    responses.post(TOKEN_URL, status=401, json={"error": {"code": "401", "message": "bad"}})
-
-    # when / then
-    with pytest.raises(CarrierAuthError):
-        _adapter().fetch([NUMBER], client=_client())
-
-
-@responses.activate
-def test_usps_fetch_unreadable_token_raises_payload_error():
+def test_usps_fetch_unreadable_token_raises_payload_error(carrier_client):
     # given a token answer without expiry
     responses.post(TOKEN_URL, json={"access_token": "t"})
 
     # when / then
     with pytest.raises(CarrierPayloadError):
-        _adapter().fetch([NUMBER], client=_client())
+        _adapter().fetch([NUMBER], client=carrier_client)
 
 
 @responses.activate
-def test_usps_track_gives_error_bodies_the_number_of_their_request():
+def test_usps_track_gives_error_bodies_the_number_of_their_request(carrier_client):
     # given a 404 error body for an unknown number
     _token()
     unknown = "9499999999999999999995"
@@ -555,7 +539,7 @@ def test_usps_track_gives_error_bodies_the_number_of_their_request():
     )
 
     # when
-    result, _answers = _adapter().track([unknown], client=_client())
+    result, _answers = _adapter().track([unknown], client=carrier_client)
 
     # then
     assert result.errors == [TrackingError(unknown, "not_found", "Tracking number not found")]

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from tests.support.clock import SUMMER_SUNDAY, SandboxClock
+from tests.support.clock import SUMMER_SUNDAY, ManualClock
 from tests.support.http import carrier_http_client
 from tests.support.sandbox import STEP
 from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
@@ -298,7 +298,7 @@ def test_same_number_same_story():
     number = number_for_scenario("dhl", "returned_to_sender")
     bodies = []
     for _ in range(2):
-        app = make_app(clock=SandboxClock(SUMMER_SUNDAY), step_seconds=STEP)
+        app = make_app(clock=ManualClock(SUMMER_SUNDAY), step_seconds=STEP)
         with run_in_thread(app) as handle:
             dhl(handle, number)
             handle.advance(30 * STEP)
@@ -447,7 +447,7 @@ def test_latency_fault(sandbox):
 def test_fault_draws_are_reproducible_from_the_seed():
     def statuses():
         app = make_app(
-            clock=SandboxClock(SUMMER_SUNDAY), step_seconds=STEP, seed=42, faults={"error_500": 0.5}
+            clock=ManualClock(SUMMER_SUNDAY), step_seconds=STEP, seed=42, faults={"error_500": 0.5}
         )
         with run_in_thread(app) as handle:
             return [dhl(handle, number_for_scenario("dhl", "stuck")).status_code for _ in range(12)]
