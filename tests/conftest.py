@@ -4,11 +4,12 @@ from rest_framework.test import APIClient
 from core.services import api_token_create
 from tests.sellers.factories import SellerFactory
 
-# The shared toolkit's fixtures (tests/support/): sandbox, carrier_client, smtp_server,
-# webhook_receiver.
+# The shared toolkit's fixtures (tests/support/): carrier_client, sandbox, smtp_server,
+# webhook_receiver. Listed as plugins so pytest rewrites their asserts; http before sandbox,
+# which imports it.
 pytest_plugins = [
-    "tests.support.sandbox",
     "tests.support.http",
+    "tests.support.sandbox",
     "tests.support.mail",
     "tests.support.webhooks",
 ]

@@ -20,11 +20,15 @@ Tests that need another step length or several sandboxes build their own with
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
 
 from tests.support.clock import ManualClock
+from tests.support.http import carrier_http_client
+from tracking.carriers.base import CarrierAdapter, TrackingResult
 from tracking.sandbox.couriers import get_courier
+from tracking.sandbox.journeys import SCENARIOS, Step, journey_for
 from tracking.sandbox.server import SandboxHandle, make_app, run_in_thread
 
 STEP = 60.0  # sandbox seconds between two steps of a journey
@@ -59,3 +63,30 @@ def sandbox(request: pytest.FixtureRequest, settings) -> SandboxHandle:
             for slug, config in settings.CARRIERS.items()
         }
         yield handle
+
+
+# Where each scenario ends, as the journeys say it; a courier whose format cannot say a
+# substatus overrides its entries ({**JOURNEY_FINALS, "delivered_signed": ("delivered", None)}).
+JOURNEY_FINALS: dict[str, tuple[str, str | None]] = {
+    name: (scenario.final_status, scenario.final_substatus) for name, scenario in SCENARIOS.items()
+}
+
+
+def walk_journey(
+    sandbox: SandboxHandle, adapter: CarrierAdapter, number: str
+) -> Iterator[tuple[int, Step, TrackingResult]]:
+    """Follow ``number``'s journey through the adapter: ask once (the first sight anchors the
+    journey), then each time the sandbox clock reaches the next step, ask again and yield
+    (index of the step, the step, the one shipment the adapter read). Every answer must be a
+    single shipment without errors."""
+    client = carrier_http_client()
+    adapter.track([number], client=client)
+    elapsed = 0.0
+    for index, step in enumerate(journey_for(adapter.slug, number).steps):
+        sandbox.advance(step.offset * STEP - elapsed)
+        elapsed = step.offset * STEP
+        result, _answers = adapter.track([number], client=client)
+        assert result.errors == [], f"{number} at {step.kind}"
+        [shipment] = result.shipments
+        assert shipment.tracking_number == number
+        yield index, step, shipment

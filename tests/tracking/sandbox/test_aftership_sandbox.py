@@ -11,7 +11,7 @@ import requests
 
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
-from tests.support.sandbox import STEP
+from tests.support.sandbox import JOURNEY_FINALS, STEP, walk_journey
 from tracking.carriers.aftership import AfterShipAdapter
 from tracking.carriers.base import (
     PushRejected,
@@ -29,16 +29,7 @@ SECRET = "sandbox-webhook-secret"
 PATH = "/aftership/tracking/2025-04/trackings"
 
 # Where each scenario ends, as AfterShip's subtags tell it: every step kind has its own subtag.
-FINAL = {
-    "delivered_signed": (Status.DELIVERED, Substatus.DELIVERED_SIGNED),
-    "delivered_mailbox": (Status.DELIVERED, Substatus.DELIVERED_MAILBOX),
-    "delivered_pickup_point": (Status.DELIVERED, Substatus.DELIVERED_PICKUP_POINT),
-    "failed_attempt_then_delivered": (Status.DELIVERED, Substatus.DELIVERED_SIGNED),
-    "address_exception": (Status.EXCEPTION, Substatus.EXCEPTION_ADDRESS_ISSUE),
-    "returned_to_sender": (Status.EXCEPTION, Substatus.EXCEPTION_RETURNED_TO_SENDER),
-    "stuck": (Status.IN_TRANSIT, None),
-    "lost": (Status.EXCEPTION, Substatus.EXCEPTION_LOST),
-}
+FINAL = JOURNEY_FINALS
 
 
 def _adapter(sandbox, api_key: str = "sandbox-key") -> AfterShipAdapter:
@@ -71,20 +62,11 @@ def test_aftership_sandbox_numbers_are_well_formed_and_distinct():
 def test_aftership_sandbox_real_adapter_reads_every_scenario(sandbox, scenario):
     # given a parcel of this scenario, first asked about now
     adapter = _adapter(sandbox)
-    client = carrier_http_client()
     number = number_for_scenario("aftership", scenario)
     journey = journey_for("aftership", number)
-    adapter.track([number], client=client)
 
     # when the sandbox clock reaches each step, the adapter's state follows the journey
-    elapsed = 0.0
-    for index, step in enumerate(journey.steps):
-        sandbox.advance(step.offset * STEP - elapsed)
-        elapsed = step.offset * STEP
-        result, _answers = adapter.track([number], client=client)
-        assert result.errors == []
-        [shipment] = result.shipments
-        assert shipment.tracking_number == number
+    for index, step, shipment in walk_journey(sandbox, adapter, number):
         assert len(shipment.events) == index + 1
         assert shipment.state.status == step.status, f"{scenario} at {step.kind}"
         if step.substatus is not None:

@@ -9,8 +9,7 @@ import pytest
 import requests
 
 from tests.support.clock import SUMMER_SUNDAY
-from tests.support.http import carrier_http_client
-from tests.support.sandbox import STEP
+from tests.support.sandbox import JOURNEY_FINALS, STEP, walk_journey
 from tracking.carriers.chronopost import ChronopostAdapter, soap_request
 from tracking.sandbox.couriers.chronopost import COURIER, s10_check_digit
 from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
@@ -85,35 +84,18 @@ def test_chronopost_sandbox_numbers_carry_a_valid_s10_check_digit():
 
 # --- the real adapter reads every scenario ----------------------------------------------------
 
-FINAL = {
-    "delivered_signed": ("delivered", "delivered.signed"),
-    "delivered_mailbox": ("delivered", "delivered.mailbox"),
-    "delivered_pickup_point": ("delivered", "delivered.pickup_point"),
-    "failed_attempt_then_delivered": ("delivered", "delivered.signed"),
-    "address_exception": ("exception", "exception.address_issue"),
-    "returned_to_sender": ("exception", "exception.returned_to_sender"),
-    "stuck": ("in_transit", None),
-    "lost": ("exception", "exception.lost"),
-}
+FINAL = JOURNEY_FINALS
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_chronopost_adapter_reads_every_scenario_step_by_step(sandbox, scenario):
     # given a parcel of that scenario, first seen now
     adapter = _adapter(sandbox)
-    client = carrier_http_client()
     number = number_for_scenario("chronopost", scenario)
     journey = journey_for("chronopost", number)
-    adapter.track([number], client=client)
 
     # when the sandbox clock reaches each step, then the adapter's state is the step's own
-    elapsed = 0.0
-    for index, step in enumerate(journey.steps):
-        sandbox.advance(step.offset * STEP - elapsed)
-        elapsed = step.offset * STEP
-        result, _ = adapter.track([number], client=client)
-        assert result.errors == []
-        [shipment] = result.shipments
+    for index, step, shipment in walk_journey(sandbox, adapter, number):
         assert len(shipment.events) == index + 1
         state = shipment.state
         assert (state.status, state.substatus) == (step.status, step.substatus), step.kind

@@ -11,7 +11,7 @@ import requests
 
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
-from tests.support.sandbox import STEP
+from tests.support.sandbox import JOURNEY_FINALS, STEP, walk_journey
 from tracking.carriers.base import (
     CarrierAuthError,
     TrackingError,
@@ -30,14 +30,9 @@ GLS_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]00")
 # Final (status, substatus) per scenario as GLS can say it: Track And Trace has no signature, so
 # a signed delivery is a plain delivery.
 FINAL = {
+    **JOURNEY_FINALS,
     "delivered_signed": (Status.DELIVERED, None),
-    "delivered_mailbox": (Status.DELIVERED, Substatus.DELIVERED_MAILBOX),
-    "delivered_pickup_point": (Status.DELIVERED, Substatus.DELIVERED_PICKUP_POINT),
     "failed_attempt_then_delivered": (Status.DELIVERED, None),
-    "address_exception": (Status.EXCEPTION, Substatus.EXCEPTION_ADDRESS_ISSUE),
-    "returned_to_sender": (Status.EXCEPTION, Substatus.EXCEPTION_RETURNED_TO_SENDER),
-    "stuck": (Status.IN_TRANSIT, None),
-    "lost": (Status.EXCEPTION, Substatus.EXCEPTION_LOST),
 }
 # Steps GLS's format renders with less detail than the journey has.
 KNOWN_GAPS = {"delivered": (Status.DELIVERED, None)}  # no signature in Track And Trace
@@ -105,16 +100,9 @@ def test_gls_adapter_reads_every_scenario_step_by_step(sandbox, scenario):
     # given a parcel following the scenario, first asked about now
     adapter = _adapter(sandbox)
     number = number_for_scenario("gls", scenario)
-    journey = journey_for("gls", number)
-    _track_one(adapter, number)
 
     # when the sandbox clock passes each step, then the adapter follows the journey
-    elapsed = 0.0
-    for index, step in enumerate(journey.steps):
-        sandbox.advance(step.offset * STEP - elapsed)
-        elapsed = step.offset * STEP
-        shipment = _track_one(adapter, number)
-        assert shipment.tracking_number == number
+    for index, step, shipment in walk_journey(sandbox, adapter, number):
         assert len(shipment.events) == index + 1
         expected = KNOWN_GAPS.get(step.kind, STEP_KINDS[step.kind])
         assert (shipment.events[-1].status, shipment.events[-1].substatus) == expected, step.kind

@@ -10,7 +10,7 @@ import requests
 
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
-from tests.support.sandbox import STEP
+from tests.support.sandbox import JOURNEY_FINALS, STEP, walk_journey
 from tracking.carriers.base import (
     CarrierAuthError,
 )
@@ -86,14 +86,9 @@ def test_mondialrelay_sandbox_error_stats(sandbox, number, stat):
 
 # Mondial Relay gives no signatory: a home delivery cannot be "signed" (format gap).
 FINAL = {
+    **JOURNEY_FINALS,
     "delivered_signed": ("delivered", None),
-    "delivered_mailbox": ("delivered", "delivered.mailbox"),
-    "delivered_pickup_point": ("delivered", "delivered.pickup_point"),
     "failed_attempt_then_delivered": ("delivered", None),
-    "address_exception": ("exception", "exception.address_issue"),
-    "returned_to_sender": ("exception", "exception.returned_to_sender"),
-    "stuck": ("in_transit", None),
-    "lost": ("exception", "exception.lost"),
 }
 GAPS = {"delivered": None}  # step kind -> the substatus Mondial Relay can express instead
 
@@ -102,20 +97,10 @@ GAPS = {"delivered": None}  # step kind -> the substatus Mondial Relay can expre
 def test_mondialrelay_adapter_reads_every_scenario_step_by_step(sandbox, scenario):
     # given a parcel of that scenario, first seen now
     adapter = _adapter(sandbox)
-    client = carrier_http_client()
     number = number_for_scenario("mondialrelay", scenario)
-    journey = journey_for("mondialrelay", number)
-    adapter.track([number], client=client)
 
     # when the sandbox clock reaches each step, then the adapter's state is the step's own
-    elapsed = 0.0
-    for index, step in enumerate(journey.steps):
-        sandbox.advance(step.offset * STEP - elapsed)
-        elapsed = step.offset * STEP
-        result, _ = adapter.track([number], client=client)
-        assert result.errors == []
-        [shipment] = result.shipments
-        assert shipment.tracking_number == number
+    for index, step, shipment in walk_journey(sandbox, adapter, number):
         assert len(shipment.events) == index + 1
         state = shipment.state
         expected = GAPS.get(step.kind, step.substatus)

@@ -11,13 +11,13 @@ import requests
 
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
-from tests.support.sandbox import STEP
+from tests.support.sandbox import JOURNEY_FINALS, STEP, walk_journey
 from tracking.carriers.base import (
     Location,
     TrackingError,
 )
 from tracking.carriers.postnl import EVENT_CODES, PostNLAdapter
-from tracking.sandbox.journeys import SCENARIOS, STEP_KINDS, journey_for, number_for_scenario
+from tracking.sandbox.journeys import SCENARIOS, STEP_KINDS, number_for_scenario
 from tracking.status import Status, Substatus
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
@@ -28,7 +28,7 @@ DUTCH_TIME = re.compile(r"\d\d-\d\d-\d{4} \d\d:\d\d:\d\d")
 HEADERS = {"apikey": "sandbox-key"}
 
 # PostNL's format says every step of every journey: the finals are the journeys' own.
-FINAL = {name: (s.final_status, s.final_substatus) for name, s in SCENARIOS.items()}
+FINAL = JOURNEY_FINALS
 POD_LOCATIONS = {
     Substatus.DELIVERED_SIGNED: "",
     Substatus.DELIVERED_MAILBOX: "mailbox",
@@ -92,16 +92,11 @@ def test_postnl_adapter_reads_every_scenario_step_by_step(sandbox, scenario):
     # given a parcel following the scenario, first asked about now
     adapter = _adapter(sandbox)
     number = number_for_scenario("postnl", scenario)
-    journey = journey_for("postnl", number)
     first = _track_one(adapter, number)
     assert first.estimated_delivery is not None and first.estimated_delivery_end is not None
 
     # when the clock passes each step, then the adapter follows the journey exactly
-    elapsed = 0.0
-    for index, step in enumerate(journey.steps):
-        sandbox.advance(step.offset * STEP - elapsed)
-        elapsed = step.offset * STEP
-        shipment = _track_one(adapter, number)
+    for index, step, shipment in walk_journey(sandbox, adapter, number):
         assert len(shipment.events) == index + 1
         latest = shipment.events[-1]
         assert (latest.status, latest.substatus) == STEP_KINDS[step.kind], step.kind

@@ -11,7 +11,7 @@ import requests
 
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
-from tests.support.sandbox import STEP
+from tests.support.sandbox import JOURNEY_FINALS, STEP, walk_journey
 from tracking.carriers.base import (
     Location,
     TrackingError,
@@ -28,7 +28,7 @@ UK_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[01]:00")
 HEADERS = {"X-IBM-Client-Id": "id", "X-IBM-Client-Secret": "secret", "X-Accept-RMG-Terms": "yes"}
 
 # Royal Mail's format says every step of every journey: the finals are the journeys' own.
-FINAL = {name: (s.final_status, s.final_substatus) for name, s in SCENARIOS.items()}
+FINAL = JOURNEY_FINALS
 POD_LOCATIONS = {
     Substatus.DELIVERED_SIGNED: "",
     Substatus.DELIVERED_MAILBOX: "mailbox",
@@ -87,11 +87,7 @@ def test_royalmail_adapter_reads_every_scenario_step_by_step(sandbox, scenario):
     assert first.estimated_delivery is not None and first.estimated_delivery_end is not None
 
     # when the clock passes each step, then the adapter follows the journey exactly
-    elapsed = 0.0
-    for index, step in enumerate(journey.steps):
-        sandbox.advance(step.offset * STEP - elapsed)
-        elapsed = step.offset * STEP
-        shipment = _track_one(adapter, number)
+    for index, step, shipment in walk_journey(sandbox, adapter, number):
         assert len(shipment.events) == index + 1
         latest = shipment.events[-1]
         assert (latest.status, latest.substatus) == STEP_KINDS[step.kind], step.kind

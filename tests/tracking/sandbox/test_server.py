@@ -15,7 +15,7 @@ import requests
 
 from tests.support.clock import SUMMER_SUNDAY, ManualClock
 from tests.support.http import carrier_http_client
-from tests.support.sandbox import STEP
+from tests.support.sandbox import STEP, walk_journey
 from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
 from tracking.sandbox.server import Faults, make_app, run_in_thread
 from tracking.status import Status, Substatus
@@ -498,26 +498,16 @@ def _adapter(carrier, sandbox):
     return DhlAdapter(base_url=f"{sandbox.url}/dhl", api_key="sandbox-key")
 
 
-def _fetch(carrier, sandbox, number):
-    return (laposte if carrier == "laposte" else dhl)(sandbox, number).content
-
-
 @pytest.mark.parametrize("carrier", ["laposte", "dhl"])
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_real_adapter_reads_every_scenario(sandbox, carrier, scenario):
     adapter = _adapter(carrier, sandbox)
     number = number_for_scenario(carrier, scenario)
     journey = journey_for(carrier, number)
-    _fetch(carrier, sandbox, number)
 
     # Step by step, the adapter's state follows the journey's own status...
-    elapsed = 0
-    for step in journey.steps:
-        sandbox.advance(step.offset * STEP - elapsed)
-        elapsed = step.offset * STEP
-        (result,) = adapter.parse(_fetch(carrier, sandbox, number)).shipments
-        assert result.tracking_number == number
-        assert len(result.events) == journey.steps.index(step) + 1
+    for index, step, result in walk_journey(sandbox, adapter, number):
+        assert len(result.events) == index + 1
         expected = KNOWN_GAPS.get((carrier, step.kind), step.status)
         assert result.state.status == expected, f"{scenario} at {step.kind}"
 

@@ -11,11 +11,11 @@ import requests
 
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
-from tests.support.sandbox import STEP
+from tests.support.sandbox import JOURNEY_FINALS, STEP, walk_journey
 from tracking.carriers.ups import STATUS_MAP, TYPE_MAP, UpsAdapter
 from tracking.sandbox.couriers.ups import UPS_ACTIVITIES, UpsSandbox, ups_check_digit
 from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
-from tracking.status import Status, Substatus
+from tracking.status import Status
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
 pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
@@ -25,16 +25,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 # Final (status, substatus) of each scenario as the UPS adapter reads it. UPS says how a parcel
 # was handed over (receivedBy, Mailbox + photo, Access Point), so every substatus is checked;
 # "lost" is UPS's "Investigation Opened" (129), read as exception.lost.
-FINAL = {
-    "delivered_signed": (Status.DELIVERED, Substatus.DELIVERED_SIGNED),
-    "delivered_mailbox": (Status.DELIVERED, Substatus.DELIVERED_MAILBOX),
-    "delivered_pickup_point": (Status.DELIVERED, Substatus.DELIVERED_PICKUP_POINT),
-    "failed_attempt_then_delivered": (Status.DELIVERED, Substatus.DELIVERED_SIGNED),
-    "address_exception": (Status.EXCEPTION, Substatus.EXCEPTION_ADDRESS_ISSUE),
-    "returned_to_sender": (Status.EXCEPTION, Substatus.EXCEPTION_RETURNED_TO_SENDER),
-    "stuck": (Status.IN_TRANSIT, None),
-    "lost": (Status.EXCEPTION, Substatus.EXCEPTION_LOST),
-}
+FINAL = JOURNEY_FINALS
 
 
 def _adapter(sandbox, **credentials) -> UpsAdapter:
@@ -116,18 +107,9 @@ def test_ups_adapter_reads_every_scenario_step_by_step(sandbox, scenario):
     # given a parcel of that scenario
     adapter = _adapter(sandbox)
     number = number_for_scenario("ups", scenario)
-    journey = journey_for("ups", number)
-    _track(adapter, sandbox, number)
 
     # when the sandbox clock reaches each step, then the adapter follows the journey
-    elapsed = 0.0
-    for index, step in enumerate(journey.steps):
-        sandbox.advance(step.offset * STEP - elapsed)
-        elapsed = step.offset * STEP
-        result = _track(adapter, sandbox, number)
-        assert result.errors == []
-        [shipment] = result.shipments
-        assert shipment.tracking_number == number
+    for index, step, shipment in walk_journey(sandbox, adapter, number):
         assert len(shipment.events) == index + 1
         assert shipment.state.status == step.status, f"{scenario} at {step.kind}"
         assert all(e.location.country == "FR" for e in shipment.events)

@@ -11,11 +11,11 @@ import requests
 
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
-from tests.support.sandbox import STEP
+from tests.support.sandbox import JOURNEY_FINALS, STEP, walk_journey
 from tracking.carriers.usps import STATUS_MAP, UspsAdapter
 from tracking.sandbox.couriers.usps import USPS_EVENTS, UspsSandbox, usps_check_digit
 from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
-from tracking.status import Status, Substatus
+from tracking.status import Status
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
 pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
@@ -25,16 +25,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 # Final (status, substatus) of each scenario as the USPS adapter reads it. The delivered eventType
 # text says how ("Left with Individual", "In/At Mailbox", "Individual Picked Up at Post Office");
 # "lost" is rendered as a Dead Letter (11), USPS having no "lost" scan.
-FINAL = {
-    "delivered_signed": (Status.DELIVERED, Substatus.DELIVERED_SIGNED),
-    "delivered_mailbox": (Status.DELIVERED, Substatus.DELIVERED_MAILBOX),
-    "delivered_pickup_point": (Status.DELIVERED, Substatus.DELIVERED_PICKUP_POINT),
-    "failed_attempt_then_delivered": (Status.DELIVERED, Substatus.DELIVERED_SIGNED),
-    "address_exception": (Status.EXCEPTION, Substatus.EXCEPTION_ADDRESS_ISSUE),
-    "returned_to_sender": (Status.EXCEPTION, Substatus.EXCEPTION_RETURNED_TO_SENDER),
-    "stuck": (Status.IN_TRANSIT, None),
-    "lost": (Status.EXCEPTION, Substatus.EXCEPTION_LOST),
-}
+FINAL = JOURNEY_FINALS
 
 
 def _adapter(sandbox, **credentials) -> UspsAdapter:
@@ -98,18 +89,9 @@ def test_usps_adapter_reads_every_scenario_step_by_step(sandbox, scenario):
     # given a parcel of that scenario
     adapter = _adapter(sandbox)
     number = number_for_scenario("usps", scenario)
-    journey = journey_for("usps", number)
-    _track(adapter, [number])
 
     # when the sandbox clock reaches each step, then the adapter follows the journey
-    elapsed = 0.0
-    for index, step in enumerate(journey.steps):
-        sandbox.advance(step.offset * STEP - elapsed)
-        elapsed = step.offset * STEP
-        result = _track(adapter, [number])
-        assert result.errors == []
-        [shipment] = result.shipments
-        assert shipment.tracking_number == number
+    for index, step, shipment in walk_journey(sandbox, adapter, number):
         assert len(shipment.events) == index + 1
         assert shipment.state.status == step.status, f"{scenario} at {step.kind}"
         assert shipment.events[-1].location.country == "FR"
