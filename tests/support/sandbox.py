@@ -30,6 +30,7 @@ from tracking.carriers.base import CarrierAdapter, TrackingResult
 from tracking.sandbox.couriers import get_courier
 from tracking.sandbox.journeys import SCENARIOS, Step, journey_for
 from tracking.sandbox.server import SandboxHandle, make_app, run_in_thread
+from tracking.status import Status
 
 STEP = 60.0  # sandbox seconds between two steps of a journey
 JOURNEY_DONE = 40 * STEP  # every scenario has ended (the longest ends at step 11)
@@ -90,3 +91,14 @@ def walk_journey(
         [shipment] = result.shipments
         assert shipment.tracking_number == number
         yield index, step, shipment
+
+
+def assert_journey_ended(shipment: TrackingResult, final: tuple[str, str | None]) -> None:
+    """The shipment's state is ``final``, with a POD dated at the delivery when (and only
+    when) a delivery stands."""
+    assert (shipment.state.status, shipment.state.substatus) == final
+    if final[0] == Status.DELIVERED:
+        assert shipment.pod is not None
+        assert shipment.pod.delivered_at == shipment.state.delivered_at
+    else:
+        assert shipment.pod is None

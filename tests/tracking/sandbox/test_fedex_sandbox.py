@@ -11,11 +11,10 @@ import requests
 
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
-from tests.support.sandbox import JOURNEY_FINALS, STEP, walk_journey
+from tests.support.sandbox import JOURNEY_FINALS, STEP, assert_journey_ended, walk_journey
 from tracking.carriers.fedex import DERIVED_STATUS_MAP, STATUS_MAP, FedexAdapter
 from tracking.sandbox.couriers.fedex import FEDEX_SCANS, FedexSandbox, fedex_check_digit
 from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
-from tracking.status import Status
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
 pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
@@ -131,13 +130,7 @@ def test_fedex_adapter_reads_every_scenario_step_by_step(sandbox, scenario):
         assert shipment.events[-1].location.country == "FR"
 
     # and it ends where the scenario says, with a POD only for a delivery
-    status, substatus = FINAL[scenario]
-    assert (shipment.state.status, shipment.state.substatus) == (status, substatus)
-    if status == Status.DELIVERED:
-        assert shipment.pod is not None
-        assert shipment.pod.delivered_at == shipment.state.delivered_at
-    else:
-        assert shipment.pod is None
+    assert_journey_ended(shipment, FINAL[scenario])
 
 
 def test_fedex_adapter_reads_pods_and_estimates_in_one_batch(sandbox):
