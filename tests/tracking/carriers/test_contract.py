@@ -8,7 +8,9 @@ Every adapter, whatever its format:
 - reports an unknown number as a "not_found" error for that number, alone or next to a known
   number that it still reads;
 - reports a number of no known format as an "invalid_number" error for that number;
-- raises ``CarrierAuthError`` without credentials (the courier is in fault, no number is);
+- raises ``CarrierAuthError`` without credentials, and with credentials the courier refuses
+  (the twins refuse values starting with ``REFUSED_CREDENTIAL_PREFIX``): the courier is in
+  fault, no number is;
 - raises ``CarrierRateLimited`` on a 429, carrying the courier's Retry-After, waited inline when
   short and handed to the sync job when long;
 - raises ``CarrierUnavailable`` on 5xx (after the retry) and on a timeout;
@@ -39,6 +41,7 @@ from tracking.carriers.base import (
     CarrierUnavailable,
 )
 from tracking.sandbox.couriers import sandbox_couriers
+from tracking.sandbox.couriers.base import REFUSED_CREDENTIAL_PREFIX
 from tracking.sandbox.journeys import number_for_scenario
 
 SLUGS = sorted(ADAPTER_CLASSES)
@@ -64,12 +67,15 @@ def _known(slug: str, index: int = 0) -> str:
     return number_for_scenario(slug, "stuck", index)
 
 
-def _without_credentials(slug: str) -> None:
-    """Blank every setting of the courier but its base URL (keys, ids, secrets, accounts)."""
+def _credentials(slug: str, change) -> None:
+    """Apply ``change`` to every setting of the courier but its base URL (keys, ids, secrets,
+    accounts)."""
     config = settings.CARRIERS[slug]
     settings.CARRIERS = {
         **settings.CARRIERS,
-        slug: {name: value if name == "base_url" else "" for name, value in config.items()},
+        slug: {
+            name: value if name == "base_url" else change(value) for name, value in config.items()
+        },
     }
 
 
@@ -136,10 +142,17 @@ def test_contract_unknown_and_invalid_numbers_beside_a_known_one_are_their_own_e
 # --- the courier refuses us -------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        pytest.param(lambda _value: "", id="missing"),
+        pytest.param(lambda value: REFUSED_CREDENTIAL_PREFIX + value, id="refused"),
+    ],
+)
 @pytest.mark.parametrize("slug", SLUGS)
-def test_contract_missing_credentials_raise_auth_error(sandbox, slug):
-    # given the courier's settings without any credential
-    _without_credentials(slug)
+def test_contract_missing_or_refused_credentials_raise_auth_error(sandbox, slug, credentials):
+    # given the courier's settings without credentials, or with ones the courier refuses
+    _credentials(slug, credentials)
     number = _known(slug)
 
     # when / then the whole courier is in fault, unless its tracking takes no credentials

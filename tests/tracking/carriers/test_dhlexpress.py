@@ -788,13 +788,6 @@ def test_dhlexpress_fetch_without_credentials_raises_auth_error_before_calling(c
         _adapter(username="", password="").track(["9356579890"], client=carrier_client)
 
 
-@responses.activate
-def test_dhlexpress_fetch_refused_credentials_raise_auth_error(carrier_client):
-    responses.get(f"{BASE_URL}/shipments/9356579890/tracking", status=401, json={})
-    with pytest.raises(CarrierAuthError):
-        _adapter().track(["9356579890"], client=carrier_client)
-
-
 # --- identity -------------------------------------------------------------------------------
 
 

@@ -11,9 +11,6 @@ import requests
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
 from tests.support.sandbox import JOURNEY_FINALS, STEP, walk_journey
-from tracking.carriers.base import (
-    CarrierAuthError,
-)
 from tracking.carriers.dpd import DpdAdapter
 from tracking.detection.checksums import mod_37_36_check
 from tracking.sandbox.couriers.dpd import SANDBOX_PASSWORD, sandbox_token
@@ -151,17 +148,6 @@ def test_dpd_adapter_reads_every_scenario_step_by_step(sandbox, scenario):
         assert shipment.pod is None
     assert all(e.occurred_at.utcoffset().total_seconds() == 7200 for e in shipment.events)
     assert journey.steps[0].place.country == "FR"
-
-
-# A missing password: tests/tracking/carriers/test_contract.py.
-@pytest.mark.parametrize("password", ["wrong-password"])
-def test_dpd_adapter_without_the_right_password_raises_auth_error(sandbox, password):
-    # given an adapter with a wrong password
-    adapter = _adapter(sandbox, password=password)
-
-    # when / then getAuth's fault concerns the account: the courier is in fault
-    with pytest.raises(CarrierAuthError):
-        adapter.track([number_for_scenario("dpd", "stuck")], client=carrier_http_client())
 
 
 def test_dpd_adapter_replaces_a_token_the_sandbox_refuses(sandbox):

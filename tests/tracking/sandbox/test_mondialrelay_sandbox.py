@@ -9,11 +9,7 @@ import pytest
 import requests
 
 from tests.support.clock import SUMMER_SUNDAY
-from tests.support.http import carrier_http_client
 from tests.support.sandbox import JOURNEY_FINALS, STEP, walk_journey
-from tracking.carriers.base import (
-    CarrierAuthError,
-)
 from tracking.carriers.mondialrelay import MondialRelayAdapter
 from tracking.sandbox.couriers.mondialrelay import SANDBOX_PRIVATE_KEY, relay_number
 from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
@@ -116,17 +112,6 @@ def test_mondialrelay_adapter_reads_every_scenario_step_by_step(sandbox, scenari
     else:
         assert shipment.pod is None
     assert all(e.occurred_at.utcoffset().total_seconds() == 7200 for e in shipment.events)
-
-
-# A missing key or enseigne: tests/tracking/carriers/test_contract.py.
-@pytest.mark.parametrize("private_key", ["wrong-key"])
-def test_mondialrelay_adapter_without_the_right_key_raises_auth_error(sandbox, private_key):
-    # given an adapter signing with a missing or wrong private key
-    adapter = _adapter(sandbox, private_key=private_key)
-
-    # when / then STAT 97 concerns the account: the courier is in fault
-    with pytest.raises(CarrierAuthError):
-        adapter.track([number_for_scenario("mondialrelay", "stuck")], client=carrier_http_client())
 
 
 # --- faults ---------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from tracking.sandbox.couriers.base import (
     ParcelSource,
     Reply,
     SandboxCourier,
+    refuses,
 )
 from tracking.sandbox.formats import delivery_step, paris_iso, paris_local_iso, utc_iso
 from tracking.sandbox.journeys import FINAL_KINDS, Journey, Place, SeenStep, normalise_number
@@ -276,7 +277,7 @@ class AfterShipSandbox(SandboxCourier):
             return Reply(
                 404, aftership_envelope(404, "The URI requested is invalid.", "NotFound", {})
             )
-        if not request.header("as-api-key"):
+        if refuses(request.header("as-api-key")):
             return Reply(401, aftership_envelope(401, "Invalid API key.", "Unauthorized", {}))
         numbers = [normalise_number(n) for n in request.param("tracking_numbers").split(",")]
         numbers = [n for n in numbers if n]

@@ -17,6 +17,15 @@ from typing import Any, ClassVar, Protocol
 
 from tracking.sandbox.journeys import Journey, SeenStep
 
+# Credentials starting with this are ones the courier refuses (revoked, mistyped). Any other
+# non-empty value is accepted, so the demo and the tests need no real secret.
+REFUSED_CREDENTIAL_PREFIX = "refused-"
+
+
+def refuses(*credentials: str) -> bool:
+    """Whether the courier turns these credentials down: one is missing or marked refused."""
+    return any(not value or value.startswith(REFUSED_CREDENTIAL_PREFIX) for value in credentials)
+
 
 @dataclass
 class Reply:

@@ -13,7 +13,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from tracking.sandbox.couriers.base import CourierRequest, ParcelSource, Reply, SandboxCourier
+from tracking.sandbox.couriers.base import (
+    CourierRequest,
+    ParcelSource,
+    Reply,
+    SandboxCourier,
+    refuses,
+)
 from tracking.sandbox.formats import (
     delivery_step,
     newest_first,
@@ -196,7 +202,7 @@ class DhlSandbox(SandboxCourier):
                 dhl_problem(404, "Not Found", f"No route for {request.path}"),
                 content_type=PROBLEM_JSON,
             )
-        if not request.header("DHL-API-Key"):
+        if refuses(request.header("DHL-API-Key")):
             return Reply(
                 401, dhl_problem(401, "Unauthorized", "Invalid API key"), content_type=PROBLEM_JSON
             )

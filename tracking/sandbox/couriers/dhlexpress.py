@@ -25,7 +25,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from tracking.sandbox.couriers.base import CourierRequest, ParcelSource, Reply, SandboxCourier
+from tracking.sandbox.couriers.base import (
+    CourierRequest,
+    ParcelSource,
+    Reply,
+    SandboxCourier,
+    refuses,
+)
 from tracking.sandbox.formats import paris_offset, to_paris
 from tracking.sandbox.journeys import FINAL_KINDS, Journey, Place, SeenStep, normalise_number
 
@@ -187,7 +193,7 @@ def _credentials_ok(authorization: str) -> bool:
     except (binascii.Error, UnicodeDecodeError):
         return False
     username, colon, password = decoded.partition(":")
-    return bool(colon and username and password)
+    return bool(colon) and not refuses(username, password)
 
 
 class DhlExpressSandbox(SandboxCourier):

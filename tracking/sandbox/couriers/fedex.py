@@ -28,7 +28,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from tracking.sandbox.couriers.base import CourierRequest, ParcelSource, Reply, SandboxCourier
+from tracking.sandbox.couriers.base import (
+    CourierRequest,
+    ParcelSource,
+    Reply,
+    SandboxCourier,
+    refuses,
+)
 from tracking.sandbox.formats import delivery_step, newest_first, paris_iso, paris_local_iso
 from tracking.sandbox.journeys import FINAL_KINDS, Journey, Place, SeenStep, normalise_number
 
@@ -318,7 +324,7 @@ class FedexSandbox(SandboxCourier):
         form = parse_qs(request.body.decode("utf-8", "replace"))
         client_id = (form.get("client_id") or [""])[0]
         secret = (form.get("client_secret") or [""])[0]
-        if form.get("grant_type") != ["client_credentials"] or not client_id or not secret:
+        if form.get("grant_type") != ["client_credentials"] or refuses(client_id, secret):
             return Reply(
                 401,
                 fedex_errors(

@@ -30,7 +30,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from tracking.sandbox.couriers.base import CourierRequest, ParcelSource, Reply, SandboxCourier
+from tracking.sandbox.couriers.base import (
+    CourierRequest,
+    ParcelSource,
+    Reply,
+    SandboxCourier,
+    refuses,
+)
 from tracking.sandbox.formats import newest_first, to_paris
 from tracking.sandbox.journeys import Journey, Place, SeenStep, normalise_number
 
@@ -216,7 +222,7 @@ class GlsSandbox(SandboxCourier):
             client_id, _, client_secret = decoded.partition(":")
         if form.get("grant_type") != "client_credentials":
             return Reply(400, {"errors": [{"message": "Invalid grant type", "type": "400"}]})
-        if not client_id or not client_secret:
+        if refuses(client_id, client_secret):
             return Reply(400, {"errors": [{"message": "Invalid client identifier", "type": "400"}]})
         token = TOKEN_PREFIX + hashlib.sha256(f"{client_id}:{client_secret}".encode()).hexdigest()
         return Reply(

@@ -14,7 +14,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from tracking.sandbox.couriers.base import CourierRequest, ParcelSource, Reply, SandboxCourier
+from tracking.sandbox.couriers.base import (
+    CourierRequest,
+    ParcelSource,
+    Reply,
+    SandboxCourier,
+    refuses,
+)
 from tracking.sandbox.formats import delivery_step, newest_first, paris_iso
 from tracking.sandbox.journeys import FINAL_KINDS, Journey, SeenStep, normalise_number
 
@@ -161,7 +167,7 @@ class LaPosteSandbox(SandboxCourier):
     def handle(self, request: CourierRequest, parcels: ParcelSource) -> Reply:
         if request.method != "GET" or not request.path.startswith(PATH_PREFIX):
             return Reply(404, laposte_problem("NOT_FOUND", f"No route for {request.path}"))
-        if not request.header("X-Okapi-Key"):
+        if refuses(request.header("X-Okapi-Key")):
             return Reply(401, laposte_problem("UNAUTHORIZED", "The X-Okapi-Key header is missing."))
         ids = request.path[len(PATH_PREFIX) :]
         numbers = [normalise_number(n) for n in ids.split(",") if n.strip()]

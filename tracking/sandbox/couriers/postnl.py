@@ -34,7 +34,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
-from tracking.sandbox.couriers.base import CourierRequest, ParcelSource, Reply, SandboxCourier
+from tracking.sandbox.couriers.base import (
+    CourierRequest,
+    ParcelSource,
+    Reply,
+    SandboxCourier,
+    refuses,
+)
 from tracking.sandbox.formats import delivery_step, newest_first, to_paris
 from tracking.sandbox.journeys import FINAL_KINDS, Journey, SeenStep, normalise_number
 
@@ -259,7 +265,7 @@ class PostNLSandbox(SandboxCourier):
             return Reply(404, postnl_fault("Resource not found", "messaging.adaptors.http.404"))
         if request.method != "GET":
             return Reply(405, postnl_gateway_error("Only GET requests allowed", 405))
-        if not request.header("apikey"):
+        if refuses(request.header("apikey")):
             return Reply(
                 401,
                 postnl_gateway_error(

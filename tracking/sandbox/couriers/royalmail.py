@@ -29,7 +29,13 @@ from typing import Any
 from urllib.parse import unquote
 
 from tracking.detection.checksums import s10_check
-from tracking.sandbox.couriers.base import CourierRequest, ParcelSource, Reply, SandboxCourier
+from tracking.sandbox.couriers.base import (
+    CourierRequest,
+    ParcelSource,
+    Reply,
+    SandboxCourier,
+    refuses,
+)
 from tracking.sandbox.formats import delivery_step, newest_first, paris_offset
 from tracking.sandbox.journeys import FINAL_KINDS, Journey, SeenStep, normalise_number
 
@@ -192,7 +198,7 @@ class RoyalMailSandbox(SandboxCourier):
     def handle(self, request: CourierRequest, parcels: ParcelSource) -> Reply:
         if request.method != "GET" or not request.path.startswith(PREFIX):
             return Reply(404, error_body(404, f"No resource for {request.path}"))
-        if not request.header("X-IBM-Client-Id") or not request.header("X-IBM-Client-Secret"):
+        if refuses(request.header("X-IBM-Client-Id"), request.header("X-IBM-Client-Secret")):
             return Reply(401, error_body(401, "Client id not registered."))
         if request.header("X-Accept-RMG-Terms").lower() != "yes":
             return Reply(400, error_body(400, "X-Accept-RMG-Terms header must be set to yes"))

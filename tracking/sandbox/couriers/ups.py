@@ -32,7 +32,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from tracking.sandbox.couriers.base import CourierRequest, ParcelSource, Reply, SandboxCourier
+from tracking.sandbox.couriers.base import (
+    CourierRequest,
+    ParcelSource,
+    Reply,
+    SandboxCourier,
+    refuses,
+)
 from tracking.sandbox.formats import delivery_step, newest_first, to_paris
 from tracking.sandbox.journeys import FINAL_KINDS, Journey, Place, SeenStep, normalise_number
 
@@ -253,7 +259,7 @@ class UpsSandbox(SandboxCourier):
 
     def _token(self, request: CourierRequest) -> Reply:
         client_id, secret = _basic_credentials(request.header("Authorization"))
-        if not client_id or not secret:
+        if refuses(client_id, secret):
             return Reply(401, ups_errors("10401", "ClientId is Invalid"))
         form = parse_qs(request.body.decode("utf-8", "replace"))
         if form.get("grant_type") != ["client_credentials"]:

@@ -27,7 +27,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from tracking.sandbox.couriers.base import CourierRequest, ParcelSource, Reply, SandboxCourier
+from tracking.sandbox.couriers.base import (
+    CourierRequest,
+    ParcelSource,
+    Reply,
+    SandboxCourier,
+    refuses,
+)
 from tracking.sandbox.formats import newest_first, paris_iso, paris_local_iso, to_paris, utc_iso
 from tracking.sandbox.journeys import FINAL_KINDS, Journey, Place, SeenStep, normalise_number
 
@@ -187,7 +193,7 @@ class UspsSandbox(SandboxCourier):
     def _token(self, request: CourierRequest) -> Reply:
         fields = _token_fields(request)
         client_id, secret = fields.get("client_id", ""), fields.get("client_secret", "")
-        if fields.get("grant_type") != "client_credentials" or not client_id or not secret:
+        if fields.get("grant_type") != "client_credentials" or refuses(client_id, secret):
             return Reply(401, usps_error(401, "Unauthorized", "Invalid client credentials."))
         digest = hashlib.sha256(f"{client_id}:{secret}".encode()).hexdigest()[:24]
         return Reply(
