@@ -73,24 +73,27 @@ JOURNEY_FINALS: dict[str, tuple[str, str | None]] = {
 }
 
 
+def track_one(adapter: CarrierAdapter, number: str) -> TrackingResult:
+    """The one shipment the adapter reads for ``number``, which must come without errors."""
+    result, _answers = adapter.track([number], client=carrier_http_client())
+    assert result.errors == [], number
+    [shipment] = result.shipments
+    assert shipment.tracking_number == number
+    return shipment
+
+
 def walk_journey(
     sandbox: SandboxHandle, adapter: CarrierAdapter, number: str
 ) -> Iterator[tuple[int, Step, TrackingResult]]:
     """Follow ``number``'s journey through the adapter: ask once (the first sight anchors the
     journey), then each time the sandbox clock reaches the next step, ask again and yield
-    (index of the step, the step, the one shipment the adapter read). Every answer must be a
-    single shipment without errors."""
-    client = carrier_http_client()
-    adapter.track([number], client=client)
+    (index of the step, the step, the one shipment the adapter read: see ``track_one``)."""
+    adapter.track([number], client=carrier_http_client())
     elapsed = 0.0
     for index, step in enumerate(journey_for(adapter.slug, number).steps):
         sandbox.advance(step.offset * STEP - elapsed)
         elapsed = step.offset * STEP
-        result, _answers = adapter.track([number], client=client)
-        assert result.errors == [], f"{number} at {step.kind}"
-        [shipment] = result.shipments
-        assert shipment.tracking_number == number
-        yield index, step, shipment
+        yield index, step, track_one(adapter, number)
 
 
 def assert_journey_ended(shipment: TrackingResult, final: tuple[str, str | None]) -> None:

@@ -11,7 +11,13 @@ import requests
 
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
-from tests.support.sandbox import JOURNEY_FINALS, STEP, assert_journey_ended, walk_journey
+from tests.support.sandbox import (
+    JOURNEY_FINALS,
+    STEP,
+    assert_journey_ended,
+    track_one,
+    walk_journey,
+)
 from tracking.carriers.base import (
     CarrierAuthError,
     TrackingError,
@@ -47,13 +53,6 @@ def _adapter(sandbox, client_id: str = "sandbox-client_id") -> GlsAdapter:
     return GlsAdapter(
         base_url=f"{sandbox.url}/gls", client_id=client_id, client_secret="sandbox-secret"
     )
-
-
-def _track_one(adapter: GlsAdapter, number: str):
-    result, _answers = adapter.track([number], client=carrier_http_client())
-    assert result.errors == []
-    (shipment,) = result.shipments
-    return shipment
 
 
 def test_gls_sandbox_answer_has_the_real_sample_shape(sandbox):
@@ -122,9 +121,9 @@ def test_gls_delivery_info_names_the_parcelshop_for_the_right_postcode(sandbox):
     adapter = _adapter(sandbox)
     number = number_for_scenario("gls", "delivered_pickup_point")
     journey = journey_for("gls", number)
-    _track_one(adapter, number)
+    track_one(adapter, number)
     sandbox.advance(20 * STEP)
-    shipment = _track_one(adapter, number)
+    shipment = track_one(adapter, number)
 
     # when the delivery info is asked with the buyer's postcode, and with a wrong one
     right = adapter.fetch_delivery_info(

@@ -11,7 +11,13 @@ import requests
 
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
-from tests.support.sandbox import JOURNEY_FINALS, STEP, assert_journey_ended, walk_journey
+from tests.support.sandbox import (
+    JOURNEY_FINALS,
+    STEP,
+    assert_journey_ended,
+    track_one,
+    walk_journey,
+)
 from tracking.carriers.base import (
     Location,
     TrackingError,
@@ -40,13 +46,6 @@ AT_THE_DOOR = {"out_for_delivery", "failed_attempt", "delivered", "delivered_mai
 
 def _adapter(sandbox, api_key: str = "sandbox-key") -> PostNLAdapter:
     return PostNLAdapter(base_url=f"{sandbox.url}/postnl", api_key=api_key)
-
-
-def _track_one(adapter: PostNLAdapter, number: str):
-    result, _answers = adapter.track([number], client=carrier_http_client())
-    assert result.errors == []
-    (shipment,) = result.shipments
-    return shipment
 
 
 def test_postnl_sandbox_answer_has_the_real_sample_shape(sandbox):
@@ -92,7 +91,7 @@ def test_postnl_adapter_reads_every_scenario_step_by_step(sandbox, scenario):
     # given a parcel following the scenario, first asked about now
     adapter = _adapter(sandbox)
     number = number_for_scenario("postnl", scenario)
-    first = _track_one(adapter, number)
+    first = track_one(adapter, number)
     assert first.estimated_delivery is not None and first.estimated_delivery_end is not None
 
     # when the clock passes each step, then the adapter follows the journey exactly
@@ -123,8 +122,8 @@ def test_postnl_signature_endpoint_parses_and_answers_404_without_signature(sand
     adapter = _adapter(sandbox)
     signed = number_for_scenario("postnl", "delivered_signed")
     mailbox = number_for_scenario("postnl", "delivered_mailbox")
-    _track_one(adapter, signed)
-    _track_one(adapter, mailbox)
+    track_one(adapter, signed)
+    track_one(adapter, mailbox)
     sandbox.advance(20 * STEP)
     base = f"{sandbox.url}/postnl/shipment/v2/status/signature"
 

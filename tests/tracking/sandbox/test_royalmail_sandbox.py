@@ -11,7 +11,13 @@ import requests
 
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
-from tests.support.sandbox import JOURNEY_FINALS, STEP, assert_journey_ended, walk_journey
+from tests.support.sandbox import (
+    JOURNEY_FINALS,
+    STEP,
+    assert_journey_ended,
+    track_one,
+    walk_journey,
+)
 from tracking.carriers.base import (
     Location,
     TrackingError,
@@ -40,13 +46,6 @@ def _adapter(sandbox, client_id: str = "sandbox-client_id") -> RoyalMailAdapter:
     return RoyalMailAdapter(
         base_url=f"{sandbox.url}/royalmail", client_id=client_id, client_secret="sandbox-secret"
     )
-
-
-def _track_one(adapter: RoyalMailAdapter, number: str):
-    result, _answers = adapter.track([number], client=carrier_http_client())
-    assert result.errors == []
-    (shipment,) = result.shipments
-    return shipment
 
 
 def test_royalmail_sandbox_answer_has_the_real_sample_shape(sandbox):
@@ -83,7 +82,7 @@ def test_royalmail_adapter_reads_every_scenario_step_by_step(sandbox, scenario):
     adapter = _adapter(sandbox)
     number = number_for_scenario("royalmail", scenario)
     journey = journey_for("royalmail", number)
-    first = _track_one(adapter, number)
+    first = track_one(adapter, number)
     assert first.estimated_delivery is not None and first.estimated_delivery_end is not None
 
     # when the clock passes each step, then the adapter follows the journey exactly
@@ -109,7 +108,7 @@ def test_royalmail_signature_and_summary_endpoints_parse(sandbox):
     # given a signed delivery and an unknown barcode
     adapter = _adapter(sandbox)
     number = number_for_scenario("royalmail", "delivered_signed")
-    _track_one(adapter, number)
+    track_one(adapter, number)
     sandbox.advance(20 * STEP)
     base = f"{sandbox.url}/royalmail/mailpieces/v2"
 
