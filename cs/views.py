@@ -1,7 +1,7 @@
 """The CS console (/cs/): one search box, the shipment's whole story, the exception queues.
 
 Staff with tracking.use_cs_console (the "cs agent" group; superusers) only. Reads go through
-tracking.selectors, actions through tracking.services.cs; the results table is an htmx partial
+cs.selectors, actions through tracking.services.cs; the results table is an htmx partial
 (templates/cs/_results.html) that the search box swaps as the agent types.
 """
 
@@ -23,10 +23,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.access import Scope
 from core.errors import ApplicationError, NotFound
+from cs import selectors
 from notifications.selectors import delivery_log
 from payouts.selectors import payout_get_for_order
 from sellers.models import Seller
-from tracking import carriers, selectors
+from tracking import carriers
+from tracking import selectors as tracking_selectors
 from tracking.models import ExceptionKind, StatusChoices
 from tracking.services import cs as services
 
@@ -136,7 +138,7 @@ def _act(request: HttpRequest, action, success: str):
 
 
 def _shipment(shipment_id: int):
-    return selectors.shipment_get(scope=Scope.marketplace(), shipment_id=shipment_id)
+    return tracking_selectors.shipment_get(scope=Scope.marketplace(), shipment_id=shipment_id)
 
 
 @require_POST

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import NotFound
-from tracking import selectors
+from tracking.buyer import selectors
 from tracking.buyer.http import (
     LANGUAGE_PARAM,
     LOOKUP_WINDOW_SECONDS,

@@ -1,6 +1,6 @@
 """What the buyer tracking page says about a parcel: pure presentation, no queries, no writes.
 
-    tracking.buyer.views (thin) -> tracking.selectors.public_* (reads)
+    tracking.buyer.views (thin) -> tracking.buyer.selectors (reads)
     -> parcel_view(shipment, events)
     -> templates/buyer/*.html, rendered in the buyer's language (tracking.buyer.http)
 
