@@ -1,5 +1,10 @@
 """Reads of the CS console and the CRM API: the search box and its ranking, a shipment's whole
-story, the exception queues and who can work them. Every selector takes a Scope."""
+story, the exception queues and who can work them, and what the console shows from other apps
+beside a parcel (its payout, the notifications sent about it).
+
+The console's reads of payouts and notifications live here, in the interface, so that the
+tracking record depends on neither (cs -> payouts, notifications -> tracking).
+Every selector on shipments and exceptions takes a Scope: a seller sees only its own rows."""
 
 from __future__ import annotations
 
@@ -28,6 +33,10 @@ from django.utils import timezone
 
 from core.access import Scope
 from core.errors import NotFound
+from notifications.selectors import LogEntry, delivery_log
+from payouts.models import Payout
+from payouts.selectors import payout_get_for_order
+from sellers.models import Seller
 from tracking.models import (
     DeliveryEstimate,
     ExceptionKind,
@@ -344,3 +353,31 @@ def cs_agents() -> QuerySet:
         .distinct()
         .order_by("username")
     )
+
+
+def cs_assignee_get(*, user_id: int):
+    """The user an agent picked in the assign form, or None for an unknown id. Whether that user
+    may take the exception is the service's rule (tracking.services.cs.exception_assign)."""
+    return get_user_model().objects.filter(pk=user_id).first()
+
+
+def cs_seller_choices() -> QuerySet[Seller]:
+    """The sellers the search form's filter offers, by name."""
+    return Seller.objects.order_by("name")
+
+
+# --- Beside the parcel: what other apps know about it ------------------------------------------
+
+
+def shipment_payout(*, scope: Scope, order_id: int) -> Payout | None:
+    """The payout of the parcel's order, or None when the order has none."""
+    try:
+        return payout_get_for_order(scope=scope, order_id=order_id)
+    except NotFound:
+        return None
+
+
+def shipment_notifications(*, shipment_id: int) -> list[LogEntry]:
+    """The buyer notifications and webhook deliveries about the parcel, newest first, recipients
+    masked."""
+    return delivery_log(shipment_id=shipment_id)

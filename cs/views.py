@@ -11,7 +11,6 @@ from functools import wraps
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -24,9 +23,6 @@ from django.views.decorators.http import require_GET, require_POST
 from core.access import Scope
 from core.errors import ApplicationError, NotFound
 from cs import selectors
-from notifications.selectors import delivery_log
-from payouts.selectors import payout_get_for_order
-from sellers.models import Seller
 from tracking import carriers
 from tracking import selectors as tracking_selectors
 from tracking.models import ExceptionKind, StatusChoices
@@ -55,7 +51,7 @@ class SearchForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "any status"), *StatusChoices.choices], required=False)
     carrier = forms.ChoiceField(choices=[], required=False)
     seller = forms.ModelChoiceField(
-        queryset=Seller.objects.order_by("name"), required=False, empty_label="any seller"
+        queryset=selectors.cs_seller_choices(), required=False, empty_label="any seller"
     )
     exception = forms.ChoiceField(
         choices=[("", "any exception"), *ExceptionKind.choices], required=False
@@ -106,10 +102,6 @@ def shipment_detail(request: HttpRequest, shipment_id: int) -> HttpResponse:
     except NotFound:
         return render(request, "cs/not_found.html", {"shipment_id": shipment_id}, status=404)
     shipment = story.shipment
-    try:
-        payout = payout_get_for_order(scope=Scope.marketplace(), order_id=shipment.order_id)
-    except NotFound:
-        payout = None
     return render(
         request,
         "cs/shipment.html",
@@ -118,8 +110,10 @@ def shipment_detail(request: HttpRequest, shipment_id: int) -> HttpResponse:
             "shipment": shipment,
             "order": shipment.order,
             "pod": getattr(shipment, "pod", None),
-            "notifications": delivery_log(shipment_id=shipment.id),
-            "payout": payout,
+            "notifications": selectors.shipment_notifications(shipment_id=shipment.id),
+            "payout": selectors.shipment_payout(
+                scope=Scope.marketplace(), order_id=shipment.order_id
+            ),
             "carriers": [a for a in carriers.all_adapters() if a.slug != shipment.carrier],
             "resolutions": [(r.value, r.label) for r in services.AGENT_RESOLUTIONS],
             "agents": selectors.cs_agents(),
@@ -192,7 +186,7 @@ def exception_assign(request: HttpRequest, exception_id: int) -> HttpResponse:
     if assignee_id == "me":
         assignee = request.user
     elif assignee_id.isdigit():
-        assignee = get_user_model().objects.filter(pk=int(assignee_id)).first()
+        assignee = selectors.cs_assignee_get(user_id=int(assignee_id))
     else:
         assignee = None
     _act(
