@@ -5,7 +5,7 @@
     run (timed)           per query kind, SAMPLES searches of values that exist, typed the way
                           agents type them (spaces and lower case in tracking numbers, another
                           case for emails, a national format for +33 phones):
-                          tracking.selectors.shipment_search(...) evaluated with its rows,
+                          cs.selectors.shipment_search(...) evaluated with its rows,
                           their orders, sellers and open exceptions, as the console renders
                           them; beside it, in the same run, a plain primary-key lookup
                           (Shipment.objects.get(pk=...)) as the floor
@@ -193,7 +193,7 @@ def _p(values: list[float], share: float) -> float:
 def _indexes_used(kind: str, query: str) -> str:
     """The indexes PostgreSQL picks for this kind's candidate query (EXPLAIN)."""
     from core.access import Scope
-    from tracking import selectors
+    from cs import selectors
 
     base = selectors._cs_filtered(Scope.marketplace(), selectors.SearchFilters())
     plan = selectors._match(base, kind, query).order_by("-created_at", "-id")[:200].explain()
@@ -204,8 +204,8 @@ def _indexes_used(kind: str, query: str) -> str:
 
 def run(options: argparse.Namespace) -> bool:
     from core.access import Scope
+    from cs.selectors import shipment_search
     from tracking.models import Shipment
-    from tracking.selectors import shipment_search
 
     count, n = options.cs_shipments, options.cs_samples
     print(f"preparing {count:,} shipments, orders and {SELLERS:,} sellers with COPY "
@@ -269,7 +269,7 @@ from {len(FIRST_NAMES)} first names × 5,760 surnames, unique emails and phones)
 {SELLERS:,} sellers, written with COPY and ANALYZEd before the timing. Per query kind, {n}
 searches of values that exist, typed the way agents type them (tracking numbers in lower case
 with spaces, emails in another case, `+33` phones in the national format), each through the
-real selector, `tracking.selectors.shipment_search()`, with its rows, their orders, sellers and
+real selector, `cs.selectors.shipment_search()`, with its rows, their orders, sellers and
 open exceptions (what the console renders). The floor, in the same run:
 `Shipment.objects.get(pk=…)`. "found": searches whose results hold the parcel they were made
 from (for seller names: that seller's parcels first). "indexes used": from `EXPLAIN` of the

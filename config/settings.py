@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "payouts",
     "notifications",
     "returns",
+    "cs",
 ]
 
 MIDDLEWARE = [
@@ -342,7 +343,7 @@ ADMINS = [("Parcelle operators", a) for a in env_list("ADMIN_EMAILS", "")]
 PAYOUT_CLAIM_WINDOW_DAYS = int(os.environ.get("PAYOUT_CLAIM_WINDOW_DAYS", "14"))
 PAYOUT_COMMISSION_RATE = os.environ.get("PAYOUT_COMMISSION_RATE", "0.12")
 
-# The buyer tracking page (tracking/views.py).
+# The buyer tracking page (tracking/buyer/views.py).
 TRACKING_PAGE_RATE_LIMIT = int(os.environ.get("TRACKING_PAGE_RATE_LIMIT", "120"))  # per minute
 TRACKING_LOOKUP_RATE_LIMIT = int(os.environ.get("TRACKING_LOOKUP_RATE_LIMIT", "10"))  # per 15 min
 TRACKING_PAGE_CACHE_SECONDS = int(os.environ.get("TRACKING_PAGE_CACHE_SECONDS", "300"))

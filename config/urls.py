@@ -8,12 +8,15 @@ urlpatterns = [
     path("healthz/", healthz, name="healthz"),
     path("readyz/", readyz, name="readyz"),
     path("admin/", admin.site.urls),
-    path("", include("returns.urls")),  # before tracking's /t/<token>/ pages
+    path("", include("returns.urls")),  # before the buyer's /t/<token>/ pages
+    path("", include("tracking.buyer.urls")),
     path("", include("tracking.urls")),
+    path("", include("cs.urls")),
     path("", include("sellers.urls")),
     path("", include("payouts.urls")),
     path("", include("notifications.urls")),
     path("api/v1/", include("tracking.api.urls")),
+    path("api/v1/", include("cs.api.urls")),
     path("api/v1/", include("sellers.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -19,8 +19,7 @@ from returns import selectors, services
 from returns.forms import PolicyForm, RefuseForm, TrackingNumberForm
 from returns.models import Condition, Reason, Resolution, ReturnPhoto, ReturnRequest
 from sellers.models import OrderItem, Seller
-from tracking.public import brand_for
-from tracking.public_http import (
+from tracking.buyer.http import (
     PAGE_WINDOW_SECONDS,
     choose_language,
     content_security_policy,
@@ -30,6 +29,7 @@ from tracking.public_http import (
     style_hash,
     too_many_requests,
 )
+from tracking.buyer.wording import brand_for
 
 LIST_LIMIT = 200  # newest first; older ones are in the admin
 

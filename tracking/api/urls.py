@@ -1,18 +1,9 @@
 from django.urls import path
 
 import core.converters  # noqa: F401 - registers the <id:…> converter
-from tracking.api import cs, views
+from tracking.api import views
 
 urlpatterns = [
-    # The CRM API (marketplace tokens only): tracking/api/cs.py
-    path("cs/search", cs.CsSearchApi.as_view(), name="api-cs-search"),
-    path("cs/shipments/<id:shipment_id>/", cs.CsShipmentApi.as_view(), name="api-cs-shipment"),
-    path(
-        "cs/shipments/<id:shipment_id>/notes/",
-        cs.CsShipmentNotesApi.as_view(),
-        name="api-cs-notes",
-    ),
-    path("cs/exceptions/", cs.CsExceptionListApi.as_view(), name="api-cs-exceptions"),
     path("carriers/", views.CarrierListApi.as_view(), name="api-carriers"),
     path("carriers/detect", views.CarrierDetectApi.as_view(), name="api-carriers-detect"),
     path("shipments/", views.ShipmentListCreateApi.as_view(), name="api-shipments"),

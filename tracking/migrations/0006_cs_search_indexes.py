@@ -6,7 +6,7 @@
 - pg_trgm GIN on upper(name) for buyers and sellers: ``icontains`` compiles to
   ``UPPER(col::text) LIKE UPPER(%s)``, which these indexes serve.
 
-The expressions must stay identical to those of tracking.selectors.shipment_search (PhoneDigits,
+The expressions must stay identical to those of cs.selectors.shipment_search (PhoneDigits,
 and the UPPER of iexact and icontains).
 """
 

@@ -1,7 +1,7 @@
 """The CRM API: the CS console's data for the marketplace's CRM, beside a ticket.
 
 Marketplace-scoped tokens only (a seller token gets 403): search, a shipment's whole story,
-its notes (read and add) and the exception queues. Reads through tracking.selectors, writes
+its notes (read and add) and the exception queues. Reads through cs.selectors, writes
 through tracking.services.cs, like the console.
 """
 
@@ -15,7 +15,8 @@ from rest_framework.views import APIView
 from core.access import Scope
 from core.converters import MAX_DB_ID
 from core.models import ApiToken
-from tracking import selectors
+from cs import selectors
+from tracking import selectors as tracking_selectors
 from tracking.api.serializers import ShipmentDetailOutput, ShipmentOutput
 from tracking.models import (
     DeliveryEstimate,
@@ -186,14 +187,14 @@ class CsShipmentApi(CsApiView):
 class CsShipmentNotesApi(CsApiView):
     @extend_schema(responses=NoteOutput(many=True), operation_id="cs_notes_list")
     def get(self, request, shipment_id: int):
-        shipment = selectors.shipment_get(
+        shipment = tracking_selectors.shipment_get(
             scope=Scope.from_request(request), shipment_id=shipment_id
         )
         return Response(NoteOutput(selectors.shipment_notes(shipment=shipment), many=True).data)
 
     @extend_schema(request=NoteInput, responses={201: NoteOutput}, operation_id="cs_notes_create")
     def post(self, request, shipment_id: int):
-        shipment = selectors.shipment_get(
+        shipment = tracking_selectors.shipment_get(
             scope=Scope.from_request(request), shipment_id=shipment_id
         )
         payload = NoteInput(data=request.data)

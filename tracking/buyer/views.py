@@ -5,7 +5,7 @@
             -> cache key from that version -> cached (HTML, CSP), or load (2-3 queries),
                render and keep it -> security headers (CSP, same-origin referrer, noindex, no-store)
 
-Each page has a live partial (templates/tracking/_timeline.html) that htmx fetches every
+Each page has a live partial (templates/buyer/_timeline.html) that htmx fetches every
 TRACKING_PAGE_POLL_SECONDS while a parcel still moves; without JavaScript the page is whole.
 """
 
@@ -26,9 +26,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import NotFound
-from tracking import selectors
-from tracking.public import brand_for, parcel_view
-from tracking.public_http import (
+from tracking.buyer import selectors
+from tracking.buyer.http import (
     LANGUAGE_PARAM,
     LOOKUP_WINDOW_SECONDS,
     PAGE_WINDOW_SECONDS,
@@ -46,9 +45,10 @@ from tracking.public_http import (
     supported_language,
     too_many_requests,
 )
+from tracking.buyer.wording import brand_for, parcel_view
 
-PAGE_TEMPLATE = "tracking/page.html"
-LIVE_TEMPLATE = "tracking/_timeline.html"
+PAGE_TEMPLATE = "buyer/page.html"
+LIVE_TEMPLATE = "buyer/_timeline.html"
 
 
 def _limited(request: HttpRequest) -> HttpResponse | None:
@@ -63,7 +63,7 @@ def _not_found(request: HttpRequest) -> HttpResponse:
     language = choose_language(request)
     with translation.override(language):
         html = render_to_string(
-            "tracking/not_found.html",
+            "buyer/not_found.html",
             {"language": language, "languages": settings.LANGUAGES, "page_path": request.path},
         )
     response = HttpResponse(html, status=404)
@@ -272,7 +272,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
         else:
             form = LookupForm()
         html = render_to_string(
-            "tracking/lookup.html",
+            "buyer/lookup.html",
             {
                 "form": form,
                 "error": error,

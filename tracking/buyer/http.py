@@ -1,5 +1,6 @@
 """The public side of the buyer tracking pages: language choice, per-IP rate limit, response
-cache keys and security headers. No models here; the views (tracking/views.py) put it together.
+cache keys and security headers. No models here; the views (tracking/buyer/views.py) put it
+together.
 
 Settings (all optional, defaults in brackets):
     TRACKING_PAGE_RATE_LIMIT        page requests per client IP per minute [120]

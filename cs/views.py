@@ -1,7 +1,7 @@
 """The CS console (/cs/): one search box, the shipment's whole story, the exception queues.
 
 Staff with tracking.use_cs_console (the "cs agent" group; superusers) only. Reads go through
-tracking.selectors, actions through tracking.services.cs; the results table is an htmx partial
+cs.selectors, actions through tracking.services.cs; the results table is an htmx partial
 (templates/cs/_results.html) that the search box swaps as the agent types.
 """
 
@@ -11,7 +11,6 @@ from functools import wraps
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -23,10 +22,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.access import Scope
 from core.errors import ApplicationError, NotFound
-from notifications.selectors import delivery_log
-from payouts.selectors import payout_get_for_order
-from sellers.models import Seller
-from tracking import carriers, selectors
+from cs import selectors
+from tracking import carriers
+from tracking import selectors as tracking_selectors
 from tracking.models import ExceptionKind, StatusChoices
 from tracking.services import cs as services
 
@@ -53,7 +51,7 @@ class SearchForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "any status"), *StatusChoices.choices], required=False)
     carrier = forms.ChoiceField(choices=[], required=False)
     seller = forms.ModelChoiceField(
-        queryset=Seller.objects.order_by("name"), required=False, empty_label="any seller"
+        queryset=selectors.cs_seller_choices(), required=False, empty_label="any seller"
     )
     exception = forms.ChoiceField(
         choices=[("", "any exception"), *ExceptionKind.choices], required=False
@@ -104,10 +102,6 @@ def shipment_detail(request: HttpRequest, shipment_id: int) -> HttpResponse:
     except NotFound:
         return render(request, "cs/not_found.html", {"shipment_id": shipment_id}, status=404)
     shipment = story.shipment
-    try:
-        payout = payout_get_for_order(scope=Scope.marketplace(), order_id=shipment.order_id)
-    except NotFound:
-        payout = None
     return render(
         request,
         "cs/shipment.html",
@@ -116,8 +110,10 @@ def shipment_detail(request: HttpRequest, shipment_id: int) -> HttpResponse:
             "shipment": shipment,
             "order": shipment.order,
             "pod": getattr(shipment, "pod", None),
-            "notifications": delivery_log(shipment_id=shipment.id),
-            "payout": payout,
+            "notifications": selectors.shipment_notifications(shipment_id=shipment.id),
+            "payout": selectors.shipment_payout(
+                scope=Scope.marketplace(), order_id=shipment.order_id
+            ),
             "carriers": [a for a in carriers.all_adapters() if a.slug != shipment.carrier],
             "resolutions": [(r.value, r.label) for r in services.AGENT_RESOLUTIONS],
             "agents": selectors.cs_agents(),
@@ -136,7 +132,7 @@ def _act(request: HttpRequest, action, success: str):
 
 
 def _shipment(shipment_id: int):
-    return selectors.shipment_get(scope=Scope.marketplace(), shipment_id=shipment_id)
+    return tracking_selectors.shipment_get(scope=Scope.marketplace(), shipment_id=shipment_id)
 
 
 @require_POST
@@ -190,7 +186,7 @@ def exception_assign(request: HttpRequest, exception_id: int) -> HttpResponse:
     if assignee_id == "me":
         assignee = request.user
     elif assignee_id.isdigit():
-        assignee = get_user_model().objects.filter(pk=int(assignee_id)).first()
+        assignee = selectors.cs_assignee_get(user_id=int(assignee_id))
     else:
         assignee = None
     _act(

@@ -6,9 +6,9 @@ import pytest
 from django.utils import timezone
 
 from core.access import Scope
+from cs.selectors import SearchFilters, search_kinds, shipment_search
 from tests.sellers.factories import OrderFactory, SellerFactory
 from tests.tracking.factories import ShipmentExceptionFactory, ShipmentFactory
-from tracking.selectors import SearchFilters, search_kinds, shipment_search
 
 pytestmark = pytest.mark.django_db
 

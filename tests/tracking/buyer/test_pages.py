@@ -10,10 +10,10 @@ from django.utils import translation
 from sellers.models import SellerBranding
 from tests.sellers.factories import OrderFactory
 from tests.tracking.factories import ShipmentFactory, TrackingEventFactory
-from tracking import public
+from tracking.buyer import wording
+from tracking.buyer.http import style_hash
 from tracking.carriers.base import CarrierEvent, Location, TrackingResult
 from tracking.models import ProofOfDelivery
-from tracking.public_http import style_hash
 from tracking.services import ShipmentUpdate, events_ingest
 
 pytestmark = pytest.mark.django_db
@@ -317,13 +317,13 @@ def test_language_switcher_never_redirects_elsewhere(client):
 def test_every_page_string_is_translated_in_every_language():
     # given every sentence the page builds in Python
     strings = [
-        *public.STATUS_LABELS.values(),
-        *public.SUBSTATUS_LABELS.values(),
-        *public.HEADLINES.values(),
-        *public.SUBSTATUS_HEADLINES.values(),
-        *public.ADVICE.values(),
-        *public.DELIVERY_PLACES.values(),
-        *public.STEP_LABELS,
+        *wording.STATUS_LABELS.values(),
+        *wording.SUBSTATUS_LABELS.values(),
+        *wording.HEADLINES.values(),
+        *wording.SUBSTATUS_HEADLINES.values(),
+        *wording.ADVICE.values(),
+        *wording.DELIVERY_PLACES.values(),
+        *wording.STEP_LABELS,
     ]
     with translation.override("en"):
         english = [str(s) for s in strings]
@@ -593,14 +593,14 @@ def test_lookup_attempts_are_rate_limited(client, order, settings):
     ],
 )
 def test_initials_keep_only_first_letters(name, expected):
-    assert public.initials(name) == expected
+    assert wording.initials(name) == expected
 
 
 def test_delivered_parcel_progress_is_complete_and_failed_attempt_shows_at_delivery_step():
     with translation.override("en"):
-        done = public.progress_steps("delivered", "delivered.mailbox", 3, False)
-        failed = public.progress_steps("failed_attempt", "", 3, False)
-        returned = public.progress_steps("exception", "exception.returning_to_sender", 2, False)
+        done = wording.progress_steps("delivered", "delivered.mailbox", 3, False)
+        failed = wording.progress_steps("failed_attempt", "", 3, False)
+        returned = wording.progress_steps("exception", "exception.returning_to_sender", 2, False)
     assert [s.state for s in done] == ["done"] * 5
     assert [s.state for s in failed] == ["done", "done", "done", "current", "todo"]
     assert [s.state for s in returned] == ["done", "done", "problem", "todo", "todo"]
@@ -608,13 +608,13 @@ def test_delivered_parcel_progress_is_complete_and_failed_attempt_shows_at_deliv
 
 def test_estimate_over_several_days_reads_as_a_range():
     with translation.override("fr"):
-        text = public.estimated_delivery_text(at(26, 8), at(28, 18))
+        text = wording.estimated_delivery_text(at(26, 8), at(28, 18))
     assert text == "entre le jeudi 26 novembre et le samedi 28 novembre"
 
 
 def test_whole_day_estimate_reads_as_a_day():
     with translation.override("es"):
-        text = public.estimated_delivery_text(datetime(2026, 11, 25, 23, tzinfo=UTC), None)
+        text = wording.estimated_delivery_text(datetime(2026, 11, 25, 23, tzinfo=UTC), None)
     assert text == "jueves 26 de noviembre"
 
 

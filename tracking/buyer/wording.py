@@ -1,7 +1,8 @@
 """What the buyer tracking page says about a parcel: pure presentation, no queries, no writes.
 
-    tracking.views (thin) -> tracking.selectors.public_* (reads) -> parcel_view(shipment, events)
-    -> templates/tracking/*.html, rendered in the buyer's language (tracking.public_http)
+    tracking.buyer.views (thin) -> tracking.buyer.selectors (reads)
+    -> parcel_view(shipment, events)
+    -> templates/buyer/*.html, rendered in the buyer's language (tracking.buyer.http)
 
 Every sentence here is translated (locale/<lang>/LC_MESSAGES/django.po). The page never shows
 the buyer's name, address, phone or email: the POD signatory is reduced to initials, and the

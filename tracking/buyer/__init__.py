@@ -1,0 +1,1 @@
+"""The buyer tracking pages (/t/<token>/, /t/s/<token>/, /track/): views, wording, HTTP."""
