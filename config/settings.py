@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "payouts",
     "notifications",
     "returns",
+    "devtools",
 ]
 
 MIDDLEWARE = [

@@ -53,7 +53,7 @@ def django_q_sync(settings):
 @pytest.fixture
 def sandbox(settings):
     """The sandbox courier on a free local port, with every adapter pointed at it."""
-    from tracking.sandbox.server import make_app, run_in_thread
+    from devtools.sandbox.server import make_app, run_in_thread
 
     with run_in_thread(make_app(step_seconds=3600, seed=7)) as handle:
         settings.CARRIERS = {

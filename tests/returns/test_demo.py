@@ -3,17 +3,17 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from devtools.demo.marketplace import seed_demo
+from devtools.demo.returns import DEMO_RETURN_NUMBER, DEMO_RETURN_ORDER
 from payouts.models import JournalEntry, Payout
 from payouts.rules import commission_split
 from payouts.services import ledger_check
-from returns.demo import DEMO_RETURN_NUMBER, DEMO_RETURN_ORDER
 from returns.services import (
     ItemChoice,
     return_request_accept,
     return_request_create,
     return_shipment_add,
 )
-from sellers.demo import seed_demo
 from sellers.models import Order
 from tests.returns.test_services import deliver_return_parcel
 

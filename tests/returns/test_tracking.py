@@ -119,8 +119,8 @@ def test_return_parcel_followed_on_the_sandbox_courier_refunds_when_it_arrives(
 ):
     # given the demo's return number, registered on an accepted return (over real HTTP to the
     # sandbox courier, like the demo)
+    from devtools.demo.returns import DEMO_RETURN_NUMBER
     from payouts.services import ledger_check
-    from returns.demo import DEMO_RETURN_NUMBER
     from tests.tracking.test_sync import JOURNEY_DONE
     from tracking.services import carrier_batch_sync
 

@@ -1,6 +1,6 @@
 import pytest
 
-from sellers.demo import seed_demo
+from devtools.demo.marketplace import seed_demo
 from tracking.models import Shipment
 
 pytestmark = pytest.mark.django_db

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from devtools.sandbox.couriers.aftership import COURIER, UNDERLYING_SLUGS, signed_webhook
+from devtools.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from devtools.sandbox.server import make_app, run_in_thread
 from tracking.carriers.aftership import AfterShipAdapter
 from tracking.carriers.base import (
     CarrierAuthError,
@@ -19,9 +22,6 @@ from tracking.carriers.base import (
     TrackingError,
 )
 from tracking.carriers.http import CarrierHttpClient
-from tracking.sandbox.couriers.aftership import COURIER, UNDERLYING_SLUGS, signed_webhook
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
-from tracking.sandbox.server import make_app, run_in_thread
 from tracking.status import Status, Substatus
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers" / "aftership"

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import requests
 
+from devtools.sandbox.couriers.chronopost import COURIER, s10_check_digit
+from devtools.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from devtools.sandbox.server import make_app, run_in_thread
 from tracking.carriers.base import CarrierPayloadError, CarrierRateLimited, CarrierUnavailable
 from tracking.carriers.chronopost import ChronopostAdapter, soap_request
 from tracking.carriers.http import CarrierHttpClient
-from tracking.sandbox.couriers.chronopost import COURIER, s10_check_digit
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
-from tracking.sandbox.server import make_app, run_in_thread
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 STEP = 60.0

@@ -10,6 +10,14 @@ from pathlib import Path
 import pytest
 import requests
 
+from devtools.sandbox.couriers.dhlexpress import (
+    DEPARTED_HUB,
+    DHLEXPRESS_EVENTS,
+    DhlExpressSandbox,
+    dhlexpress_check_digit,
+)
+from devtools.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from devtools.sandbox.server import make_app, run_in_thread
 from tracking.carriers.base import (
     CarrierAuthError,
     CarrierPayloadError,
@@ -18,14 +26,6 @@ from tracking.carriers.base import (
 )
 from tracking.carriers.dhlexpress import STATUS_MAP, DhlExpressAdapter
 from tracking.carriers.http import CarrierHttpClient
-from tracking.sandbox.couriers.dhlexpress import (
-    DEPARTED_HUB,
-    DHLEXPRESS_EVENTS,
-    DhlExpressSandbox,
-    dhlexpress_check_digit,
-)
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
-from tracking.sandbox.server import make_app, run_in_thread
 from tracking.status import Status, Substatus
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"

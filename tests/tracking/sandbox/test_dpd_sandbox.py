@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from devtools.sandbox.couriers.dpd import SANDBOX_PASSWORD, sandbox_token
+from devtools.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from devtools.sandbox.server import make_app, run_in_thread
 from tracking.carriers.base import (
     CarrierAuthError,
     CarrierPayloadError,
@@ -17,9 +20,6 @@ from tracking.carriers.base import (
 from tracking.carriers.dpd import DpdAdapter
 from tracking.carriers.http import CarrierHttpClient
 from tracking.detection.checksums import mod_37_36_check
-from tracking.sandbox.couriers.dpd import SANDBOX_PASSWORD, sandbox_token
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
-from tracking.sandbox.server import make_app, run_in_thread
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 STEP = 60.0

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from devtools.sandbox.couriers.gls import QAS_PARCELS
+from devtools.sandbox.journeys import SCENARIOS, STEP_KINDS, journey_for, number_for_scenario
+from devtools.sandbox.server import make_app, run_in_thread
 from tracking.carriers.base import (
     CarrierAuthError,
     CarrierPayloadError,
@@ -18,9 +21,6 @@ from tracking.carriers.base import (
 )
 from tracking.carriers.gls import PARCEL_STATUS_MAP, GlsAdapter
 from tracking.carriers.http import CarrierHttpClient
-from tracking.sandbox.couriers.gls import QAS_PARCELS
-from tracking.sandbox.journeys import SCENARIOS, STEP_KINDS, journey_for, number_for_scenario
-from tracking.sandbox.server import make_app, run_in_thread
 from tracking.status import Status, Substatus
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"

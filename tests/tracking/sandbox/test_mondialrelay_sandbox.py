@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from devtools.sandbox.couriers.mondialrelay import SANDBOX_PRIVATE_KEY, relay_number
+from devtools.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from devtools.sandbox.server import make_app, run_in_thread
 from tracking.carriers.base import (
     CarrierAuthError,
     CarrierPayloadError,
@@ -16,9 +19,6 @@ from tracking.carriers.base import (
 )
 from tracking.carriers.http import CarrierHttpClient
 from tracking.carriers.mondialrelay import MondialRelayAdapter
-from tracking.sandbox.couriers.mondialrelay import SANDBOX_PRIVATE_KEY, relay_number
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
-from tracking.sandbox.server import make_app, run_in_thread
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 STEP = 60.0

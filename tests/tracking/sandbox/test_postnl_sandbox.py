@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from devtools.sandbox.journeys import SCENARIOS, STEP_KINDS, journey_for, number_for_scenario
+from devtools.sandbox.server import make_app, run_in_thread
 from tracking.carriers.base import (
     CarrierAuthError,
     CarrierPayloadError,
@@ -19,8 +21,6 @@ from tracking.carriers.base import (
 )
 from tracking.carriers.http import CarrierHttpClient
 from tracking.carriers.postnl import EVENT_CODES, PostNLAdapter
-from tracking.sandbox.journeys import SCENARIOS, STEP_KINDS, journey_for, number_for_scenario
-from tracking.sandbox.server import make_app, run_in_thread
 from tracking.status import Status, Substatus
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
-from tracking.sandbox.server import Faults, make_app, run_in_thread
+from devtools.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from devtools.sandbox.server import Faults, make_app, run_in_thread
 from tracking.status import Status, Substatus
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from devtools.sandbox.couriers.usps import USPS_EVENTS, UspsSandbox, usps_check_digit
+from devtools.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from devtools.sandbox.server import make_app, run_in_thread
 from tracking.carriers.base import (
     CarrierAuthError,
     CarrierPayloadError,
@@ -17,9 +20,6 @@ from tracking.carriers.base import (
 )
 from tracking.carriers.http import CarrierHttpClient
 from tracking.carriers.usps import STATUS_MAP, UspsAdapter
-from tracking.sandbox.couriers.usps import USPS_EVENTS, UspsSandbox, usps_check_digit
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
-from tracking.sandbox.server import make_app, run_in_thread
 from tracking.status import Status, Substatus
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"

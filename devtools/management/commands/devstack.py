@@ -14,7 +14,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from sellers.demo import DEMO_LOGINS
+from devtools.demo.marketplace import DEMO_LOGINS
 from sellers.models import Order
 
 
@@ -47,7 +47,7 @@ class Command(BaseCommand):
             "sandbox": [
                 sys.executable,
                 "-m",
-                "tracking.sandbox",
+                "devtools.sandbox",
                 "--port",
                 str(sandbox_port),
                 "--step-seconds",

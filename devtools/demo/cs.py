@@ -1,5 +1,6 @@
-"""The CS part of the demo seed (called by sellers.demo.seed_demo): delivered history for the
-EDD prediction and its accuracy report, and parcels in trouble for the exception queues.
+"""The CS part of the demo seed (called by devtools.demo.marketplace.seed_demo): delivered
+history for the EDD prediction and its accuracy report, and parcels in trouble for the
+exception queues.
 
 Deterministic and idempotent: each parcel's order is looked up by its reference first. The
 history is ingested through the real service (events_ingest), as a courier's answers would

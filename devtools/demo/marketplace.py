@@ -13,20 +13,20 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.models import ApiToken
-from payouts.services import payout_open_for_order, payout_receipt_confirm
-from returns.demo import (
+from devtools.demo.history import seed_history
+from devtools.demo.returns import (
     DEMO_RETURN_NUMBER,
     DEMO_RETURN_ORDER,
     DEMO_RETURN_POSTCODE,
     seed_returns_demo,
 )
-from sellers.demo_history import seed_history
+from devtools.sandbox.journeys import SCENARIOS, number_for_scenario, sandbox_carriers
+from payouts.services import payout_open_for_order, payout_receipt_confirm
 from sellers.models import Order, Seller, SellerMember
 from sellers.rollups import rollups_refresh
 from sellers.services import order_create
 from tracking.carriers import ADAPTER_CLASSES
 from tracking.models import OTHER_CARRIER
-from tracking.sandbox.journeys import SCENARIOS, number_for_scenario, sandbox_carriers
 from tracking.services import shipment_register
 
 DEMO_PASSWORD = "parcelle-demo"  # noqa: S105 - published demo login, demo database only
@@ -131,7 +131,7 @@ def seed_demo() -> dict[str, int]:
     # Returns: a delivered order of Atelier Lumière whose buyer can return an item.
     seed_returns_demo(sellers[0])
     # The CS console's demo: delivered history (EDD), parcels in every exception queue.
-    from tracking.demo import seed_cs_demo
+    from devtools.demo.cs import seed_cs_demo
 
     cs = seed_cs_demo(sellers)
     # Four months of finished parcels for the seller dashboards, then their rollups.

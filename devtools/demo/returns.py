@@ -1,5 +1,5 @@
-"""The returns part of the demo (called by sellers.demo.seed_demo): an order of Atelier Lumière
-delivered two days ago, with two lines, whose buyer can return an item.
+"""The returns part of the demo (called by devtools.demo.marketplace.seed_demo): an order of
+Atelier Lumière delivered two days ago, with two lines, whose buyer can return an item.
 
 Idempotent: the order is looked up by its reference. Its parcel's delivery (with the courier's
 POD) is ingested at once, so the order is returnable from the first minute; the return parcel
@@ -13,11 +13,11 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from devtools.sandbox.journeys import number_for_scenario
 from payouts.services import payout_open_for_order
 from sellers.models import Order, Seller
 from sellers.services import order_create
 from tracking.carriers.base import CarrierEvent, Location, PodData, TrackingResult
-from tracking.sandbox.journeys import number_for_scenario
 from tracking.services import ShipmentUpdate, events_ingest, shipment_register
 
 DEMO_RETURN_ORDER = "ATE-RETOUR-1"

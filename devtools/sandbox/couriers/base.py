@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
-from tracking.sandbox.journeys import Journey, SeenStep
+from devtools.sandbox.journeys import Journey, SeenStep
 
 
 @dataclass
