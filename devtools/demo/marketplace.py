@@ -15,9 +15,9 @@ from django.utils import timezone
 from core.models import ApiToken
 from devtools.demo.history import seed_history
 from devtools.demo.returns import (
-    DEMO_RETURN_NUMBER,
     DEMO_RETURN_ORDER,
     DEMO_RETURN_POSTCODE,
+    demo_return_number,
     seed_returns_demo,
 )
 from devtools.sandbox.journeys import SCENARIOS, number_for_scenario, sandbox_carriers
@@ -33,16 +33,21 @@ DEMO_PASSWORD = "parcelle-demo"  # noqa: S105 - published demo login, demo datab
 # Fixed demo API keys so the README can show curl examples; the demo database only.
 DEMO_MARKETPLACE_KEY = "pcl_demo_marketplace_key"  # noqa: S105
 DEMO_SELLER_KEY = "pcl_demo_seller_atelier_key"  # noqa: S105
-DEMO_LOGINS = {
-    "marketplace admin": f"admin / {DEMO_PASSWORD}",
-    "finance (lead)": f"finance / {DEMO_PASSWORD}  (finance console: /finance/)",
-    "seller user": f"atelier / {DEMO_PASSWORD}",
-    "cs agent": f"cs / {DEMO_PASSWORD}  (CS console: /cs/)",
-    "API marketplace": f"Authorization: Token {DEMO_MARKETPLACE_KEY}",
-    "API seller": f"Authorization: Token {DEMO_SELLER_KEY}",
-    "buyer return": f"/track/ order {DEMO_RETURN_ORDER} + postcode {DEMO_RETURN_POSTCODE}, "
-    f"return parcel {DEMO_RETURN_NUMBER}",
-}
+
+
+def demo_logins() -> dict[str, str]:
+    """What `make run` prints: who logs in where, and the return story's numbers."""
+    return {
+        "marketplace admin": f"admin / {DEMO_PASSWORD}",
+        "finance (lead)": f"finance / {DEMO_PASSWORD}  (finance console: /finance/)",
+        "seller user": f"atelier / {DEMO_PASSWORD}",
+        "cs agent": f"cs / {DEMO_PASSWORD}  (CS console: /cs/)",
+        "API marketplace": f"Authorization: Token {DEMO_MARKETPLACE_KEY}",
+        "API seller": f"Authorization: Token {DEMO_SELLER_KEY}",
+        "buyer return": f"/track/ order {DEMO_RETURN_ORDER} + postcode {DEMO_RETURN_POSTCODE}, "
+        f"return parcel {demo_return_number()}",
+    }
+
 
 SELLERS = [("atelier-lumiere", "Atelier Lumière"), ("maison-verte", "Maison Verte")]
 ORDERS_PER_SELLER = 12

@@ -22,9 +22,18 @@ from tracking.services import ShipmentUpdate, events_ingest, shipment_register
 
 DEMO_RETURN_ORDER = "ATE-RETOUR-1"
 DEMO_RETURN_POSTCODE = "69003"
+
+
 # Numbers the sandbox plays: the outbound parcel, and the buyer's return parcel (delivered).
-DEMO_OUTBOUND_NUMBER = number_for_scenario("laposte", "delivered_signed", index=980)
-DEMO_RETURN_NUMBER = number_for_scenario("laposte", "delivered_signed", index=990)
+# Functions, not constants: importing this module computes nothing of the sandbox's.
+def demo_outbound_number() -> str:
+    return number_for_scenario("laposte", "delivered_signed", index=980)
+
+
+def demo_return_number() -> str:
+    return number_for_scenario("laposte", "delivered_signed", index=990)
+
+
 ITEMS = [
     {"sku": "LUM-ARCO", "name": "Lampe Arco", "quantity": 2, "unit_amount": 4500},
     {"sku": "LUM-LIN", "name": "Abat-jour lin", "quantity": 1, "unit_amount": 2500},
@@ -42,7 +51,7 @@ def seed_returns_demo(seller: Seller) -> Order:
         )  # fmt: skip
     payout_open_for_order(order=order, actor=None)
     shipment, created = shipment_register(
-        order=order, carrier="laposte", tracking_number=DEMO_OUTBOUND_NUMBER
+        order=order, carrier="laposte", tracking_number=demo_outbound_number()
     )
     if created:
         delivered_at = timezone.now() - timedelta(days=2)
