@@ -1,8 +1,14 @@
-"""The demo marketplace `make run` seeds: two sellers, their orders, parcels on the sandbox.
+"""The demo seed `make run` plays (`manage.py seed_demo`): one marketplace, one story.
 
-Idempotent: every row is looked up by its natural key before being created, so seeding twice
-changes nothing. The parcels' tracking numbers are chosen so that the sandbox courier plays
-every kind of journey (delivered, failed attempt, pickup point, address problem, return, stuck).
+Two sellers, their logins and API keys; their past (devtools.demo.history: four months of
+finished parcels for the dashboards, the CS history and the estimates); their present: live
+parcels on the sandbox courier, a returnable order (devtools.demo.returns) and parcels in every
+CS exception queue (devtools.demo.cs).
+
+Idempotent and quick: every row is looked up by its natural key before being created, so
+seeding twice changes nothing. The live parcels' tracking numbers are chosen so that the
+sandbox courier plays every kind of journey (delivered, failed attempt, pickup point, address
+problem, return, stuck).
 """
 
 from datetime import timedelta
@@ -13,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.models import ApiToken
+from devtools.demo.cs import seed_cs_demo
 from devtools.demo.history import seed_history
 from devtools.demo.returns import (
     DEMO_RETURN_ORDER,
@@ -133,15 +140,17 @@ def seed_demo() -> dict[str, int]:
         carrier_name="Colis Privé", carrier_tracking_url="https://www.colisprive.com/moncolis/",
     )  # fmt: skip
     registered += created
+    # The past: four months of finished parcels (bulk-created) for the dashboards, the CS
+    # console's history and the delivery estimates (seeded before the CS part, whose estimates
+    # learn from it); the dashboards' rollups are built on commit, once: a re-seed leaves
+    # later changes to the rollups schedule (a whole rebuild would cost half a minute).
+    history = seed_history(sellers)
+    if history:
+        transaction.on_commit(rollups_refresh)
     # Returns: a delivered order of Atelier Lumière whose buyer can return an item.
     seed_returns_demo(sellers[0])
-    # The CS console's demo: delivered history (EDD), parcels in every exception queue.
-    from devtools.demo.cs import seed_cs_demo
-
+    # The CS console's queues: parcels in trouble, then the exception job and the estimates.
     cs = seed_cs_demo(sellers)
-    # Four months of finished parcels for the seller dashboards, then their rollups.
-    history = seed_history(sellers)
-    transaction.on_commit(rollups_refresh)
     return {"sellers": len(sellers), "shipments_created": registered, "history_created": history,
             **cs}  # fmt: skip
 
