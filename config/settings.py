@@ -72,6 +72,12 @@ INSTALLED_APPS = [
     "returns",
     "cs",
 ]
+# devtools (the sandbox courier, the demo seed, `make run`'s devstack) is for development only:
+# installed with DEBUG for its management commands (seed_demo, devstack), never in production,
+# whose package does not even ship it (pyproject's packages.find leaves it out). It has no
+# models, so installing it or not changes no migration.
+if DEBUG:
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -35,6 +35,8 @@ from django.db.models import Count
 from django.utils import timezone
 from django_q.models import Schedule, Task
 
+from devtools.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from devtools.sandbox.server import make_app, run_in_thread
 from notifications.models import Notification, WebhookDelivery, WebhookEvent
 from payouts.models import JournalEntry, Payout
 from payouts.services import ledger_check, payout_open_for_order
@@ -43,8 +45,6 @@ from tests.support.mail import running_smtp_server
 from tests.support.webhooks import running_receiver
 from tests.tracking.factories import ShipmentFactory
 from tracking.models import CarrierSyncState, Shipment, TrackingEvent
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
-from tracking.sandbox.server import make_app, run_in_thread
 from tracking.status import Status
 
 SHIPMENTS = int(os.environ.get("SOAK_WORKERS_SHIPMENTS", "240"))

@@ -3,17 +3,17 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from devtools.demo.marketplace import seed_demo
+from devtools.demo.returns import DEMO_RETURN_ORDER, demo_return_number
 from payouts.models import JournalEntry, Payout
 from payouts.rules import commission_split
 from payouts.services import ledger_check
-from returns.demo import DEMO_RETURN_NUMBER, DEMO_RETURN_ORDER
 from returns.services import (
     ItemChoice,
     return_request_accept,
     return_request_create,
     return_shipment_add,
 )
-from sellers.demo import seed_demo
 from sellers.models import Order
 from tests.support.ingest import deliver_return_parcel
 
@@ -36,7 +36,7 @@ def test_seed_demo_gives_a_returnable_order_and_the_story_plays_to_the_refund(
         resolution="refund",
     )  # fmt: skip
     return_request_accept(request=request, actor=None)
-    request = return_shipment_add(request=request, tracking_number=DEMO_RETURN_NUMBER,
+    request = return_shipment_add(request=request, tracking_number=demo_return_number(),
                                   actor=None)  # fmt: skip
     assert request.return_shipment.carrier == "laposte"
     with django_capture_on_commit_callbacks(execute=True):

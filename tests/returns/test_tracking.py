@@ -119,8 +119,8 @@ def test_return_parcel_followed_on_the_sandbox_courier_refunds_when_it_arrives(
 ):
     # given the demo's return number, registered on an accepted return (over real HTTP to the
     # sandbox courier, like the demo)
+    from devtools.demo.returns import demo_return_number
     from payouts.services import ledger_check
-    from returns.demo import DEMO_RETURN_NUMBER
     from tests.support.sandbox import JOURNEY_DONE
     from tracking.services import carrier_batch_sync
 
@@ -130,7 +130,7 @@ def test_return_parcel_followed_on_the_sandbox_courier_refunds_when_it_arrives(
         resolution="refund",
     )  # fmt: skip
     request = return_request_accept(request=request, actor=None)
-    request = return_shipment_add(request=request, tracking_number=DEMO_RETURN_NUMBER,
+    request = return_shipment_add(request=request, tracking_number=demo_return_number(),
                                   actor=None)  # fmt: skip
     parcel = request.return_shipment
     carrier_batch_sync(carrier=parcel.carrier, shipment_ids=[parcel.id], client=carrier_client)

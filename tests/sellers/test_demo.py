@@ -1,6 +1,6 @@
 import pytest
 
-from sellers.demo import seed_demo
+from devtools.demo.marketplace import seed_demo
 from tracking.models import Shipment
 
 pytestmark = pytest.mark.django_db
@@ -39,13 +39,38 @@ def test_seed_demo_gives_the_cs_console_a_login_exceptions_history_and_estimates
     second = seed_demo()
     agent = get_user_model().objects.get(username="cs")
     assert agent.is_staff and agent.has_perm("tracking.use_cs_console")
-    assert first["history_parcels"] > 150 and second["history_parcels"] == 0
+    assert first["trouble_parcels"] == 6 and second["trouble_parcels"] == 0
     kinds = set(ShipmentException.objects.filter(resolved_at=None).values_list("kind", flat=True))
     assert {"stuck", "failed_attempt", "address_issue", "customs", "delayed",
             "no_first_scan"} <= kinds  # fmt: skip
     assert DeliveryEstimate.objects.filter(source="predicted").exists()
+    # the one history (the dashboards' parcels) is what the estimates learn from
     accuracy = edd_accuracy()
-    assert accuracy.tested_on > 40 and 0.5 <= accuracy.within_window <= 1
+    assert accuracy.tested_on > 300 and 0.5 <= accuracy.within_window <= 1
+
+
+def test_seed_demo_history_reads_like_a_courier_timeline_in_the_cs_console():
+    # given the demo seeded
+    from tracking.models import TrackingEvent
+
+    seed_demo()
+    # then a delivered parcel of the history has its courier's codes, words and places
+    delivered = (
+        Shipment.objects.filter(order__reference__startswith="HIST-", status="delivered")
+        .order_by("id")
+        .first()
+    )
+    events = list(
+        TrackingEvent.objects.filter(shipment=delivered)
+        .order_by("occurred_at")
+        .values_list("status", "carrier_code", "city", "postcode")
+    )
+    origin = delivered.seller.origin_postcode
+    destination = delivered.order.destination_postcode
+    assert events[0] == ("info_received", "PC1", "Lyon", origin)
+    assert events[1][:2] == ("in_transit", "ET1") and events[1][2] and events[1][3] == ""
+    assert events[-1][:2] == ("delivered", "DI1") and events[-1][3] == destination
+    assert all(city for _status, _code, city, _postcode in events)
 
 
 def test_seed_demo_gives_the_dashboards_history_to_show(django_capture_on_commit_callbacks):

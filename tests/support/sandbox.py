@@ -1,6 +1,6 @@
 """The sandbox courier for tests: one fixture, one behaviour.
 
-``sandbox`` serves ``tracking.sandbox`` on a free 127.0.0.1 port and points every adapter in
+``sandbox`` serves ``devtools.sandbox`` on a free 127.0.0.1 port and points every adapter in
 ``settings.CARRIERS`` at it (``get_adapter(slug)`` then talks to the courier's twin), so a test
 sees the couriers' real paths, headers and bodies over real HTTP. Its behaviour, everywhere:
 
@@ -14,7 +14,7 @@ sees the couriers' real paths, headers and bodies over real HTTP. Its behaviour,
 - no faults until the test sets them (``sandbox.faults.set({...})``); fault draws use ``SEED``.
 
 Tests that need another step length or several sandboxes build their own with
-``tracking.sandbox.server.make_app`` (what they test is then the server itself).
+``devtools.sandbox.server.make_app`` (what they test is then the server itself).
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from devtools.sandbox.couriers import get_courier
+from devtools.sandbox.journeys import SCENARIOS, Step, journey_for
+from devtools.sandbox.server import SandboxHandle, make_app, run_in_thread
 from tests.support.clock import ManualClock
 from tests.support.http import carrier_http_client
 from tracking.carriers.base import CarrierAdapter, TrackingResult
-from tracking.sandbox.couriers import get_courier
-from tracking.sandbox.journeys import SCENARIOS, Step, journey_for
-from tracking.sandbox.server import SandboxHandle, make_app, run_in_thread
 from tracking.status import Status
 
 STEP = 60.0  # sandbox seconds between two steps of a journey

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from devtools.sandbox.journeys import number_for_scenario
 from tests.tracking.factories import ShipmentFactory
-from tracking.sandbox.journeys import number_for_scenario
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "carriers"
 

@@ -125,8 +125,8 @@ def test_push_repeating_an_earlier_scan_stores_it_once(client, dhl_push):
 
 def aftership_webhook(number: str, *, ts: int, secret: str = "whsec"):
     """A real signed AfterShip webhook for a sandbox journey that has reached its end."""
-    from tracking.sandbox.couriers.aftership import signed_webhook
-    from tracking.sandbox.server import make_app
+    from devtools.sandbox.couriers.aftership import signed_webhook
+    from devtools.sandbox.server import make_app
 
     app = make_app(step_seconds=60)
     app.anchor("aftership", number)
@@ -151,7 +151,7 @@ def post_aftership(client, headers, body):
 
 def test_aggregator_push_signed_with_hmac_updates_the_parcel(client, aftership_secret):
     # given a parcel followed through the aggregator, and its signed webhook
-    from tracking.sandbox.journeys import number_for_scenario
+    from devtools.sandbox.journeys import number_for_scenario
 
     number = number_for_scenario("aftership", "delivered_signed")
     shipment = ShipmentFactory(carrier="aftership", tracking_number=number)

@@ -6,13 +6,13 @@ from django.db import connection
 from django.utils import timezone
 from django_q.models import Schedule
 
+from devtools.sandbox.couriers import get_courier
+from devtools.sandbox.journeys import number_for_scenario, sandbox_carriers
 from tests.support.sandbox import JOURNEY_DONE
 from tests.tracking.factories import ShipmentFactory
 from tracking import tasks
 from tracking.carriers import ADAPTER_CLASSES
 from tracking.models import CarrierSyncState, ProofOfDelivery, RawPayload, Shipment
-from tracking.sandbox.couriers import get_courier
-from tracking.sandbox.journeys import number_for_scenario, sandbox_carriers
 from tracking.schedules import ensure_schedules
 from tracking.services import carrier_batch_sync, shipments_expire_stale, sync_dispatch_due
 from tracking.services.payloads import raw_payloads_purge

@@ -1,7 +1,7 @@
 """One contract every courier adapter keeps, checked over real HTTP against its sandbox twin.
 
 Parametrised over the registry (``tracking.carriers.ADAPTER_CLASSES``): a courier is checked as
-soon as it is registered and has its twin in ``tracking/sandbox/couriers/``. Adapters are built by
+soon as it is registered and has its twin in ``devtools/sandbox/couriers/``. Adapters are built by
 ``get_adapter`` from ``settings.CARRIERS``, which the ``sandbox`` fixture points at the twins.
 Every adapter, whatever its format:
 
@@ -21,7 +21,7 @@ Every adapter, whatever its format:
 
 What a courier's API cannot say is listed in the tables below, each with its reason, and is
 asserted as such (never skipped). Courier-specific behaviour (body shapes, messages, POD, codes)
-stays in ``test_<slug>.py`` and ``tests/tracking/sandbox/test_<slug>_sandbox.py``.
+stays in ``test_<slug>.py`` and ``tests/devtools/sandbox/test_<slug>_sandbox.py``.
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ import math
 import pytest
 from django.conf import settings
 
+from devtools.sandbox.couriers import sandbox_couriers
+from devtools.sandbox.couriers.base import REFUSED_CREDENTIAL_PREFIX
+from devtools.sandbox.journeys import number_for_scenario
 from tests.support.http import carrier_http_client
 from tests.support.sandbox import INVALID_NUMBER, unknown_number
 from tracking.carriers import ADAPTER_CLASSES, get_adapter
@@ -40,9 +43,6 @@ from tracking.carriers.base import (
     CarrierRateLimited,
     CarrierUnavailable,
 )
-from tracking.sandbox.couriers import sandbox_couriers
-from tracking.sandbox.couriers.base import REFUSED_CREDENTIAL_PREFIX
-from tracking.sandbox.journeys import number_for_scenario
 
 SLUGS = sorted(ADAPTER_CLASSES)
 

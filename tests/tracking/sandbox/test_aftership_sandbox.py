@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from devtools.sandbox.couriers.aftership import COURIER, UNDERLYING_SLUGS, signed_webhook
+from devtools.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
 from tests.support.sandbox import JOURNEY_FINALS, STEP, walk_journey
@@ -17,8 +19,6 @@ from tracking.carriers.base import (
     PushRejected,
     TrackingError,
 )
-from tracking.sandbox.couriers.aftership import COURIER, UNDERLYING_SLUGS, signed_webhook
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
 from tracking.status import Status, Substatus
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.

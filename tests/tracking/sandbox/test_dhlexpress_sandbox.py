@@ -10,17 +10,17 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.clock import SUMMER_SUNDAY
-from tests.support.http import carrier_http_client
-from tests.support.sandbox import JOURNEY_FINALS, STEP, assert_journey_ended, walk_journey
-from tracking.carriers.dhlexpress import STATUS_MAP, DhlExpressAdapter
-from tracking.sandbox.couriers.dhlexpress import (
+from devtools.sandbox.couriers.dhlexpress import (
     DEPARTED_HUB,
     DHLEXPRESS_EVENTS,
     DhlExpressSandbox,
     dhlexpress_check_digit,
 )
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from devtools.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from tests.support.clock import SUMMER_SUNDAY
+from tests.support.http import carrier_http_client
+from tests.support.sandbox import JOURNEY_FINALS, STEP, assert_journey_ended, walk_journey
+from tracking.carriers.dhlexpress import STATUS_MAP, DhlExpressAdapter
 from tracking.status import Status
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.

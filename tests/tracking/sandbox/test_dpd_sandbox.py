@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 import requests
 
+from devtools.sandbox.couriers.dpd import SANDBOX_PASSWORD, sandbox_token
+from devtools.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
 from tests.support.sandbox import JOURNEY_FINALS, STEP, walk_journey
 from tracking.carriers.dpd import DpdAdapter
 from tracking.detection.checksums import mod_37_36_check
-from tracking.sandbox.couriers.dpd import SANDBOX_PASSWORD, sandbox_token
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
 pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)

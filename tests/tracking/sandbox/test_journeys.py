@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tracking.sandbox.couriers.dhl import dhl_check_digit
-from tracking.sandbox.formats import paris_iso, paris_local_iso, paris_offset
-from tracking.sandbox.journeys import (
+from devtools.sandbox.couriers.dhl import dhl_check_digit
+from devtools.sandbox.formats import paris_iso, paris_local_iso, paris_offset
+from devtools.sandbox.journeys import (
     DELIVERED_KINDS,
     SCENARIOS,
     STEP_KINDS,

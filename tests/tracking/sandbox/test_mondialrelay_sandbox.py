@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from devtools.sandbox.couriers.mondialrelay import SANDBOX_PRIVATE_KEY, relay_number
+from devtools.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.sandbox import JOURNEY_FINALS, STEP, walk_journey
 from tracking.carriers.mondialrelay import MondialRelayAdapter
-from tracking.sandbox.couriers.mondialrelay import SANDBOX_PRIVATE_KEY, relay_number
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
 pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)

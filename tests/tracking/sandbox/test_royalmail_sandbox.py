@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from devtools.sandbox.journeys import SCENARIOS, STEP_KINDS, journey_for, number_for_scenario
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
 from tests.support.sandbox import (
@@ -23,7 +24,6 @@ from tracking.carriers.base import (
     TrackingError,
 )
 from tracking.carriers.royalmail import RoyalMailAdapter
-from tracking.sandbox.journeys import SCENARIOS, STEP_KINDS, journey_for, number_for_scenario
 from tracking.status import Status, Substatus
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.

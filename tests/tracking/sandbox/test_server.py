@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from devtools.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from devtools.sandbox.server import Faults, make_app, run_in_thread
 from tests.support.clock import SUMMER_SUNDAY, ManualClock
 from tests.support.http import carrier_http_client
 from tests.support.sandbox import STEP, walk_journey
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
-from tracking.sandbox.server import Faults, make_app, run_in_thread
 from tracking.status import Status, Substatus
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.

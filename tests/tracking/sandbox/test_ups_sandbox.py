@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import requests
 
+from devtools.sandbox.couriers.ups import UPS_ACTIVITIES, UpsSandbox, ups_check_digit
+from devtools.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
 from tests.support.sandbox import JOURNEY_FINALS, STEP, assert_journey_ended, walk_journey
 from tracking.carriers.ups import STATUS_MAP, TYPE_MAP, UpsAdapter
-from tracking.sandbox.couriers.ups import UPS_ACTIVITIES, UpsSandbox, ups_check_digit
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
 from tracking.status import Status
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.

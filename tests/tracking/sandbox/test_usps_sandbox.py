@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import requests
 
+from devtools.sandbox.couriers.usps import USPS_EVENTS, UspsSandbox, usps_check_digit
+from devtools.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
 from tests.support.sandbox import JOURNEY_FINALS, STEP, assert_journey_ended, walk_journey
 from tracking.carriers.usps import STATUS_MAP, UspsAdapter
-from tracking.sandbox.couriers.usps import USPS_EVENTS, UspsSandbox, usps_check_digit
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
 pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)

@@ -27,15 +27,15 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from tracking.sandbox.couriers.base import (
+from devtools.sandbox.couriers.base import (
     CourierRequest,
     ParcelSource,
     Reply,
     SandboxCourier,
     refuses,
 )
-from tracking.sandbox.formats import newest_first, paris_iso, paris_local_iso, to_paris, utc_iso
-from tracking.sandbox.journeys import FINAL_KINDS, Journey, Place, SeenStep, normalise_number
+from devtools.sandbox.formats import newest_first, paris_iso, paris_local_iso, to_paris, utc_iso
+from devtools.sandbox.journeys import FINAL_KINDS, Journey, Place, SeenStep, normalise_number
 
 OAUTH_PATH = "/oauth2/v3/token"
 TRACK_PREFIX = "/tracking/v3/tracking/"

@@ -39,10 +39,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from xml.sax.saxutils import escape
 
+from devtools.sandbox.couriers.base import CourierRequest, ParcelSource, Reply, SandboxCourier
+from devtools.sandbox.formats import to_paris
+from devtools.sandbox.journeys import FINAL_KINDS, Journey, SeenStep, normalise_number
 from tracking.detection.checksums import mod_37_36_check
-from tracking.sandbox.couriers.base import CourierRequest, ParcelSource, Reply, SandboxCourier
-from tracking.sandbox.formats import to_paris
-from tracking.sandbox.journeys import FINAL_KINDS, Journey, SeenStep, normalise_number
 
 LOGIN_PATH = "/soap/services/LoginService/V2_1"
 TRACKING_PATH = "/soap/services/ParcelLifeCycleService/V2_0"

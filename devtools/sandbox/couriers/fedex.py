@@ -28,15 +28,15 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from tracking.sandbox.couriers.base import (
+from devtools.sandbox.couriers.base import (
     CourierRequest,
     ParcelSource,
     Reply,
     SandboxCourier,
     refuses,
 )
-from tracking.sandbox.formats import delivery_step, newest_first, paris_iso, paris_local_iso
-from tracking.sandbox.journeys import FINAL_KINDS, Journey, Place, SeenStep, normalise_number
+from devtools.sandbox.formats import delivery_step, newest_first, paris_iso, paris_local_iso
+from devtools.sandbox.journeys import FINAL_KINDS, Journey, Place, SeenStep, normalise_number
 
 OAUTH_PATH = "/oauth/token"
 TRACK_PATH = "/track/v1/trackingnumbers"

@@ -1,9 +1,17 @@
-"""Four months of finished parcels for the demo's dashboards (courier performance, SLA,
-recommendations): deterministic, idempotent (orders "HIST-…" are created once), never polled.
+"""The demo's past: four months of finished parcels, the one history behind the seller
+dashboards (courier performance, SLA, recommendations), the CS console's parcel pages and the
+EDD prediction with its back-test (`manage.py tracking edd_accuracy`).
+
+Deterministic and idempotent (orders "HIST-…" are created once); never polled. Written with
+bulk_create, not through events_ingest: 1,300 parcels through the ingest service would make
+`make run` slow to start, and the past needs none of what ingest adds (no notification about
+it, no payout, no exception). The present (the parcels moving on the sandbox, the exception
+queues, the return) goes through the real services: devtools.demo.marketplace, .cs, .returns.
 
 Each courier has its own character (transit days, first-scan lag, failed attempts), so the
-comparison and the recommendation have something true to show; Atelier Lumière forgets to hand
-over a few parcels (no courier scan), so its valid tracking rate sits under the 95% target.
+comparison, the recommendation and the delivery estimates have something true to show;
+Atelier Lumière forgets to hand over a few parcels (no courier scan), so its valid tracking
+rate sits under the 95% target.
 """
 
 from __future__ import annotations
@@ -28,9 +36,24 @@ COURIERS = {
     "dhl": ([1, 2, 2, 3], 0.05, (3, 12)),
     "gls": ([2, 3, 3, 4, 5], 0.10, (6, 30)),
     "mondialrelay": ([3, 4, 4, 5, 6], 0.03, (12, 48)),
+    "dpd": ([1, 2, 2, 3, 3], 0.05, (3, 16)),
+    "ups": ([1, 2, 2, 3], 0.03, (2, 10)),
 }
 LANES = [("75011", "FR"), ("69003", "FR"), ("13001", "FR"), ("33000", "FR"), ("59000", "FR"),
          ("20090", "FR"), ("97110", "FR"), ("10115", "DE"), ("1000", "BE")]  # fmt: skip
+CITIES = {"75011": "Paris", "69003": "Lyon", "13001": "Marseille", "33000": "Bordeaux",
+          "59000": "Lille", "20090": "Ajaccio", "97110": "Pointe-à-Pitre", "10115": "Berlin",
+          "1000": "Bruxelles", "69001": "Lyon"}  # fmt: skip
+HUBS = ["Wissous", "Chilly-Mazarin", "Corbas", "Saint-Priest", "Lesquin"]
+# What the courier said at each step, as the CS console's timeline shows it: (code, message).
+WORDS = {
+    "info_received": ("PC1", "Colis pris en charge"),
+    "in_transit": ("ET1", "En cours d'acheminement"),
+    "failed_attempt": ("AA1", "Destinataire absent, avis de passage"),
+    "exception": ("RE1", "Retour à l'expéditeur en cours"),
+    "out_for_delivery": ("MD2", "En cours de livraison"),
+    "delivered": ("DI1", "Votre colis est livré"),
+}
 
 
 def _at(day, hour: int) -> datetime:
@@ -111,11 +134,18 @@ def seed_history(sellers: list[Seller]) -> int:
             journeys.append((shipped_at, events))
         Shipment.objects.bulk_create(shipments)
         rows = []
+        origin = seller.origin_postcode or ORIGINS[seller.slug]
         for shipment, (_shipped_at, events) in zip(shipments, journeys, strict=True):
+            destination = shipment.order.destination_postcode
             for i, (at, status, substatus) in enumerate(events):
+                code, message = WORDS[status]
+                postcode = {"info_received": origin, "in_transit": ""}.get(status, destination)
+                city = CITIES.get(postcode, "") if postcode else HUBS[shipment.pk % len(HUBS)]
+                country = shipment.order.destination_country if postcode == destination else "FR"
                 rows.append(TrackingEvent(
                     shipment=shipment, occurred_at=at, status=status, substatus=substatus,
-                    message=status.replace("_", " "), source=TrackingEvent.Source.MANUAL,
+                    carrier_code=code, message=message, city=city, postcode=postcode,
+                    country=country, source=TrackingEvent.Source.MANUAL,
                     dedupe_key=f"demo-history-{shipment.pk}-{i}",
                 ))  # fmt: skip
         TrackingEvent.objects.bulk_create(rows, batch_size=1000)

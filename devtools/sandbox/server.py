@@ -2,7 +2,7 @@
 
 Adapters are pointed at ``<sandbox url>/<slug>`` instead of the courier's base URL and then use
 the courier's real paths, headers and bodies. Each emulated courier is one module of
-``tracking/sandbox/couriers/`` (its docstring lists its routes); ``/<slug>/…`` goes to it.
+``devtools/sandbox/couriers/`` (its docstring lists its routes); ``/<slug>/…`` goes to it.
 
 Journey clock: the first time a number is asked about, the sandbox notes the time (its anchor);
 step ``k`` of the journey becomes visible at ``anchor + k * step_seconds`` and carries that time.
@@ -36,9 +36,9 @@ from typing import Any
 from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from tracking.sandbox.couriers import sandbox_couriers
-from tracking.sandbox.couriers.base import CourierRequest, Parcel, Reply
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from devtools.sandbox.couriers import sandbox_couriers
+from devtools.sandbox.couriers.base import CourierRequest, Parcel, Reply
+from devtools.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
 
 StartResponse = Callable[..., Any]
 

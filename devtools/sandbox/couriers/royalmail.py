@@ -28,16 +28,16 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import unquote
 
-from tracking.detection.checksums import s10_check
-from tracking.sandbox.couriers.base import (
+from devtools.sandbox.couriers.base import (
     CourierRequest,
     ParcelSource,
     Reply,
     SandboxCourier,
     refuses,
 )
-from tracking.sandbox.formats import delivery_step, newest_first, paris_offset
-from tracking.sandbox.journeys import FINAL_KINDS, Journey, SeenStep, normalise_number
+from devtools.sandbox.formats import delivery_step, newest_first, paris_offset
+from devtools.sandbox.journeys import FINAL_KINDS, Journey, SeenStep, normalise_number
+from tracking.detection.checksums import s10_check
 
 PREFIX = "/mailpieces/v2/"
 MAX_SUMMARY_IDS = 30

@@ -24,9 +24,9 @@ import re
 from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
-from tracking.sandbox.couriers.base import CourierRequest, ParcelSource, Reply, SandboxCourier
-from tracking.sandbox.formats import paris_iso
-from tracking.sandbox.journeys import Journey, Place, SeenStep, normalise_number
+from devtools.sandbox.couriers.base import CourierRequest, ParcelSource, Reply, SandboxCourier
+from devtools.sandbox.formats import paris_iso
+from devtools.sandbox.journeys import Journey, Place, SeenStep, normalise_number
 
 PATH = "/tracking-cxf/TrackingServiceWS"
 XML = "text/xml;charset=UTF-8"

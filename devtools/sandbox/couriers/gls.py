@@ -30,15 +30,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from tracking.sandbox.couriers.base import (
+from devtools.sandbox.couriers.base import (
     CourierRequest,
     ParcelSource,
     Reply,
     SandboxCourier,
     refuses,
 )
-from tracking.sandbox.formats import newest_first, to_paris
-from tracking.sandbox.journeys import Journey, Place, SeenStep, normalise_number
+from devtools.sandbox.formats import newest_first, to_paris
+from devtools.sandbox.journeys import Journey, Place, SeenStep, normalise_number
 
 TOKEN_PATH = "/oauth2/v2/token"  # noqa: S105 - a URL path, not a secret
 TRACKING_PREFIX = "/track-and-trace-v1/tracking/simple/trackids/"

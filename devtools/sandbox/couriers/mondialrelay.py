@@ -26,9 +26,9 @@ import re
 from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
-from tracking.sandbox.couriers.base import CourierRequest, ParcelSource, Reply, SandboxCourier
-from tracking.sandbox.formats import to_paris
-from tracking.sandbox.journeys import DELIVERED_KINDS, Journey, SeenStep, normalise_number
+from devtools.sandbox.couriers.base import CourierRequest, ParcelSource, Reply, SandboxCourier
+from devtools.sandbox.formats import to_paris
+from devtools.sandbox.journeys import DELIVERED_KINDS, Journey, SeenStep, normalise_number
 
 PATH = "/Web_Services.asmx"
 XML = "text/xml; charset=utf-8"

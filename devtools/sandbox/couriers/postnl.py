@@ -34,15 +34,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
-from tracking.sandbox.couriers.base import (
+from devtools.sandbox.couriers.base import (
     CourierRequest,
     ParcelSource,
     Reply,
     SandboxCourier,
     refuses,
 )
-from tracking.sandbox.formats import delivery_step, newest_first, to_paris
-from tracking.sandbox.journeys import FINAL_KINDS, Journey, SeenStep, normalise_number
+from devtools.sandbox.formats import delivery_step, newest_first, to_paris
+from devtools.sandbox.journeys import FINAL_KINDS, Journey, SeenStep, normalise_number
 
 BARCODE_PATH = "/shipment/v2/status/barcode/"
 SIGNATURE_PATH = "/shipment/v2/status/signature/"

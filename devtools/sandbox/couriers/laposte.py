@@ -14,15 +14,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from tracking.sandbox.couriers.base import (
+from devtools.sandbox.couriers.base import (
     CourierRequest,
     ParcelSource,
     Reply,
     SandboxCourier,
     refuses,
 )
-from tracking.sandbox.formats import delivery_step, newest_first, paris_iso
-from tracking.sandbox.journeys import FINAL_KINDS, Journey, SeenStep, normalise_number
+from devtools.sandbox.formats import delivery_step, newest_first, paris_iso
+from devtools.sandbox.journeys import FINAL_KINDS, Journey, SeenStep, normalise_number
 
 PATH_PREFIX = "/suivi/v2/idships/"
 MAX_IDS = 10

@@ -1,5 +1,5 @@
-"""The returns part of the demo (called by sellers.demo.seed_demo): an order of Atelier Lumière
-delivered two days ago, with two lines, whose buyer can return an item.
+"""The returns part of the demo (called by devtools.demo.marketplace.seed_demo): an order of
+Atelier Lumière delivered two days ago, with two lines, whose buyer can return an item.
 
 Idempotent: the order is looked up by its reference. Its parcel's delivery (with the courier's
 POD) is ingested at once, so the order is returnable from the first minute; the return parcel
@@ -13,18 +13,27 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from devtools.sandbox.journeys import number_for_scenario
 from payouts.services import payout_open_for_order
 from sellers.models import Order, Seller
 from sellers.services import order_create
 from tracking.carriers.base import CarrierEvent, Location, PodData, TrackingResult
-from tracking.sandbox.journeys import number_for_scenario
 from tracking.services import ShipmentUpdate, events_ingest, shipment_register
 
 DEMO_RETURN_ORDER = "ATE-RETOUR-1"
 DEMO_RETURN_POSTCODE = "69003"
+
+
 # Numbers the sandbox plays: the outbound parcel, and the buyer's return parcel (delivered).
-DEMO_OUTBOUND_NUMBER = number_for_scenario("laposte", "delivered_signed", index=980)
-DEMO_RETURN_NUMBER = number_for_scenario("laposte", "delivered_signed", index=990)
+# Functions, not constants: importing this module computes nothing of the sandbox's.
+def demo_outbound_number() -> str:
+    return number_for_scenario("laposte", "delivered_signed", index=980)
+
+
+def demo_return_number() -> str:
+    return number_for_scenario("laposte", "delivered_signed", index=990)
+
+
 ITEMS = [
     {"sku": "LUM-ARCO", "name": "Lampe Arco", "quantity": 2, "unit_amount": 4500},
     {"sku": "LUM-LIN", "name": "Abat-jour lin", "quantity": 1, "unit_amount": 2500},
@@ -42,7 +51,7 @@ def seed_returns_demo(seller: Seller) -> Order:
         )  # fmt: skip
     payout_open_for_order(order=order, actor=None)
     shipment, created = shipment_register(
-        order=order, carrier="laposte", tracking_number=DEMO_OUTBOUND_NUMBER
+        order=order, carrier="laposte", tracking_number=demo_outbound_number()
     )
     if created:
         delivered_at = timezone.now() - timedelta(days=2)

@@ -7,7 +7,7 @@ import importlib
 import pkgutil
 from functools import cache
 
-from tracking.sandbox.couriers.base import SandboxCourier
+from devtools.sandbox.couriers.base import SandboxCourier
 
 
 @cache

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from tracking.sandbox.couriers.base import (
+from devtools.sandbox.couriers.base import (
     CourierRequest,
     Parcel,
     ParcelSource,
@@ -36,8 +36,8 @@ from tracking.sandbox.couriers.base import (
     SandboxCourier,
     refuses,
 )
-from tracking.sandbox.formats import delivery_step, paris_iso, paris_local_iso, utc_iso
-from tracking.sandbox.journeys import FINAL_KINDS, Journey, Place, SeenStep, normalise_number
+from devtools.sandbox.formats import delivery_step, paris_iso, paris_local_iso, utc_iso
+from devtools.sandbox.journeys import FINAL_KINDS, Journey, Place, SeenStep, normalise_number
 
 PATH = "/tracking/2025-04/trackings"
 MAX_NUMBERS = 50

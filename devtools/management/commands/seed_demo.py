@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from sellers.demo import seed_demo
+from devtools.demo.marketplace import seed_demo
 
 
 class Command(BaseCommand):

@@ -1,35 +1,28 @@
-"""The CS part of the demo seed (called by sellers.demo.seed_demo): delivered history for the
-EDD prediction and its accuracy report, and parcels in trouble for the exception queues.
+"""The CS console's part of the demo seed (called by devtools.demo.marketplace.seed_demo):
+parcels in trouble for every exception queue, then the exception job and the delivery estimates
+run once, so the console has work to show from the first minute.
 
-Deterministic and idempotent: each parcel's order is looked up by its reference first. The
-history is ingested through the real service (events_ingest), as a courier's answers would
-be; its parcels are not polled (the sandbox does not know their numbers). Orders of the
-history have no buyer address, so no notification is sent about the past.
+Runs after devtools.demo.history, whose delivered parcels the estimates learn from. Each
+parcel goes through the real services (order_create, shipment_register, events_ingest), as a
+courier's answers would; deterministic and idempotent: each order is looked up by its
+reference first.
 """
 
 from __future__ import annotations
 
-import random
 from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
+from payouts.services import payout_open_for_order
 from sellers.models import Order, Seller
 from sellers.services import order_create
-from tracking.business_days import add_business_days, business_days_ago
+from tracking.business_days import business_days_ago
 from tracking.carriers.base import CarrierEvent, Location, TrackingResult
 from tracking.models import Shipment
 from tracking.services import ShipmentUpdate, events_ingest, shipment_register
 from tracking.services.edd import estimates_refresh
 from tracking.services.exceptions import exceptions_detect
-
-HISTORY_PARCELS = 240
-# Typical business days from first scan to delivery per courier, in the demo's world.
-TRANSIT = {"laposte": 2, "chronopost": 1, "dpd": 2, "gls": 3, "ups": 2, "dhl": 2, "fedex": 3,
-           "mondialrelay": 4}  # fmt: skip
-LANES = [("69003", "Lyon", 0), ("75011", "Paris", 0), ("13001", "Marseille", 1),
-         ("33000", "Bordeaux", 1), ("59000", "Lille", 0), ("29200", "Brest", 2)]  # fmt: skip
-HUBS = ["Wissous", "Chilly-Mazarin", "Corbas", "Saint-Priest", "Lesquin"]
 
 
 def _at(day, hour: int, minute: int = 0) -> datetime:
@@ -51,8 +44,6 @@ def _parcel(seller: Seller, reference: str, carrier: str, postcode: str, **order
         seller=seller, reference=reference, total_amount=2490, destination_postcode=postcode,
         **order_fields,
     )  # fmt: skip
-    from payouts.services import payout_open_for_order
-
     payout_open_for_order(order=order, actor=None)  # every demo buyer paid
     number = "HIS" + "".join(ch for ch in reference if ch.isdigit()).rjust(9, "0")
     shipment, _ = shipment_register(order=order, carrier=carrier, tracking_number=number)
@@ -65,51 +56,17 @@ def _backdate(shipment: Shipment, registered_at: datetime) -> None:
 
 
 def seed_cs_demo(sellers: list[Seller]) -> dict[str, int]:
-    rng = random.Random(8)  # noqa: S311 - demo data, not security
     today = timezone.localdate()
-    updates = []
-    couriers = sorted(TRANSIT)
-    for n in range(HISTORY_PARCELS):
-        seller = sellers[n % len(sellers)]
-        carrier = couriers[n % len(couriers)]
-        postcode, city, extra = LANES[(n // len(couriers)) % len(LANES)]
-        first_day = business_days_ago(today, 5 + n * 80 // HISTORY_PARCELS)
-        late_scan = rng.random() < 0.25  # dropped off after the cut-off time
-        first_scan = _at(first_day, 18 if late_scan else rng.choice([9, 11, 14]), rng.randrange(60))
-        noise = rng.choices([-1, 0, 1, 2], weights=[1, 6, 2, 1])[0]
-        days = max(1, TRANSIT[carrier] + extra + noise)
-        start = add_business_days(first_day + timedelta(days=1 if late_scan else 0), 0)
-        delivered_day = add_business_days(start, days)
-        if delivered_day >= today:
-            continue
-        shipment = _parcel(
-            seller, f"HIS-{n + 1:05d}", carrier, postcode, buyer_name=f"Client historique {n + 1}"
-        )
-        if shipment is None:
-            continue
-        _backdate(shipment, first_scan - timedelta(hours=3))
-        hub = HUBS[n % len(HUBS)]
-        events = (
-            _event(first_scan, "info_received", None, "PC1", "Colis pris en charge", hub),
-            _event(first_scan + timedelta(hours=6), "in_transit", None, "ET1",
-                   "En cours d'acheminement", hub),
-            _event(_at(delivered_day, 8, 10), "out_for_delivery", None, "MD2",
-                   "En cours de livraison", city),
-            _event(_at(delivered_day, 13, 40), "delivered", "delivered.mailbox", "DI1",
-                   "Votre colis est livré", city),
-        )  # fmt: skip
-        updates.append(
-            ShipmentUpdate(shipment.id, TrackingResult(shipment.tracking_number, events))
-        )
+    updates: list[ShipmentUpdate] = []
     trouble = _seed_trouble(sellers, today, updates)
     if updates:
         events_ingest(updates=updates)
-    # Whatever was ingested, the history's parcels are not polled.
+    # The demo's trouble is frozen in time: the sandbox does not know these numbers.
     Shipment.objects.filter(tracking_number__startswith="HIS").update(next_sync_at=None)
     opened = exceptions_detect()
     estimates = estimates_refresh()
     return {
-        "history_parcels": len(updates) - trouble,
+        "trouble_parcels": trouble,
         "exceptions_opened": sum(opened.opened.values()),
         "estimates": estimates,
     }

@@ -32,15 +32,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from tracking.sandbox.couriers.base import (
+from devtools.sandbox.couriers.base import (
     CourierRequest,
     ParcelSource,
     Reply,
     SandboxCourier,
     refuses,
 )
-from tracking.sandbox.formats import delivery_step, newest_first, to_paris
-from tracking.sandbox.journeys import FINAL_KINDS, Journey, Place, SeenStep, normalise_number
+from devtools.sandbox.formats import delivery_step, newest_first, to_paris
+from devtools.sandbox.journeys import FINAL_KINDS, Journey, Place, SeenStep, normalise_number
 
 OAUTH_PATH = "/security/v1/oauth/token"
 TRACK_PREFIX = "/api/track/v1/details/"

@@ -13,21 +13,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from tracking.sandbox.couriers.base import (
+from devtools.sandbox.couriers.base import (
     CourierRequest,
     ParcelSource,
     Reply,
     SandboxCourier,
     refuses,
 )
-from tracking.sandbox.formats import (
+from devtools.sandbox.formats import (
     delivery_step,
     newest_first,
     paris_iso,
     paris_local_iso,
     utc_iso,
 )
-from tracking.sandbox.journeys import FINAL_KINDS, Journey, Place, SeenStep, normalise_number
+from devtools.sandbox.journeys import FINAL_KINDS, Journey, Place, SeenStep, normalise_number
 
 PATH = "/track/shipments"
 PROBLEM_JSON = "application/problem+json"

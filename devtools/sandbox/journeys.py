@@ -272,20 +272,20 @@ def normalise_number(number: str) -> str:
 
 def sandbox_carriers() -> tuple[str, ...]:
     """Slugs of the couriers the sandbox emulates (one module each in ``couriers/``)."""
-    from tracking.sandbox.couriers import sandbox_couriers
+    from devtools.sandbox.couriers import sandbox_couriers
 
     return tuple(sandbox_couriers())
 
 
 def is_well_formed(carrier: str, number: str) -> bool:
-    from tracking.sandbox.couriers import get_courier
+    from devtools.sandbox.couriers import get_courier
 
     return get_courier(carrier).is_well_formed(number)
 
 
 def is_unknown(carrier: str, number: str) -> bool:
     """A well-formed number the courier has never heard of."""
-    from tracking.sandbox.couriers import get_courier
+    from devtools.sandbox.couriers import get_courier
 
     return get_courier(carrier).is_unknown(number)
 
@@ -339,7 +339,7 @@ _ATTEMPTS_PER_INDEX = 10_000
 
 
 def _candidate(carrier: str, index: int, attempt: int) -> str:
-    from tracking.sandbox.couriers import get_courier
+    from devtools.sandbox.couriers import get_courier
 
     value = index * _ATTEMPTS_PER_INDEX + attempt
     return get_courier(carrier).candidate(value * _MULTIPLIER + _INCREMENT)

@@ -1,6 +1,6 @@
 """Helpers every emulated courier's renderer shares: Paris time, step ordering.
 
-Each courier's own body shapes live in ``tracking/sandbox/couriers/<slug>.py``.
+Each courier's own body shapes live in ``devtools/sandbox/couriers/<slug>.py``.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
-from tracking.sandbox.journeys import DELIVERED_KINDS, SeenStep
+from devtools.sandbox.journeys import DELIVERED_KINDS, SeenStep
 
 # --- Paris time -------------------------------------------------------------------------------
 

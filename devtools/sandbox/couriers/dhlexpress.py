@@ -25,15 +25,15 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from tracking.sandbox.couriers.base import (
+from devtools.sandbox.couriers.base import (
     CourierRequest,
     ParcelSource,
     Reply,
     SandboxCourier,
     refuses,
 )
-from tracking.sandbox.formats import paris_offset, to_paris
-from tracking.sandbox.journeys import FINAL_KINDS, Journey, Place, SeenStep, normalise_number
+from devtools.sandbox.formats import paris_offset, to_paris
+from devtools.sandbox.journeys import FINAL_KINDS, Journey, Place, SeenStep, normalise_number
 
 SINGLE_PATH = re.compile(r"^/shipments/(?P<number>[^/]+)/tracking$")
 MULTI_PATH = "/tracking"

@@ -14,7 +14,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from sellers.demo import DEMO_LOGINS
+from devtools.demo.marketplace import demo_logins
 from sellers.models import Order
 
 
@@ -47,7 +47,7 @@ class Command(BaseCommand):
             "sandbox": [
                 sys.executable,
                 "-m",
-                "tracking.sandbox",
+                "devtools.sandbox",
                 "--port",
                 str(sandbox_port),
                 "--step-seconds",
@@ -72,7 +72,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  CS console       {base}/cs/")
         self.stdout.write(f"  API (shipments)  {base}/api/v1/shipments/")
         self.stdout.write(f"  sandbox courier  {sandbox_url}/_sandbox/health")
-        for role, login in DEMO_LOGINS.items():
+        for role, login in demo_logins().items():
             self.stdout.write(f"  {role:<16} {login}")
         order = Order.objects.order_by("id").first()
         if order is not None:  # what a buyer receives: the order's tracking page

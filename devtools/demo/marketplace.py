@@ -1,8 +1,14 @@
-"""The demo marketplace `make run` seeds: two sellers, their orders, parcels on the sandbox.
+"""The demo seed `make run` plays (`manage.py seed_demo`): one marketplace, one story.
 
-Idempotent: every row is looked up by its natural key before being created, so seeding twice
-changes nothing. The parcels' tracking numbers are chosen so that the sandbox courier plays
-every kind of journey (delivered, failed attempt, pickup point, address problem, return, stuck).
+Two sellers, their logins and API keys; their past (devtools.demo.history: four months of
+finished parcels for the dashboards, the CS history and the estimates); their present: live
+parcels on the sandbox courier, a returnable order (devtools.demo.returns) and parcels in every
+CS exception queue (devtools.demo.cs).
+
+Idempotent and quick: every row is looked up by its natural key before being created, so
+seeding twice changes nothing. The live parcels' tracking numbers are chosen so that the
+sandbox courier plays every kind of journey (delivered, failed attempt, pickup point, address
+problem, return, stuck).
 """
 
 from datetime import timedelta
@@ -13,36 +19,42 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.models import ApiToken
-from payouts.services import payout_open_for_order, payout_receipt_confirm
-from returns.demo import (
-    DEMO_RETURN_NUMBER,
+from devtools.demo.cs import seed_cs_demo
+from devtools.demo.history import seed_history
+from devtools.demo.returns import (
     DEMO_RETURN_ORDER,
     DEMO_RETURN_POSTCODE,
+    demo_return_number,
     seed_returns_demo,
 )
-from sellers.demo_history import seed_history
+from devtools.sandbox.journeys import SCENARIOS, number_for_scenario, sandbox_carriers
+from payouts.services import payout_open_for_order, payout_receipt_confirm
 from sellers.models import Order, Seller, SellerMember
 from sellers.rollups import rollups_refresh
 from sellers.services import order_create
 from tracking.carriers import ADAPTER_CLASSES
 from tracking.models import OTHER_CARRIER
-from tracking.sandbox.journeys import SCENARIOS, number_for_scenario, sandbox_carriers
 from tracking.services import shipment_register
 
 DEMO_PASSWORD = "parcelle-demo"  # noqa: S105 - published demo login, demo database only
 # Fixed demo API keys so the README can show curl examples; the demo database only.
 DEMO_MARKETPLACE_KEY = "pcl_demo_marketplace_key"  # noqa: S105
 DEMO_SELLER_KEY = "pcl_demo_seller_atelier_key"  # noqa: S105
-DEMO_LOGINS = {
-    "marketplace admin": f"admin / {DEMO_PASSWORD}",
-    "finance (lead)": f"finance / {DEMO_PASSWORD}  (finance console: /finance/)",
-    "seller user": f"atelier / {DEMO_PASSWORD}",
-    "cs agent": f"cs / {DEMO_PASSWORD}  (CS console: /cs/)",
-    "API marketplace": f"Authorization: Token {DEMO_MARKETPLACE_KEY}",
-    "API seller": f"Authorization: Token {DEMO_SELLER_KEY}",
-    "buyer return": f"/track/ order {DEMO_RETURN_ORDER} + postcode {DEMO_RETURN_POSTCODE}, "
-    f"return parcel {DEMO_RETURN_NUMBER}",
-}
+
+
+def demo_logins() -> dict[str, str]:
+    """What `make run` prints: who logs in where, and the return story's numbers."""
+    return {
+        "marketplace admin": f"admin / {DEMO_PASSWORD}",
+        "finance (lead)": f"finance / {DEMO_PASSWORD}  (finance console: /finance/)",
+        "seller user": f"atelier / {DEMO_PASSWORD}",
+        "cs agent": f"cs / {DEMO_PASSWORD}  (CS console: /cs/)",
+        "API marketplace": f"Authorization: Token {DEMO_MARKETPLACE_KEY}",
+        "API seller": f"Authorization: Token {DEMO_SELLER_KEY}",
+        "buyer return": f"/track/ order {DEMO_RETURN_ORDER} + postcode {DEMO_RETURN_POSTCODE}, "
+        f"return parcel {demo_return_number()}",
+    }
+
 
 SELLERS = [("atelier-lumiere", "Atelier Lumière"), ("maison-verte", "Maison Verte")]
 ORDERS_PER_SELLER = 12
@@ -128,15 +140,17 @@ def seed_demo() -> dict[str, int]:
         carrier_name="Colis Privé", carrier_tracking_url="https://www.colisprive.com/moncolis/",
     )  # fmt: skip
     registered += created
+    # The past: four months of finished parcels (bulk-created) for the dashboards, the CS
+    # console's history and the delivery estimates (seeded before the CS part, whose estimates
+    # learn from it); the dashboards' rollups are built on commit, once: a re-seed leaves
+    # later changes to the rollups schedule (a whole rebuild would cost half a minute).
+    history = seed_history(sellers)
+    if history:
+        transaction.on_commit(rollups_refresh)
     # Returns: a delivered order of Atelier Lumière whose buyer can return an item.
     seed_returns_demo(sellers[0])
-    # The CS console's demo: delivered history (EDD), parcels in every exception queue.
-    from tracking.demo import seed_cs_demo
-
+    # The CS console's queues: parcels in trouble, then the exception job and the estimates.
     cs = seed_cs_demo(sellers)
-    # Four months of finished parcels for the seller dashboards, then their rollups.
-    history = seed_history(sellers)
-    transaction.on_commit(rollups_refresh)
     return {"sellers": len(sellers), "shipments_created": registered, "history_created": history,
             **cs}  # fmt: skip
 

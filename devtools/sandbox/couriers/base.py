@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
-from tracking.sandbox.journeys import Journey, SeenStep
+from devtools.sandbox.journeys import Journey, SeenStep
 
 # Credentials starting with this are ones the courier refuses (revoked, mistyped). Any other
 # non-empty value is accepted, so the demo and the tests need no real secret.

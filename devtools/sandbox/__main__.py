@@ -1,6 +1,6 @@
 """Run the sandbox courier as its own process.
 
-    python -m tracking.sandbox --port 8050 --step-seconds 60
+    python -m devtools.sandbox --port 8050 --step-seconds 60
 
 Point the adapters at ``http://127.0.0.1:8050/<slug>`` (``/laposte``, ``/dhl``). Faults can be
 set here at start-up or changed later through ``POST /_sandbox/faults``.
@@ -13,13 +13,13 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from tracking.sandbox.journeys import SCENARIOS, number_for_scenario
-from tracking.sandbox.server import Faults, make_app, serve
+from devtools.sandbox.journeys import SCENARIOS, number_for_scenario
+from devtools.sandbox.server import Faults, make_app, serve
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m tracking.sandbox",
+        prog="python -m devtools.sandbox",
         description="Local courier emulator speaking La Poste Suivi v2 and DHL Unified.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (127.0.0.1)")
