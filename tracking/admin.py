@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
@@ -11,6 +12,11 @@ from tracking.models import (
     TrackingEvent,
 )
 from tracking.services.pod import pod_review
+from tracking.services.shipments import (
+    shipment_void,
+    tracking_number_claim_check,
+    tracking_number_normalise,
+)
 
 
 class TrackingEventInline(admin.TabularInline):
@@ -42,8 +48,39 @@ class ProofOfDeliveryInline(admin.StackedInline):
     readonly_fields = ["source_event", "created_at", "updated_at"]
 
 
+class ShipmentAdminForm(forms.ModelForm):
+    """Staff edits obey the registration rule: the number is normalised and may not be another
+    live parcel's (tracking_number_claim_check), so the admin is no way around it."""
+
+    class Meta:
+        model = Shipment
+        fields = "__all__"  # noqa: DJ007 - the admin's own field list applies
+
+    def clean(self):
+        cleaned = super().clean()
+        number, order = cleaned.get("tracking_number"), cleaned.get("order")
+        carrier = cleaned.get("carrier")
+        if not (number and order and carrier) or self.instance.voided_at:
+            return cleaned
+        cleaned["tracking_number"] = tracking_number_normalise(number)
+        current = self.instance if self.instance.pk else None
+        try:
+            repeat = tracking_number_claim_check(
+                order=order, carrier=carrier, tracking_number=number,
+                direction=cleaned.get("direction") or Shipment.Direction.OUTBOUND,
+                shipment=current,
+            )  # fmt: skip
+        except ApplicationError as error:
+            raise forms.ValidationError({"tracking_number": error.message}) from None
+        if repeat is not None:  # adding the same parcel twice
+            raise forms.ValidationError({"tracking_number": "This order already has this parcel."})
+        return cleaned
+
+
 @admin.register(Shipment)
 class ShipmentAdmin(admin.ModelAdmin):
+    form = ShipmentAdminForm
+    actions = ["void_shipments"]
     list_display = [
         "tracking_number",
         "carrier",
@@ -69,14 +106,25 @@ class ShipmentAdmin(admin.ModelAdmin):
         "sync_error_count",
         "last_sync_error",
         "public_token",
+        "voided_at",
+        "void_reason",
         "created_at",
         "updated_at",
     ]
     inlines = [ProofOfDeliveryInline, TrackingEventInline]
+
+    @admin.action(description="Void the selected parcels (cancelled or replaced: frees the number)")
+    def void_shipments(self, request, queryset):
+        for shipment in queryset.filter(voided_at__isnull=True):
+            shipment_void(shipment=shipment, reason="Voided from the admin", actor=request.user)
+        self.message_user(request, "Parcels voided.")
+
     date_hierarchy = "created_at"
 
     @admin.display(description="notifications")
     def delivery_log_link(self, shipment: Shipment) -> str:
+        if shipment.pk is None:  # the add form: nothing sent yet
+            return "-"
         url = reverse("admin:notifications_delivery_log_shipment", args=[shipment.id])
         return format_html('<a href="{}">What was sent about this parcel</a>', url)
 

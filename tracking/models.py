@@ -74,6 +74,10 @@ class ShipmentQuerySet(models.QuerySet):
     def due_for_sync(self, now):
         return self.filter(next_sync_at__lte=now)
 
+    def live(self):
+        """Parcels still followed: not voided (a voided parcel frees its number)."""
+        return self.filter(voided_at__isnull=True)
+
 
 class Shipment(models.Model):
     """One parcel, followed with one courier under one tracking number.
@@ -117,6 +121,10 @@ class Shipment(models.Model):
     sync_error_count = models.PositiveIntegerField(default=0)
     last_sync_error = models.CharField(max_length=300, blank=True)
     public_token = models.CharField(max_length=64, unique=True, default=new_public_token)
+    # Set when the parcel is cancelled or replaced (or was a duplicate found by migration
+    # 0008): it no longer proves anything, is not synced, and its number may be registered again.
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -124,8 +132,12 @@ class Shipment(models.Model):
 
     class Meta:
         constraints = [
+            # One parcel proves one delivery: a courier's number belongs to one live shipment,
+            # whatever the order or the seller (issue 14). Voided parcels free their number.
             models.UniqueConstraint(
-                fields=["order", "carrier", "tracking_number"], name="shipment_once_per_order"
+                fields=["carrier", "tracking_number"],
+                condition=Q(voided_at__isnull=True),
+                name="shipment_number_live_once",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=[s.value for s in Status]), name="shipment_status_known"

@@ -17,6 +17,7 @@ from core.errors import ApplicationError, PermissionDenied
 from core.files import IMAGE_KINDS, PDF_KIND, sniffed_kind
 from tracking.carriers.base import CarrierEvent, TrackingResult
 from tracking.models import ProofOfDelivery, Shipment, TrackingEvent
+from tracking.proof import delivery_predates_order
 from tracking.services.ingest import ShipmentUpdate, events_ingest
 from tracking.status import Status
 
@@ -45,6 +46,13 @@ def pod_upload(
         raise ApplicationError("The delivery time needs a time zone.", field="delivered_at")
     if delivered_at > timezone.now():
         raise ApplicationError("The delivery time is in the future.", field="delivered_at")
+    if delivery_predates_order(
+        delivered_at=delivered_at, order_created_at=shipment.order.created_at
+    ):
+        raise ApplicationError(
+            "The delivery time is before the order was placed: this is not its parcel.",
+            code="delivery_predates_order", field="delivered_at",
+        )  # fmt: skip
     existing = ProofOfDelivery.objects.select_for_update().filter(shipment=shipment).first()
     if existing is not None and existing.source == ProofOfDelivery.Source.CARRIER:
         raise ApplicationError("The courier already proved this delivery.", code="pod_exists")
