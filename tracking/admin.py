@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from core.errors import ApplicationError
 from tracking.models import (
     CarrierSyncState,
+    PodUploadVersion,
     ProofOfDelivery,
     RawPayload,
     Shipment,
@@ -43,9 +44,41 @@ class TrackingEventInline(admin.TabularInline):
 
 
 class ProofOfDeliveryInline(admin.StackedInline):
+    """Shown, never edited here: a POD comes from the courier or from a reviewed upload."""
+
     model = ProofOfDelivery
     extra = 0
-    readonly_fields = ["source_event", "created_at", "updated_at"]
+    can_delete = False
+    fields = ["source", "delivered_at", "signed_by", "location_type", "documents",
+              "uploaded_file", "review", "reviewed_by", "reviewed_at", "review_note",
+              "source_event", "created_at", "updated_at"]  # fmt: skip
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class PodUploadVersionInline(admin.TabularInline):
+    """Every upload of the seller's proof: who, when, which file, and finance's decision."""
+
+    model = PodUploadVersion
+    extra = 0
+    can_delete = False
+    ordering = ["-number"]
+    fields = ["number", "uploaded_file", "delivered_at", "signed_by", "uploaded_by",
+              "uploaded_by_label", "uploaded_at", "review", "reviewed_by", "reviewed_at",
+              "review_note"]  # fmt: skip
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        # Whoever may see the proof sees its history.
+        return request.user.has_perm("tracking.view_proofofdelivery")
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class ShipmentAdminForm(forms.ModelForm):
@@ -157,6 +190,14 @@ class ProofOfDeliveryAdmin(admin.ModelAdmin):
     list_filter = ["review", "source", "location_type"]
     readonly_fields = ["review", "reviewed_by", "reviewed_at", "review_note", "created_at"]
     actions = ["approve_uploads", "reject_uploads"]
+    inlines = [PodUploadVersionInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A POD is the courier's data or a reviewed upload: nobody rewrites it by hand, least
+        # of all once approved (issue 14, item 4). New proofs arrive as uploads.
+        if obj is not None:
+            return [f.name for f in ProofOfDelivery._meta.concrete_fields]
+        return self.readonly_fields
 
     @admin.action(description="Approve the selected uploaded proofs (marks the parcels delivered)")
     def approve_uploads(self, request, queryset):
@@ -170,7 +211,9 @@ class ProofOfDeliveryAdmin(admin.ModelAdmin):
 
     def _review(self, request, queryset, *, approve: bool, note: str) -> None:
         done = 0
-        for pod in queryset.filter(review=ProofOfDelivery.Review.PENDING):
+        # The proofs with an upload waiting (an approved POD may have a newer one waiting).
+        waiting = queryset.filter(versions__review=PodUploadVersion.Review.PENDING).distinct()
+        for pod in waiting:
             try:
                 pod_review(pod=pod, approve=approve, actor=request.user, note=note)
                 done += 1

@@ -118,6 +118,7 @@ def test_payout_seller_upload_needs_finance_approval(open_payout, finance):
         shipment=shipment, delivered_at=timezone.now() - timedelta(days=20),
         source="seller_upload", review="pending",
     )  # fmt: skip
+    pod.versions.create(number=1, uploaded_file="pod/receipt.pdf", delivered_at=pod.delivered_at)
     payout = open_payout(parcels=0, order=order)
     assert payout.status == "held"
     # when finance approves it (the approval records a delivery event)

@@ -145,6 +145,7 @@ def test_pod_review_needs_the_permission_and_a_reason_to_reject(seller, settings
         shipment=shipment, delivered_at=datetime(2026, 11, 20, tzinfo=UTC),
         source="seller_upload", review="pending",
     )  # fmt: skip
+    pod.versions.create(number=1, uploaded_file="pod/receipt.pdf", delivered_at=pod.delivered_at)
     finance = UserFactory()
     finance.user_permissions.add(Permission.objects.get(codename="review_pod"))
     with pytest.raises(PermissionDenied):
