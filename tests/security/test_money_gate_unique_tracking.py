@@ -254,3 +254,20 @@ def test_seller_upload_dated_before_the_order_is_refused(settings, tmp_path):
     assert response.status_code == 400
     assert response.json()["code"] == "delivery_predates_order"
     assert not ProofOfDelivery.objects.filter(shipment=shipment).exists()
+
+
+def test_voided_parcel_opens_no_cs_exception():
+    # given two parcels without a first scan three days after registration, one voided
+    from tracking.services import shipment_void
+    from tracking.services.exceptions import exceptions_detect
+
+    live, voided = ShipmentFactory(), ShipmentFactory()
+    Shipment.objects.filter(pk__in=[live.pk, voided.pk]).update(
+        created_at=timezone.now() - timedelta(days=3)
+    )
+    shipment_void(shipment=voided, reason="replaced by another parcel")
+    # when the exception job runs
+    exceptions_detect()
+    # then only the live one is in a queue
+    assert list(live.exceptions.values_list("kind", flat=True)) == ["no_first_scan"]
+    assert not voided.exceptions.exists()
