@@ -191,7 +191,8 @@ REST_FRAMEWORK = {
         "core.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Each API view names who may call each operation; is_staff alone grants nothing.
+    "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.OperationPermission"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,

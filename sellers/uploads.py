@@ -28,7 +28,7 @@ from sellers.models import Order, Seller, TrackingUpload
 from tracking import carriers
 from tracking.detection import detect, normalise_number
 from tracking.models import OTHER_CARRIER, Shipment
-from tracking.services.shipments import shipment_register
+from tracking.services.shipments import shipment_register, tracking_number_claim_check
 
 logger = logging.getLogger(__name__)
 
@@ -88,21 +88,13 @@ def tracking_number_check(*, carrier: str, tracking_number: str) -> str:
 
 def shipment_number_vet(*, order: Order, carrier: str | None, tracking_number: str) -> str:
     """The normalised number, checked against the courier's format (when the courier is given)
-    and against every other order's numbers. Raises ApplicationError (codes
-    tracking_number_format, tracking_number_checksum, duplicate_tracking_number, ...)."""
-    if carrier is None:
-        number = normalise_number(tracking_number)
-        others = Shipment.objects.filter(tracking_number=number)
-    else:
-        number = tracking_number_check(carrier=carrier, tracking_number=tracking_number)
-        others = Shipment.objects.filter(tracking_number=number, carrier=carrier)
-    other = others.exclude(order=order).select_related("order").first()
-    if other is not None:
-        raise ApplicationError(
-            f"{number} is already the tracking number of another order"
-            + (f" ({other.order.reference})." if other.seller_id == order.seller_id else "."),
-            code="duplicate_tracking_number", field="tracking_number",
-        )  # fmt: skip
+    and against every other live shipment (tracking's one rule, tracking_number_claim_check).
+    Raises ApplicationError (codes tracking_number_format, tracking_number_checksum,
+    duplicate_tracking_number, ...)."""
+    if carrier is None:  # detected at registration, which applies the same rule
+        return normalise_number(tracking_number)
+    number = tracking_number_check(carrier=carrier, tracking_number=tracking_number)
+    tracking_number_claim_check(order=order, carrier=carrier, tracking_number=number)
     return number
 
 

@@ -245,3 +245,38 @@ def test_return_actions_are_only_for_the_returns_seller(client, world, action):
     client.force_login(world["users"]["seller_a"])
     response = client.post(url, {"reason": "Used item", "tracking_number": "6A12345678901"})
     assert response.status_code == 302 and "/login/" not in response["Location"]
+
+
+# The API through a browser session (issue 14, item 3): the role's explicit permissions decide,
+# never is_staff alone ("staff": a staff login without any permission or group).
+API_SESSIONS = {
+    ("get", "/api/v1/payouts/"): dict(seller_a=ALLOWED, seller_b=ALLOWED, finance=ALLOWED,
+                                      admin=ALLOWED),
+    ("get", "/api/v1/payouts/orders/{a.order_id}/"): dict(seller_a=ALLOWED, seller_b=HIDDEN,
+                                                         finance=ALLOWED, admin=ALLOWED),
+    ("get", "/api/v1/orders/"): dict(seller_a=ALLOWED, seller_b=ALLOWED, admin=ALLOWED),
+    ("get", "/api/v1/shipments/"): dict(seller_a=ALLOWED, seller_b=ALLOWED, cs=ALLOWED,
+                                        admin=ALLOWED),
+    ("get", "/api/v1/shipments/{a.id}/"): dict(seller_a=ALLOWED, seller_b=HIDDEN, cs=ALLOWED,
+                                              admin=ALLOWED),
+    ("post", "/api/v1/shipments/{a.id}/resync/"): dict(seller_a=ALLOWED, seller_b=HIDDEN,
+                                                      cs=ALLOWED, admin=ALLOWED),
+    ("get", "/api/v1/cs/shipments/{a.id}/"): dict(cs=ALLOWED, admin=ALLOWED),
+    ("get", "/api/v1/cs/exceptions/"): dict(cs=ALLOWED, admin=ALLOWED),
+    ("get", "/api/v1/sellers/sla?seller={a.seller_id}"): dict(seller_a=ALLOWED, admin=ALLOWED),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"), list(API_SESSIONS.items()), ids=[u for _, u in API_SESSIONS]
+)
+def test_api_sessions_allow_exactly_the_roles_whose_permissions_name_it(world, call, expected):
+    method, url = call
+    users = {**world["users"], "staff": UserFactory(is_staff=True)}
+    for role, user in users.items():
+        client = APIClient()
+        if user is not None:
+            client.force_login(user)
+        response = getattr(client, method)(url.format(**world), None, format="json")
+        wanted = expected.get(role, DENIED)
+        assert outcome(response.status_code) == wanted, (role, url, response.status_code)

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
@@ -5,12 +6,18 @@ from django.utils.html import format_html
 from core.errors import ApplicationError
 from tracking.models import (
     CarrierSyncState,
+    PodUploadVersion,
     ProofOfDelivery,
     RawPayload,
     Shipment,
     TrackingEvent,
 )
 from tracking.services.pod import pod_review
+from tracking.services.shipments import (
+    shipment_void,
+    tracking_number_claim_check,
+    tracking_number_normalise,
+)
 
 
 class TrackingEventInline(admin.TabularInline):
@@ -37,13 +44,76 @@ class TrackingEventInline(admin.TabularInline):
 
 
 class ProofOfDeliveryInline(admin.StackedInline):
+    """Shown, never edited here: a POD comes from the courier or from a reviewed upload."""
+
     model = ProofOfDelivery
     extra = 0
-    readonly_fields = ["source_event", "created_at", "updated_at"]
+    can_delete = False
+    fields = ["source", "delivered_at", "signed_by", "location_type", "documents",
+              "uploaded_file", "review", "reviewed_by", "reviewed_at", "review_note",
+              "source_event", "created_at", "updated_at"]  # fmt: skip
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class PodUploadVersionInline(admin.TabularInline):
+    """Every upload of the seller's proof: who, when, which file, and finance's decision."""
+
+    model = PodUploadVersion
+    extra = 0
+    can_delete = False
+    ordering = ["-number"]
+    fields = ["number", "uploaded_file", "delivered_at", "signed_by", "uploaded_by",
+              "uploaded_by_label", "uploaded_at", "review", "reviewed_by", "reviewed_at",
+              "review_note"]  # fmt: skip
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        # Whoever may see the proof sees its history.
+        return request.user.has_perm("tracking.view_proofofdelivery")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ShipmentAdminForm(forms.ModelForm):
+    """Staff edits obey the registration rule: the number is normalised and may not be another
+    live parcel's (tracking_number_claim_check), so the admin is no way around it."""
+
+    class Meta:
+        model = Shipment
+        fields = "__all__"  # noqa: DJ007 - the admin's own field list applies
+
+    def clean(self):
+        cleaned = super().clean()
+        number, order = cleaned.get("tracking_number"), cleaned.get("order")
+        carrier = cleaned.get("carrier")
+        if not (number and order and carrier) or self.instance.voided_at:
+            return cleaned
+        cleaned["tracking_number"] = tracking_number_normalise(number)
+        current = self.instance if self.instance.pk else None
+        try:
+            repeat = tracking_number_claim_check(
+                order=order, carrier=carrier, tracking_number=number,
+                direction=cleaned.get("direction") or Shipment.Direction.OUTBOUND,
+                shipment=current,
+            )  # fmt: skip
+        except ApplicationError as error:
+            raise forms.ValidationError({"tracking_number": error.message}) from None
+        if repeat is not None:  # adding the same parcel twice
+            raise forms.ValidationError({"tracking_number": "This order already has this parcel."})
+        return cleaned
 
 
 @admin.register(Shipment)
 class ShipmentAdmin(admin.ModelAdmin):
+    form = ShipmentAdminForm
+    actions = ["void_shipments"]
     list_display = [
         "tracking_number",
         "carrier",
@@ -69,14 +139,25 @@ class ShipmentAdmin(admin.ModelAdmin):
         "sync_error_count",
         "last_sync_error",
         "public_token",
+        "voided_at",
+        "void_reason",
         "created_at",
         "updated_at",
     ]
     inlines = [ProofOfDeliveryInline, TrackingEventInline]
+
+    @admin.action(description="Void the selected parcels (cancelled or replaced: frees the number)")
+    def void_shipments(self, request, queryset):
+        for shipment in queryset.filter(voided_at__isnull=True):
+            shipment_void(shipment=shipment, reason="Voided from the admin", actor=request.user)
+        self.message_user(request, "Parcels voided.")
+
     date_hierarchy = "created_at"
 
     @admin.display(description="notifications")
     def delivery_log_link(self, shipment: Shipment) -> str:
+        if shipment.pk is None:  # the add form: nothing sent yet
+            return "-"
         url = reverse("admin:notifications_delivery_log_shipment", args=[shipment.id])
         return format_html('<a href="{}">What was sent about this parcel</a>', url)
 
@@ -109,6 +190,14 @@ class ProofOfDeliveryAdmin(admin.ModelAdmin):
     list_filter = ["review", "source", "location_type"]
     readonly_fields = ["review", "reviewed_by", "reviewed_at", "review_note", "created_at"]
     actions = ["approve_uploads", "reject_uploads"]
+    inlines = [PodUploadVersionInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A POD is the courier's data or a reviewed upload: nobody rewrites it by hand, least
+        # of all once approved (issue 14, item 4). New proofs arrive as uploads.
+        if obj is not None:
+            return [f.name for f in ProofOfDelivery._meta.concrete_fields]
+        return self.readonly_fields
 
     @admin.action(description="Approve the selected uploaded proofs (marks the parcels delivered)")
     def approve_uploads(self, request, queryset):
@@ -122,7 +211,9 @@ class ProofOfDeliveryAdmin(admin.ModelAdmin):
 
     def _review(self, request, queryset, *, approve: bool, note: str) -> None:
         done = 0
-        for pod in queryset.filter(review=ProofOfDelivery.Review.PENDING):
+        # The proofs with an upload waiting (an approved POD may have a newer one waiting).
+        waiting = queryset.filter(versions__review=PodUploadVersion.Review.PENDING).distinct()
+        for pod in waiting:
             try:
                 pod_review(pod=pod, approve=approve, actor=request.user, note=note)
                 done += 1

@@ -74,6 +74,10 @@ class ShipmentQuerySet(models.QuerySet):
     def due_for_sync(self, now):
         return self.filter(next_sync_at__lte=now)
 
+    def live(self):
+        """Parcels still followed: not voided (a voided parcel frees its number)."""
+        return self.filter(voided_at__isnull=True)
+
 
 class Shipment(models.Model):
     """One parcel, followed with one courier under one tracking number.
@@ -117,6 +121,10 @@ class Shipment(models.Model):
     sync_error_count = models.PositiveIntegerField(default=0)
     last_sync_error = models.CharField(max_length=300, blank=True)
     public_token = models.CharField(max_length=64, unique=True, default=new_public_token)
+    # Set when the parcel is cancelled or replaced (or was a duplicate found by migration
+    # 0008): it no longer proves anything, is not synced, and its number may be registered again.
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -124,8 +132,12 @@ class Shipment(models.Model):
 
     class Meta:
         constraints = [
+            # One parcel proves one delivery: a courier's number belongs to one live shipment,
+            # whatever the order or the seller (issue 14). Voided parcels free their number.
             models.UniqueConstraint(
-                fields=["order", "carrier", "tracking_number"], name="shipment_once_per_order"
+                fields=["carrier", "tracking_number"],
+                condition=Q(voided_at__isnull=True),
+                name="shipment_number_live_once",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=[s.value for s in Status]), name="shipment_status_known"
@@ -235,6 +247,53 @@ class ProofOfDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"POD {self.shipment} at {self.delivered_at:%Y-%m-%d %H:%M}"
+
+
+class PodUploadVersion(models.Model):
+    """One upload of a seller's proof, kept for ever: who sent which file, when, and what
+    finance decided (issue 14, item 4).
+
+    The ProofOfDelivery shows the version in force: the latest upload until finance approves
+    one, then the approved one, which a later upload never replaces; that later upload waits
+    here for its own review. File, date and signatory of a version never change.
+    """
+
+    class Review(models.TextChoices):
+        PENDING = "pending", "Waiting for finance"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        SUPERSEDED = "superseded", "Replaced by a later upload before review"
+
+    pod = models.ForeignKey(ProofOfDelivery, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(help_text="1 for the first upload, then 2, 3, ...")
+    uploaded_file = models.FileField(upload_to="pod/%Y/%m/")
+    delivered_at = models.DateTimeField()
+    signed_by = models.CharField(max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    # Who sent it when no user did (an API token), or the user's name if the user is deleted.
+    uploaded_by_label = models.CharField(max_length=150, blank=True)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    review = models.CharField(max_length=12, choices=Review.choices, default=Review.PENDING)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["pod", "number"], name="pod_version_number_once"),
+            models.UniqueConstraint(
+                fields=["pod"], condition=Q(review="pending"), name="pod_version_one_pending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"POD {self.pod_id} version {self.number} ({self.review})"
 
 
 class CarrierSyncState(models.Model):

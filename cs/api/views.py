@@ -1,6 +1,7 @@
 """The CRM API: the CS console's data for the marketplace's CRM, beside a ticket.
 
-Marketplace-scoped tokens only (a seller token gets 403): search, a shipment's whole story,
+Marketplace-scoped tokens and CS agents' sessions (tracking.use_cs_console) only; a seller
+token or any other staff account gets 403: search, a shipment's whole story,
 its notes (read and add) and the exception queues. Reads through cs.selectors, writes
 through tracking.services.cs, like the console.
 """
@@ -8,11 +9,12 @@ through tracking.services.cs, like the console.
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.access import Scope
+from core.api import permissions as perms
+from core.api.permissions import Operation
 from core.converters import MAX_DB_ID
 from core.models import ApiToken
 from cs import selectors
@@ -27,19 +29,13 @@ from tracking.models import (
 )
 from tracking.services import cs as services
 
-
-class IsMarketplaceToken(BasePermission):
-    """Customer data of every seller: the marketplace's own systems only."""
-
-    message = "Only a marketplace-scoped API token may use the CS API."
-
-    def has_permission(self, request, view) -> bool:
-        token = getattr(request, "auth", None)
-        return isinstance(token, ApiToken) and token.is_marketplace
+# Customer data of every seller: the marketplace's CRM (its token) and CS agents, never a
+# seller.
+CS_OPERATION = Operation(marketplace=True, staff_perms=perms.USE_CS_CONSOLE)
 
 
 class CsApiView(APIView):
-    permission_classes = [IsMarketplaceToken]
+    operations = {"GET": CS_OPERATION, "POST": CS_OPERATION}
 
 
 class SearchInput(serializers.Serializer):
@@ -199,11 +195,13 @@ class CsShipmentNotesApi(CsApiView):
         )
         payload = NoteInput(data=request.data)
         payload.is_valid(raise_exception=True)
+        token = request.auth if isinstance(request.auth, ApiToken) else None
         note = services.shipment_note_add(
             shipment=shipment,
             body=payload.validated_data["body"],
-            actor=None,
-            actor_label=payload.validated_data["author"] or f"CRM ({request.auth.name})",
+            actor=None if token else request.user,  # a CS agent's session: the agent
+            actor_label=payload.validated_data["author"]
+            or (f"CRM ({token.name})" if token else ""),
         )
         return Response(NoteOutput(note).data, status=status.HTTP_201_CREATED)
 

@@ -49,6 +49,9 @@ def seed_returns_demo(seller: Seller) -> Order:
             buyer_locale="fr", destination_postcode=DEMO_RETURN_POSTCODE,
             destination_country="FR", items=ITEMS,
         )  # fmt: skip
+        # The story began a week ago: the order must predate its delivery to be proven by it.
+        Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - timedelta(days=7))
+        order.refresh_from_db()
     payout_open_for_order(order=order, actor=None)
     shipment, created = shipment_register(
         order=order, carrier="laposte", tracking_number=demo_outbound_number()

@@ -7,12 +7,12 @@ payouts. Reads go through selectors, writes through services.
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.access import Scope
-from core.models import ApiToken
+from core.api import permissions as perms
+from core.api.permissions import Operation
 from payouts import selectors, services
 from payouts.api.serializers import (
     CancelInput,
@@ -23,15 +23,10 @@ from payouts.api.serializers import (
 )
 from sellers import selectors as seller_selectors
 
-
-class IsMarketplaceToken(BasePermission):
-    """Money moves on the word of the marketplace's payment system only: its token."""
-
-    message = "Only a marketplace-scoped API token may do this."
-
-    def has_permission(self, request, view) -> bool:
-        token = getattr(request, "auth", None)
-        return isinstance(token, ApiToken) and token.is_marketplace
+# Money moves on the word of the marketplace's payment system only: its token.
+PAYMENT_SYSTEM = Operation(marketplace=True)
+# Reading payouts: a seller its own, the payment system, finance staff (payouts.view_payout).
+READ_PAYOUTS = Operation(seller=True, marketplace=True, staff_perms=perms.VIEW_PAYOUTS)
 
 
 def _payout_for_order(request, order_id: int):
@@ -44,10 +39,7 @@ def _output(request, payout, code=status.HTTP_200_OK) -> Response:
 
 
 class PayoutListOpenApi(APIView):
-    def get_permissions(self):
-        if self.request.method == "POST":
-            return [IsMarketplaceToken()]
-        return super().get_permissions()
+    operations = {"GET": READ_PAYOUTS, "POST": PAYMENT_SYSTEM}
 
     @extend_schema(responses=PayoutOutput(many=True), operation_id="payouts_list")
     def get(self, request):
@@ -81,13 +73,15 @@ class PayoutListOpenApi(APIView):
 
 
 class PayoutForOrderApi(APIView):
+    operations = {"GET": READ_PAYOUTS}
+
     @extend_schema(responses=PayoutOutput, operation_id="payouts_for_order")
     def get(self, request, order_id: int):
         return Response(PayoutOutput(_payout_for_order(request, order_id)).data)
 
 
 class ReceiptConfirmApi(APIView):
-    permission_classes = [IsMarketplaceToken]
+    operations = {"POST": PAYMENT_SYSTEM}
 
     @extend_schema(request=None, responses=PayoutOutput, operation_id="payouts_receipt_confirm")
     def post(self, request, order_id: int):
@@ -98,7 +92,7 @@ class ReceiptConfirmApi(APIView):
 
 
 class ClaimOpenApi(APIView):
-    permission_classes = [IsMarketplaceToken]
+    operations = {"POST": PAYMENT_SYSTEM}
 
     @extend_schema(
         request=ClaimOpenInput, responses=PayoutOutput, operation_id="payouts_claim_open"
@@ -117,7 +111,7 @@ class ClaimOpenApi(APIView):
 
 
 class ClaimCloseApi(APIView):
-    permission_classes = [IsMarketplaceToken]
+    operations = {"POST": PAYMENT_SYSTEM}
 
     @extend_schema(
         request=ClaimCloseInput, responses=PayoutOutput, operation_id="payouts_claim_close"
@@ -135,7 +129,7 @@ class ClaimCloseApi(APIView):
 
 
 class PayoutCancelApi(APIView):
-    permission_classes = [IsMarketplaceToken]
+    operations = {"POST": PAYMENT_SYSTEM}
 
     @extend_schema(request=CancelInput, responses=PayoutOutput, operation_id="payouts_cancel")
     def post(self, request, order_id: int):

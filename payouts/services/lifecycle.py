@@ -52,10 +52,13 @@ def parcel_facts_by_order(order_ids: Iterable[int], *, lock: bool) -> dict[int, 
     """The parcels of these orders as the payout gate reads them, one query. With ``lock`` the
     shipment rows are locked (id order, like the ingest service) so that no status change can
     commit between this read and the caller's commit."""
-    # Only parcels sent to the buyer prove anything: a buyer's return parcel never does.
-    shipments = Shipment.objects.filter(
-        order_id__in=list(order_ids), direction=Shipment.Direction.OUTBOUND
-    ).order_by("id")
+    # Only parcels sent to the buyer prove anything: a buyer's return parcel never does, nor
+    # a voided (cancelled or replaced) one.
+    shipments = (
+        Shipment.objects.live()
+        .filter(order_id__in=list(order_ids), direction=Shipment.Direction.OUTBOUND)
+        .order_by("id")
+    )
     if lock:
         shipments = shipments.select_for_update(of=("self",))
     facts: dict[int, list[ParcelFacts]] = defaultdict(list)

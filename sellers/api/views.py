@@ -5,6 +5,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.access import Scope
+from core.api import permissions as perms
+from core.api.permissions import Operation
 from sellers import selectors, services
 from sellers.api.serializers import (
     LaneOutput,
@@ -23,6 +25,11 @@ from sellers.uploads import shipment_confirm
 
 
 class OrderListCreateApi(APIView):
+    operations = {
+        "GET": Operation(seller=True, marketplace=True, staff_perms=perms.VIEW_ORDERS),
+        "POST": Operation(seller=True, marketplace=True, staff_perms=perms.CREATE_ORDERS),
+    }
+
     @extend_schema(responses=OrderOutput(many=True), operation_id="orders_list")
     def get(self, request):
         orders = selectors.order_list(
@@ -58,6 +65,10 @@ def _seller_id(scope: Scope, requested: int | None) -> int:
 
 
 class ShipmentConfirmApi(APIView):
+    operations = {
+        "POST": Operation(seller=True, marketplace=True, staff_perms=perms.REGISTER_SHIPMENT)
+    }
+
     """The API twin of the portal's "confirm shipment" form (seller tokens)."""
 
     @extend_schema(
@@ -94,6 +105,10 @@ def _option(rank: int | None, option) -> dict:
 
 
 class RecommendationApi(APIView):
+    operations = {
+        "GET": Operation(seller=True, marketplace=True, staff_perms=perms.VIEW_SELLER_FIGURES)
+    }
+
     @extend_schema(
         parameters=[RecommendationInput],
         responses=RecommendationOutput,
@@ -123,6 +138,10 @@ class RecommendationApi(APIView):
 
 
 class PerformanceApi(APIView):
+    operations = {
+        "GET": Operation(seller=True, marketplace=True, staff_perms=perms.VIEW_SELLER_FIGURES)
+    }
+
     @extend_schema(
         parameters=[PerformanceInput],
         responses=LaneOutput(many=True),
@@ -146,6 +165,10 @@ class PerformanceApi(APIView):
 
 
 class SlaApi(APIView):
+    operations = {
+        "GET": Operation(seller=True, marketplace=True, staff_perms=perms.VIEW_SELLER_FIGURES)
+    }
+
     @extend_schema(
         parameters=[PerformanceInput],
         responses=inline_serializer(

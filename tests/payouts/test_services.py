@@ -17,6 +17,7 @@ from payouts.models import (
     SellerCommission,
 )
 from payouts.signals import payout_released
+from sellers.models import Order
 from tests.payouts.factories import (
     DeliveredShipmentFactory,
     OrderFactory,
@@ -117,6 +118,7 @@ def test_payout_seller_upload_needs_finance_approval(open_payout, finance):
         shipment=shipment, delivered_at=timezone.now() - timedelta(days=20),
         source="seller_upload", review="pending",
     )  # fmt: skip
+    pod.versions.create(number=1, uploaded_file="pod/receipt.pdf", delivered_at=pod.delivered_at)
     payout = open_payout(parcels=0, order=order)
     assert payout.status == "held"
     # when finance approves it (the approval records a delivery event)
@@ -131,8 +133,9 @@ def test_payout_seller_upload_needs_finance_approval(open_payout, finance):
 def test_shipment_delivery_reevaluates_the_payout_on_commit(
     open_payout, django_q_sync, django_capture_on_commit_callbacks
 ):
-    # given a paid order whose parcel is still in transit
+    # given a paid order (placed three weeks ago) whose parcel is still in transit
     order = OrderFactory()
+    Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - timedelta(days=21))
     shipment = ShipmentFactory(order=order, status="in_transit")
     payout = open_payout(parcels=0, order=order)
     assert not payout.pod_complete

@@ -55,6 +55,7 @@ def test_admin_approve_action_delivers_uploaded_proofs(client):
         shipment=shipment, delivered_at=datetime(2026, 11, 20, 9, tzinfo=UTC),
         source="seller_upload", review="pending",
     )  # fmt: skip
+    pod.versions.create(number=1, uploaded_file="pod/receipt.pdf", delivered_at=pod.delivered_at)
     # when
     response = client.post(
         "/admin/tracking/proofofdelivery/",

@@ -56,7 +56,7 @@ def test_shipment_carrier_correct_refuses_bad_couriers_and_changes_nothing(carri
 def test_shipment_carrier_correct_refuses_a_duplicate_on_the_same_order():
     shipment = ShipmentFactory(carrier="laposte", tracking_number="6A00000000999")
     ShipmentFactory(order=shipment.order, carrier="dhl", tracking_number="6A00000000999")
-    with pytest.raises(ApplicationError, match="already has"):
+    with pytest.raises(ApplicationError, match="already a parcel of this order"):
         shipment_carrier_correct(shipment=shipment, carrier="dhl", actor=None)
 
 

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sellers.models import Order
 from tests.tracking.factories import ShipmentFactory
 from tracking.carriers.base import CarrierEvent, Location, PodData, TrackingResult
 from tracking.models import ProofOfDelivery, TrackingEvent
@@ -56,6 +57,7 @@ def stored(shipment):
 def test_events_ingest_derives_state_and_schedules_nothing_after_delivery():
     # given
     shipment = ShipmentFactory()
+    Order.objects.filter(pk=shipment.order_id).update(created_at=T0)  # ordered before
     pod = PodData(delivered_at=T0 + timedelta(hours=56), location_type="mailbox")
     # when
     summary = events_ingest(updates=[ShipmentUpdate(shipment.id, result("X", JOURNEY, pod))])
@@ -181,6 +183,7 @@ def test_events_ingest_status_changes_recorded_inside_the_transaction():
 def test_events_ingest_pod_arriving_later_links_the_stored_delivery_event():
     # given a delivery stored without POD, then the same answer again with the courier's POD
     shipment = ShipmentFactory()
+    Order.objects.filter(pk=shipment.order_id).update(created_at=T0)  # ordered before
     events_ingest(updates=[ShipmentUpdate(shipment.id, result("X", JOURNEY))])
     pod = PodData(delivered_at=T0 + timedelta(hours=56), signed_by="C. MARTIN")
     # when

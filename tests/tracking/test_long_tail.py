@@ -1,12 +1,13 @@
 """Detection at registration, couriers without an adapter, seller-uploaded proof of delivery."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core.errors import ApplicationError, PermissionDenied
+from sellers.models import Order
 from tests.sellers.factories import OrderFactory, UserFactory
 from tests.tracking.factories import ShipmentFactory
 from tracking.models import ProofOfDelivery, Shipment
@@ -93,6 +94,8 @@ def test_pod_upload_waits_for_finance_then_approval_delivers(seller, seller_api,
     settings.MEDIA_ROOT = tmp_path
     shipment = ShipmentFactory(order__seller=seller, carrier="other", carrier_name="Colis Privé",
                                next_sync_at=None)  # fmt: skip
+    ordered_at = datetime.fromisoformat(DELIVERED) - timedelta(days=2)
+    Order.objects.filter(pk=shipment.order_id).update(created_at=ordered_at)
     finance = UserFactory()
     finance.user_permissions.add(Permission.objects.get(codename="review_pod"))
     # when the seller uploads a proof
@@ -142,6 +145,7 @@ def test_pod_review_needs_the_permission_and_a_reason_to_reject(seller, settings
         shipment=shipment, delivered_at=datetime(2026, 11, 20, tzinfo=UTC),
         source="seller_upload", review="pending",
     )  # fmt: skip
+    pod.versions.create(number=1, uploaded_file="pod/receipt.pdf", delivered_at=pod.delivered_at)
     finance = UserFactory()
     finance.user_permissions.add(Permission.objects.get(codename="review_pod"))
     with pytest.raises(PermissionDenied):

@@ -8,6 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.access import Scope
+from core.api import permissions as perms
+from core.api.permissions import Operation
 from sellers import selectors as seller_selectors
 from tracking import carriers, selectors, services
 from tracking.api.serializers import (
@@ -26,12 +28,16 @@ from tracking.services.pod import pod_upload
 
 
 class CarrierListApi(APIView):
+    operations = {"GET": Operation(seller=True, marketplace=True, staff_perms=perms.READ_TRACKING)}
+
     @extend_schema(responses=CarrierOutput(many=True), operation_id="carriers_list")
     def get(self, request):
         return Response(CarrierOutput(carriers.all_adapters(), many=True).data)
 
 
 class CarrierDetectApi(APIView):
+    operations = {"GET": Operation(seller=True, marketplace=True, staff_perms=perms.READ_TRACKING)}
+
     @extend_schema(parameters=[CarrierDetectInput], responses=CarrierDetectOutput,
                    operation_id="carriers_detect")  # fmt: skip
     def get(self, request):
@@ -41,6 +47,11 @@ class CarrierDetectApi(APIView):
 
 
 class ShipmentListCreateApi(APIView):
+    operations = {
+        "GET": Operation(seller=True, marketplace=True, staff_perms=perms.READ_TRACKING),
+        "POST": Operation(seller=True, marketplace=True, staff_perms=perms.REGISTER_SHIPMENT),
+    }
+
     @extend_schema(
         parameters=[ShipmentListFilterInput],
         responses=ShipmentOutput(many=True),
@@ -89,6 +100,8 @@ class ShipmentListCreateApi(APIView):
 
 
 class ShipmentDetailApi(APIView):
+    operations = {"GET": Operation(seller=True, marketplace=True, staff_perms=perms.READ_TRACKING)}
+
     @extend_schema(responses=ShipmentDetailOutput, operation_id="shipments_retrieve")
     def get(self, request, shipment_id: int):
         shipment = selectors.shipment_get(
@@ -98,6 +111,10 @@ class ShipmentDetailApi(APIView):
 
 
 class ShipmentResyncApi(APIView):
+    operations = {
+        "POST": Operation(seller=True, marketplace=True, staff_perms=perms.RESYNC_SHIPMENT)
+    }
+
     @extend_schema(request=None, responses={202: ShipmentOutput}, operation_id="shipments_resync")
     def post(self, request, shipment_id: int):
         shipment = selectors.shipment_get(
@@ -108,6 +125,8 @@ class ShipmentResyncApi(APIView):
 
 
 class OrderTrackingApi(APIView):
+    operations = {"GET": Operation(seller=True, marketplace=True, staff_perms=perms.READ_TRACKING)}
+
     @extend_schema(
         responses=OrderTrackingOutput,
         operation_id="orders_tracking",
@@ -120,6 +139,7 @@ class OrderTrackingApi(APIView):
 
 class ShipmentPodUploadApi(APIView):
     parser_classes = [MultiPartParser]
+    operations = {"POST": Operation(seller=True, marketplace=True, staff_perms=perms.UPLOAD_POD)}
 
     @extend_schema(
         request={"multipart/form-data": PodUploadInput},

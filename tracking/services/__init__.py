@@ -4,6 +4,8 @@ from tracking.services.ingest import IngestSummary, ShipmentUpdate, events_inges
 from tracking.services.shipments import (
     shipment_register,
     shipment_resync_request,
+    shipment_void,
+    tracking_number_claim_check,
     tracking_number_normalise,
 )
 from tracking.services.sync import (
@@ -23,7 +25,9 @@ __all__ = [
     "shipment_register",
     "shipment_resync_request",
     "shipment_sync_now",
+    "shipment_void",
     "shipments_expire_stale",
     "sync_dispatch_due",
+    "tracking_number_claim_check",
     "tracking_number_normalise",
 ]

@@ -16,6 +16,7 @@ from tracking.models import (
     ShipmentException,
     ShipmentNote,
 )
+from tracking.services.shipments import tracking_number_claim_check
 
 NOTE_MAX_LENGTH = 4000
 
@@ -62,7 +63,7 @@ def shipment_carrier_correct(
     already stored stay; the parcel is synced with the new courier at the dispatcher's next
     tick. Audited with the old and new courier. Raises ApplicationError for an unknown courier,
     the same courier, "other" (which needs a name: the seller registers it), or when the order
-    already has this number with that courier."""
+    or any other live parcel already has this number with that courier."""
     locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
     if carrier == locked.carrier:
         raise ApplicationError(
@@ -80,17 +81,12 @@ def shipment_carrier_correct(
         raise ApplicationError(
             f"Unknown courier {carrier!r}.", code="unknown_carrier", field="carrier"
         ) from None
-    if (
-        Shipment.objects.filter(
-            order_id=locked.order_id, carrier=carrier, tracking_number=locked.tracking_number
-        )
-        .exclude(pk=locked.pk)
-        .exists()
-    ):
-        raise ApplicationError(
-            f"This order already has {locked.tracking_number} with {carrier}.",
-            code="duplicate_shipment", field="carrier",
-        )  # fmt: skip
+    # The same rule as every registration: another live parcel may already have this number
+    # with the new courier (on any order).
+    tracking_number_claim_check(
+        order=locked.order, carrier=carrier, tracking_number=locked.tracking_number,
+        shipment=locked,
+    )  # fmt: skip
     previous = locked.carrier
     now = timezone.now()
     Shipment.objects.filter(pk=locked.pk).update(

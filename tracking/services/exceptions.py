@@ -150,9 +150,8 @@ def _open(kind: str):
 def _no_first_scan(now: datetime) -> list[tuple[int, str]]:
     cutoff = now - timedelta(hours=NO_FIRST_SCAN_AFTER_HOURS)
     ids = (
-        Shipment.objects.filter(
-            last_event_at__isnull=True, created_at__lt=cutoff, status=Status.PENDING
-        )
+        Shipment.objects.live()
+        .filter(last_event_at__isnull=True, created_at__lt=cutoff, status=Status.PENDING)
         .exclude(carrier=OTHER_CARRIER)
         .filter(~_open(ExceptionKind.NO_FIRST_SCAN))
         .values_list("id", flat=True)[:DETECT_BATCH]
@@ -179,7 +178,8 @@ def _stuck(now: datetime) -> list[tuple[int, str]]:
     for status, cutoff in _stuck_cutoffs(now).items():
         days = STUCK_AFTER_BUSINESS_DAYS[status]
         ids = (
-            Shipment.objects.filter(status=status, last_event_at__lt=cutoff)
+            Shipment.objects.live()
+            .filter(status=status, last_event_at__lt=cutoff)
             .filter(~_open(ExceptionKind.STUCK))
             .values_list("id", flat=True)[:DETECT_BATCH]
         )
@@ -191,7 +191,8 @@ def _delayed(now: datetime) -> list[tuple[int, str]]:
     """Past the courier's estimate (its window's end when it gives one) or, without an estimate,
     past the date the marketplace promised the buyer."""
     today = timezone.localdate(now)
-    active = Shipment.objects.exclude(status__in=[*_DONE, Status.PENDING]).exclude(
+    # A voided parcel (cancelled or replaced) is nobody's exception.
+    active = Shipment.objects.live().exclude(status__in=[*_DONE, Status.PENDING]).exclude(
         substatus__in=[
             Substatus.EXCEPTION_RETURNING_TO_SENDER, Substatus.EXCEPTION_RETURNED_TO_SENDER,
         ]

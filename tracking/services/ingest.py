@@ -25,9 +25,11 @@ from datetime import UTC, datetime, time
 from django.db import connection, transaction
 from django.utils import timezone
 
+from sellers.models import Order
 from tracking import cadence
 from tracking.carriers.base import CarrierEvent, PodData, TrackingResult
-from tracking.models import ProofOfDelivery, Shipment, TrackingEvent
+from tracking.models import ProofOfDelivery, Shipment, ShipmentAudit, TrackingEvent
+from tracking.proof import delivery_predates_order
 from tracking.signals import StatusChange, shipment_status_changed, status_changes_recorded
 from tracking.status import DerivedState, Status, StatusPoint, derive_state
 
@@ -295,7 +297,8 @@ def _estimated_delivery(result: TrackingResult) -> tuple[datetime | None, dateti
 def _store_pods(
     pods: Sequence[tuple[Shipment, PodData]], new_deliveries: dict[tuple[int, float], int]
 ) -> None:
-    """Upsert the courier's POD; a seller-uploaded proof is never overwritten by courier data."""
+    """Upsert the courier's POD; a seller-uploaded proof is never overwritten by courier data,
+    and a delivery from before the order existed is no POD of it (tracking.proof)."""
     if not pods:
         return
     latest = {shipment.id: (shipment, data) for shipment, data in pods}  # last answer wins
@@ -314,8 +317,21 @@ def _store_pods(
                 shipment_id__in=older, status=Status.DELIVERED
             ).values_list("id", "shipment_id", "occurred_at")
         )
-    to_create, to_update = [], []
+    order_created = dict(
+        Order.objects.filter(id__in={s.order_id for s, _data in latest.values()}).values_list(
+            "id", "created_at"
+        )
+    )
+    to_create, to_update, refused = [], [], []
     for shipment, data in latest.values():
+        delivered_at = data.delivered_at or shipment.delivered_at
+        if delivery_predates_order(
+            delivered_at=delivered_at, order_created_at=order_created[shipment.order_id]
+        ):
+            # Another parcel's delivery, not this order's: no POD, so no payout on it.
+            if (shipment.id, shipment.delivered_at.timestamp()) in new_deliveries:
+                refused.append(shipment)
+            continue
         values = {
             "delivered_at": data.delivered_at or shipment.delivered_at,
             "signed_by": data.signed_by[:200],
@@ -336,6 +352,18 @@ def _store_pods(
             pod.updated_at = timezone.now()  # bulk_update does not apply auto_now
             to_update.append(pod)
     ProofOfDelivery.objects.bulk_create(to_create)
+    ShipmentAudit.objects.bulk_create(
+        ShipmentAudit(
+            shipment=shipment,
+            actor=None,
+            action="pod_refused",
+            detail={
+                "reason": "delivered before the order existed",
+                "delivered_at": shipment.delivered_at.isoformat(),
+            },
+        )  # fmt: skip
+        for shipment in refused
+    )
     if to_update:
         ProofOfDelivery.objects.bulk_update(
             to_update, ["delivered_at", "signed_by", "location_type", "documents",

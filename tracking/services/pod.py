@@ -1,8 +1,10 @@
 """Proof of delivery a seller uploads when the courier cannot be queried (the long tail).
 
-pod_upload() -> POD pending review (the parcel is not delivered yet for anybody)
-pod_review(approve) -> a "delivered" event through events_ingest, so the one status rule
-                       decides; pod_review(reject) -> stays undelivered, reason kept
+pod_upload() -> a new PodUploadVersion (kept for ever), pending review; the POD shows it
+                unless a version was already approved (an approved POD is immutable)
+pod_review(approve) -> the pending version becomes the POD; a "delivered" event through
+                       events_ingest, so the one status rule decides;
+pod_review(reject) -> the version is rejected, reason kept; an approved POD stays as it was
 """
 
 from __future__ import annotations
@@ -16,13 +18,21 @@ from django.utils import timezone
 from core.errors import ApplicationError, PermissionDenied
 from core.files import IMAGE_KINDS, PDF_KIND, sniffed_kind
 from tracking.carriers.base import CarrierEvent, TrackingResult
-from tracking.models import ProofOfDelivery, Shipment, TrackingEvent
+from tracking.models import PodUploadVersion, ProofOfDelivery, Shipment, TrackingEvent
+from tracking.proof import delivery_predates_order
 from tracking.services.ingest import ShipmentUpdate, events_ingest
 from tracking.status import Status
 
 POD_MAX_BYTES = 10 * 1024 * 1024  # a phone photo or a scanned PDF; larger is not a receipt
 # A photo of the signed receipt or a scanned PDF.
 POD_KINDS = IMAGE_KINDS | {PDF_KIND}
+
+
+def _uploader(actor) -> tuple[object | None, str]:
+    """(user, label) of whoever uploads: a real user, or None and the token's name."""
+    if getattr(actor, "pk", None) is not None:
+        return actor, actor.get_username()[:150]
+    return None, str(actor or "")[:150]
 
 
 @transaction.atomic
@@ -32,8 +42,13 @@ def pod_upload(
 ) -> ProofOfDelivery:  # fmt: skip
     """Attach a seller's proof (image or PDF) to a parcel, for finance to review.
 
+    Every upload is a new PodUploadVersion (who, when, which file), kept for ever. Until finance
+    approves one, the POD shows the latest upload (pending); once a version is approved the POD
+    is immutable: a later upload waits as a new pending version and changes nothing until
+    finance approves it (an earlier version still waiting is superseded). Locks the POD row.
     Raises ApplicationError when the file is not an image/PDF or too large, when the date is in
-    the future, or when the courier's own POD already exists (it is authoritative).
+    the future or before the order existed, or when the courier's own POD already exists (it
+    is authoritative).
     """
     if upload.size > POD_MAX_BYTES:
         raise ApplicationError("The proof must be 10 MB or less.", code="file_too_large",
@@ -45,40 +60,81 @@ def pod_upload(
         raise ApplicationError("The delivery time needs a time zone.", field="delivered_at")
     if delivered_at > timezone.now():
         raise ApplicationError("The delivery time is in the future.", field="delivered_at")
+    if delivery_predates_order(
+        delivered_at=delivered_at, order_created_at=shipment.order.created_at
+    ):
+        raise ApplicationError(
+            "The delivery time is before the order was placed: this is not its parcel.",
+            code="delivery_predates_order", field="delivered_at",
+        )  # fmt: skip
     existing = ProofOfDelivery.objects.select_for_update().filter(shipment=shipment).first()
     if existing is not None and existing.source == ProofOfDelivery.Source.CARRIER:
         raise ApplicationError("The courier already proved this delivery.", code="pod_exists")
-    pod = existing or ProofOfDelivery(shipment=shipment)
+    pod = existing
+    if pod is None:
+        pod = ProofOfDelivery.objects.create(
+            shipment=shipment, source=ProofOfDelivery.Source.SELLER_UPLOAD,
+            delivered_at=delivered_at, review=ProofOfDelivery.Review.PENDING,
+        )  # fmt: skip
+    pod.versions.filter(review=PodUploadVersion.Review.PENDING).update(
+        review=PodUploadVersion.Review.SUPERSEDED
+    )
+    last = pod.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    user, label = _uploader(actor)
+    version = PodUploadVersion(
+        pod=pod, number=last + 1, delivered_at=delivered_at, signed_by=signed_by[:200],
+        uploaded_by=user, uploaded_by_label=label,
+    )  # fmt: skip
+    version.uploaded_file.save(
+        f"{shipment.public_token[:12]}-v{version.number}-{upload.name}"[-100:], upload, save=False
+    )
+    version.save()
+    if pod.review != ProofOfDelivery.Review.APPROVED:  # nothing approved yet: show the latest
+        _show(pod, version)
+        pod.review = ProofOfDelivery.Review.PENDING
+        pod.reviewed_by, pod.reviewed_at, pod.review_note = None, None, ""
+        pod.save()
+    return pod
+
+
+def _show(pod: ProofOfDelivery, version: PodUploadVersion) -> None:
+    """Make ``version`` the proof the POD shows (its file, date and signatory)."""
     pod.source = ProofOfDelivery.Source.SELLER_UPLOAD
-    pod.delivered_at = delivered_at
-    pod.signed_by = signed_by[:200]
+    pod.delivered_at = version.delivered_at
+    pod.signed_by = version.signed_by
     pod.location_type = ""
     pod.documents = []
-    pod.review = ProofOfDelivery.Review.PENDING
-    pod.reviewed_by = None
-    pod.reviewed_at = None
-    pod.review_note = ""
-    pod.uploaded_file.save(f"{shipment.public_token[:12]}-{upload.name}"[-100:], upload,
-                           save=False)  # fmt: skip
-    pod.save()
-    return pod
+    pod.uploaded_file.name = version.uploaded_file.name
 
 
 @transaction.atomic
 def pod_review(*, pod: ProofOfDelivery, approve: bool, actor, note: str = "") -> ProofOfDelivery:
-    """Finance approves or rejects a seller's proof. Needs tracking.review_pod; a rejection
-    needs a reason. Approval records a delivery event, so the status rule applies as usual."""
+    """Finance approves or rejects the version of a seller's proof that waits for review.
+    Needs tracking.review_pod; a rejection needs a reason. Approval makes that version the POD
+    (it replaces an earlier approved version only now, by finance's decision) and records a
+    delivery event, so the status rule applies as usual. Raises ApplicationError when no
+    version waits."""
     if not actor.has_perm("tracking.review_pod"):
         raise PermissionDenied("Reviewing proofs of delivery needs the finance permission.")
     pod = ProofOfDelivery.objects.select_for_update().select_related("shipment").get(pk=pod.pk)
-    if pod.review != ProofOfDelivery.Review.PENDING:
+    version = pod.versions.filter(review=PodUploadVersion.Review.PENDING).first()
+    if version is None:
         raise ApplicationError("This proof was already reviewed.", code="already_reviewed")
     if not approve and not note.strip():
         raise ApplicationError("Say why the proof is rejected.", field="note")
     now = timezone.now()
-    pod.review = ProofOfDelivery.Review.APPROVED if approve else ProofOfDelivery.Review.REJECTED
-    pod.reviewed_by, pod.reviewed_at, pod.review_note = actor, now, note.strip()[:500]
-    pod.save()
+    version.review = (
+        PodUploadVersion.Review.APPROVED if approve else (PodUploadVersion.Review.REJECTED)
+    )
+    version.reviewed_by, version.reviewed_at, version.review_note = actor, now, note.strip()[:500]
+    version.save()
+    if approve:
+        _show(pod, version)
+    if approve or pod.review == ProofOfDelivery.Review.PENDING:
+        # A rejected later version leaves an approved POD as it was.
+        pod.review = ProofOfDelivery.Review.APPROVED if approve else ProofOfDelivery.Review.REJECTED
+        pod.reviewed_by, pod.reviewed_at, pod.review_note = actor, now, note.strip()[:500]
+        pod.save()
     if approve:
         event = CarrierEvent(
             occurred_at=pod.delivered_at, status=Status.DELIVERED, substatus=None, code="POD",

@@ -94,9 +94,11 @@ def push_process(*, raw_payload_id: int, now: datetime | None = None) -> int:
     result = adapter.parse_push(payload.body)
     numbers = {tracking.tracking_number for tracking in result.shipments}
     by_number: dict[str, list[int]] = {}
-    for shipment_id, number in Shipment.objects.filter(
-        carrier=payload.carrier, tracking_number__in=numbers
-    ).values_list("id", "tracking_number"):
+    for shipment_id, number in (
+        Shipment.objects.live()
+        .filter(carrier=payload.carrier, tracking_number__in=numbers)
+        .values_list("id", "tracking_number")
+    ):
         by_number.setdefault(number, []).append(shipment_id)
     updates = [
         ShipmentUpdate(shipment_id, tracking, raw_payload_id=payload.id)

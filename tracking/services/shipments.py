@@ -43,6 +43,46 @@ def carrier_detect_for(*, order: Order, tracking_number: str) -> str:
     raise ApplicationError(message, code="carrier_not_detected", field="carrier")
 
 
+def tracking_number_claim_check(
+    *,
+    order: Order,
+    carrier: str,
+    tracking_number: str,
+    direction: str = Shipment.Direction.OUTBOUND,
+    shipment: Shipment | None = None,
+) -> Shipment | None:
+    """The one rule every entry point applies (API, seller form/CSV/API, return parcels, CS
+    courier correction, admin): a courier + tracking number belongs to one live shipment, on
+    whichever order or seller, because one delivered parcel must not prove several deliveries.
+
+    Returns the live shipment this registration merely repeats (same order and direction: the
+    idempotent case), None when the number is free. Raises ApplicationError with code
+    ``duplicate_tracking_number`` when another live shipment has it. ``shipment`` is the parcel
+    being changed (CS correction, admin edit): not its own duplicate. The database backs this
+    with the ``shipment_number_live_once`` constraint.
+    """
+    number = tracking_number_normalise(tracking_number)
+    others = Shipment.objects.live().filter(carrier=carrier, tracking_number=number)
+    if shipment is not None:
+        others = others.exclude(pk=shipment.pk)
+    other = others.select_related("order").order_by("id").first()
+    if other is None:
+        return None
+    if shipment is None and other.order_id == order.id and other.direction == direction:
+        return other
+    if other.order_id == order.id:
+        where = "a parcel of this order"
+    elif other.seller_id == order.seller_id:
+        where = f"the tracking number of another order ({other.order.reference})"
+    else:
+        where = "the tracking number of another order"  # never name another seller's order
+    raise ApplicationError(
+        f"{number} with {carrier} is already {where}: one parcel proves one delivery.",
+        code="duplicate_tracking_number",
+        field="tracking_number",
+    )
+
+
 @transaction.atomic
 def shipment_register(
     *,
@@ -61,7 +101,8 @@ def shipment_register(
     query: such a parcel is kept and shown but never polled; its delivery is proven by a seller
     upload that finance reviews.
     Idempotent: registering the same courier and number on the same order again returns the
-    existing shipment. Raises ApplicationError for an unknown courier or an unusable number.
+    existing shipment. Raises ApplicationError for an unknown courier, an unusable number, or a
+    number another live shipment already has (``tracking_number_claim_check``).
     The first sync happens at the dispatcher's next tick. ``direction`` "return" marks a
     parcel the buyer sends back (the returns app): tracked the same, never a proof of delivery.
     """
@@ -90,7 +131,9 @@ def shipment_register(
             raise ApplicationError(
                 f"Unknown courier {carrier!r}.", code="unknown_carrier", field="carrier"
             ) from None
-    existing = Shipment.objects.filter(order=order, carrier=carrier, tracking_number=number).first()
+    existing = tracking_number_claim_check(
+        order=order, carrier=carrier, tracking_number=number, direction=direction
+    )
     if existing is not None:
         return existing, False
     try:
@@ -106,9 +149,39 @@ def shipment_register(
                 # nobody to ask about a parcel of an "other" courier
                 next_sync_at=None if carrier == OTHER_CARRIER else timezone.now(),
             )
-    except IntegrityError:  # registered concurrently by another request
-        return Shipment.objects.get(order=order, carrier=carrier, tracking_number=number), False
+    except IntegrityError:  # registered concurrently by another request: whose is it?
+        existing = tracking_number_claim_check(
+            order=order, carrier=carrier, tracking_number=number, direction=direction
+        )
+        if existing is None:
+            raise
+        return existing, False
     return shipment, True
+
+
+@transaction.atomic
+def shipment_void(*, shipment: Shipment, reason: str, actor=None) -> Shipment:
+    """Cancel or replace a parcel: it stops being synced, proves nothing any more, and frees its
+    courier + number for another registration. Audited. Idempotent on a voided parcel.
+    Raises ApplicationError without a reason."""
+    from tracking.models import ShipmentAudit
+
+    if not reason.strip():
+        raise ApplicationError("Say why the parcel is voided.", code="reason_required",
+                               field="reason")  # fmt: skip
+    locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
+    if locked.voided_at is not None:
+        return locked
+    now = timezone.now()
+    Shipment.objects.filter(pk=locked.pk).update(
+        voided_at=now, void_reason=reason.strip()[:300], next_sync_at=None, updated_at=now
+    )
+    ShipmentAudit.objects.create(
+        shipment_id=locked.pk, actor=actor if getattr(actor, "pk", None) else None,
+        action="voided", detail={"reason": reason.strip()[:300]},
+    )  # fmt: skip
+    locked.refresh_from_db()
+    return locked
 
 
 @transaction.atomic
