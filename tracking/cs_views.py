@@ -22,6 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from core.access import Scope
+from core.converters import ascii_int
 from core.errors import ApplicationError, NotFound
 from notifications.selectors import delivery_log
 from payouts.selectors import payout_get_for_order
@@ -189,8 +190,8 @@ def exception_assign(request: HttpRequest, exception_id: int) -> HttpResponse:
     assignee_id = request.POST.get("assignee", "")
     if assignee_id == "me":
         assignee = request.user
-    elif assignee_id.isdigit():
-        assignee = get_user_model().objects.filter(pk=int(assignee_id)).first()
+    elif (assignee_pk := ascii_int(assignee_id)) is not None:
+        assignee = get_user_model().objects.filter(pk=assignee_pk).first()
     else:
         assignee = None
     _act(
