@@ -351,6 +351,10 @@ PAYOUT_COMMISSION_RATE = os.environ.get("PAYOUT_COMMISSION_RATE", "0.12")
 # The buyer tracking page (tracking/views.py).
 TRACKING_PAGE_RATE_LIMIT = int(os.environ.get("TRACKING_PAGE_RATE_LIMIT", "120"))  # per minute
 TRACKING_LOOKUP_RATE_LIMIT = int(os.environ.get("TRACKING_LOOKUP_RATE_LIMIT", "10"))  # per 15 min
+# Hardening (issue 14, item 10): one order reference, whatever the caller's address.
+TRACKING_LOOKUP_REFERENCE_RATE_LIMIT = int(
+    os.environ.get("TRACKING_LOOKUP_REFERENCE_RATE_LIMIT", "10")
+)  # per 15 min
 TRACKING_PAGE_CACHE_SECONDS = int(os.environ.get("TRACKING_PAGE_CACHE_SECONDS", "300"))
 TRACKING_PAGE_POLL_SECONDS = int(os.environ.get("TRACKING_PAGE_POLL_SECONDS", "60"))
 # Proxies in front of the app, so the rate limiter sees the buyer's address, not the balancer's.

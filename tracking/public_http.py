@@ -4,6 +4,8 @@ cache keys and security headers. No models here; the views (tracking/views.py) p
 Settings (all optional, defaults in brackets):
     TRACKING_PAGE_RATE_LIMIT        page requests per client IP per minute [120]
     TRACKING_LOOKUP_RATE_LIMIT      order look-up attempts per client IP per 15 minutes [10]
+    TRACKING_LOOKUP_REFERENCE_RATE_LIMIT  look-up attempts on one order reference, from any
+                                    address, per 15 minutes [10]
     TRACKING_PAGE_CACHE_SECONDS     how long a rendered page is kept for one parcel state [300]
     TRACKING_PAGE_POLL_SECONDS      how often an open page asks for news while parcels move [60]
     TRACKING_TRUSTED_PROXY_COUNT    proxies in front of us that append to X-Forwarded-For [0]
@@ -35,6 +37,10 @@ def page_rate_limit() -> int:
 
 def lookup_rate_limit() -> int:
     return int(getattr(settings, "TRACKING_LOOKUP_RATE_LIMIT", 10))
+
+
+def lookup_reference_rate_limit() -> int:
+    return int(getattr(settings, "TRACKING_LOOKUP_REFERENCE_RATE_LIMIT", 10))
 
 
 def page_cache_seconds() -> int:
@@ -101,15 +107,20 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def rate_limit_exceeded(request: HttpRequest, *, bucket: str, limit: int, window: int) -> int:
-    """Count this request against the caller's IP in a fixed window of ``window`` seconds.
-    Returns 0 when allowed, else the seconds until the window ends (for Retry-After).
+def rate_limit_exceeded(
+    request: HttpRequest, *, bucket: str, limit: int, window: int, subject: str | None = None
+) -> int:
+    """Count this request against ``subject`` (the caller's IP by default; an order reference
+    for the look-up) in a fixed window of ``window`` seconds. Returns 0 when allowed, else the
+    seconds until the window ends (for Retry-After).
 
-    Counters live in the default cache (Redis in production: shared by every web node)."""
+    Counters live in the default cache: Redis in production, shared by every web node and
+    worker (core/checks.py refuses production settings without it)."""
     now = int(time.time())
     window_start = now - now % window
-    ip_hash = hashlib.sha256(client_ip(request).encode()).hexdigest()[:32]
-    key = f"tracking-rl:{bucket}:{window_start}:{ip_hash}"
+    who = client_ip(request) if subject is None else subject
+    subject_hash = hashlib.sha256(who.encode()).hexdigest()[:32]
+    key = f"tracking-rl:{bucket}:{window_start}:{subject_hash}"
     cache.add(key, 0, timeout=window + 5)
     try:
         count = cache.incr(key)
