@@ -90,6 +90,11 @@ MIDDLEWARE.insert(
     "core.middleware.RejectNulMiddleware",
 )
 MIDDLEWARE.append("core.middleware.NotFoundMiddleware")
+# Hardening (issue 14, item 11): a Content-Security-Policy on every response (core/csp.py),
+# set outside everything else so that error pages get one too.
+MIDDLEWARE.insert(1, "core.csp.ContentSecurityPolicyMiddleware")
+# The API docs' Swagger UI from our own static files (no CDN, works offline, under the CSP).
+INSTALLED_APPS.insert(INSTALLED_APPS.index("drf_spectacular") + 1, "drf_spectacular_sidecar")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -202,6 +207,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Unified parcel tracking and proof of delivery for the marketplace.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Shipments and payouts both have a "status": name each enum after what it describes.
     "ENUM_NAME_OVERRIDES": {
         "ShipmentStatusEnum": "tracking.models.StatusChoices",

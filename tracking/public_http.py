@@ -16,13 +16,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import time
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+from core import csp
+from core.weburls import https_origin
 
 LANGUAGE_PARAM = "lang"
 PAGE_WINDOW_SECONDS = 60
@@ -163,22 +165,10 @@ def style_hash(css: str) -> str:
 
 
 def content_security_policy(*, style_sources: tuple[str, ...] = (), image_url: str = "") -> str:
-    images = ["'self'"]
-    if image_url:
-        parts = urlsplit(image_url)
-        images.append(f"{parts.scheme}://{parts.netloc}")
-    return "; ".join(
-        [
-            "default-src 'none'",
-            "script-src 'self'",  # htmx is served from here; no inline script, no eval
-            "style-src " + " ".join(["'self'", *style_sources]),
-            "img-src " + " ".join(images),
-            "connect-src 'self'",
-            "form-action 'self'",
-            "base-uri 'none'",
-            "frame-ancestors 'none'",
-        ]
-    )
+    """The page's policy (core/csp.py): its logo's origin only when the URL is strict (a
+    stored URL from before the strict rule is left out, not trusted)."""
+    origin = https_origin(image_url)
+    return csp.policy(style_sources=style_sources, image_sources=(origin,) if origin else ())
 
 
 def protect(response: HttpResponse, *, csp: str | None = None) -> HttpResponse:
