@@ -6,6 +6,7 @@ EMAIL_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=0.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -130,6 +131,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Seller users log in to the seller portal; staff use the admin's own login.
 LOGIN_URL = "sellers:login"
 LOGIN_REDIRECT_URL = "sellers:portal"
+
+# Hardening (issue 14, item 5): every login form (seller portal, admin; the CS and finance
+# consoles log in through the admin's) is throttled by django-axes, per account and per
+# address: LOGIN_FAILURE_LIMIT failures on one username, or from one address, lock both out for
+# LOGIN_COOLOFF_MINUTES, even with the right password. Attempts live in the database, so every
+# web node sees them. The admin's path is a setting (ADMIN_URL) so it need not be /admin/.
+ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
+INSTALLED_APPS.append("axes")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes asks
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before checking
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one reaching the limit locks
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "core/login_locked.html"
+AXES_CLIENT_IP_CALLABLE = "core.clientip.client_ip"  # honours TRACKING_TRUSTED_PROXY_COUNT
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -24,6 +24,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core import csp
+from core.clientip import client_ip
 from core.weburls import https_origin
 
 LANGUAGE_PARAM = "lang"
@@ -94,19 +95,6 @@ def remember_language(response: HttpResponse, language: str) -> None:
 
 
 # --- Rate limit ---------------------------------------------------------------------------------
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The caller's address: REMOTE_ADDR, or the address our own proxies saw when
-    TRACKING_TRUSTED_PROXY_COUNT says how many of them append to X-Forwarded-For (the entries
-    further left are the client's say-so and cannot be trusted)."""
-    proxies = int(getattr(settings, "TRACKING_TRUSTED_PROXY_COUNT", 0))
-    if proxies > 0:
-        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        hops = [h for h in hops if h]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def rate_limit_exceeded(
