@@ -33,3 +33,18 @@ def rate_limits_need_a_shared_cache(app_configs=None, **kwargs) -> list[Error]:
             id="parcelle.E101",
         )
     ]
+
+
+@register()
+def webhooks_stay_off_loopback(app_configs=None, **kwargs) -> list[Error]:
+    """WEBHOOK_ALLOW_LOOPBACK lets sellers' webhooks reach this machine: development only."""
+    if settings.DEBUG or not getattr(settings, "WEBHOOK_ALLOW_LOOPBACK", False):
+        return []
+    return [
+        Error(
+            "WEBHOOK_ALLOW_LOOPBACK is on with DEBUG off: webhook endpoints could reach "
+            "services on this machine over plain http.",
+            hint="Unset WEBHOOK_ALLOW_LOOPBACK in production.",
+            id="parcelle.E102",
+        )
+    ]
