@@ -6,6 +6,7 @@ EMAIL_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=0.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -91,6 +92,17 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+# Hardening (issue 14): NUL bytes refused before any view, NotFound from a page is a 404.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
+    "core.middleware.RejectNulMiddleware",
+)
+MIDDLEWARE.append("core.middleware.NotFoundMiddleware")
+# Hardening (issue 14, item 11): a Content-Security-Policy on every response (core/csp.py),
+# set outside everything else so that error pages get one too.
+MIDDLEWARE.insert(1, "core.csp.ContentSecurityPolicyMiddleware")
+# The API docs' Swagger UI from our own static files (no CDN, works offline, under the CSP).
+INSTALLED_APPS.insert(INSTALLED_APPS.index("drf_spectacular") + 1, "drf_spectacular_sidecar")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -126,6 +138,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Seller users log in to the seller portal; staff use the admin's own login.
 LOGIN_URL = "sellers:login"
 LOGIN_REDIRECT_URL = "sellers:portal"
+
+# Hardening (issue 14, item 5): every login form (seller portal, admin; the CS and finance
+# consoles log in through the admin's) is throttled by django-axes, per account and per
+# address: LOGIN_FAILURE_LIMIT failures on one username, or from one address, lock both out for
+# LOGIN_COOLOFF_MINUTES, even with the right password. Attempts live in the database, so every
+# web node sees them. The admin's path is a setting (ADMIN_URL) so it need not be /admin/.
+ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
+INSTALLED_APPS.append("axes")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes asks
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before checking
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one reaching the limit locks
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "core/login_locked.html"
+AXES_CLIENT_IP_CALLABLE = "core.clientip.client_ip"  # honours TRACKING_TRUSTED_PROXY_COUNT
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -194,7 +226,7 @@ REST_FRAMEWORK = {
     # Each API view names who may call each operation; is_staff alone grants nothing.
     "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.OperationPermission"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -204,6 +236,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Unified parcel tracking and proof of delivery for the marketplace.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Shipments and payouts both have a "status": name each enum after what it describes.
     "ENUM_NAME_OVERRIDES": {
         "ShipmentStatusEnum": "tracking.models.StatusChoices",
@@ -340,6 +375,10 @@ TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM = os.environ.get("TWILIO_FROM", "")
 TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
 TWILIO_BASE_URL = os.environ.get("TWILIO_BASE_URL", "https://api.twilio.com")
+# Hardening (issue 14, item 6): webhooks may reach loopback (and plain http) only in development
+# and in the test suite, whose receivers listen on 127.0.0.1; core/checks.py refuses it in
+# production. See notifications/urlguard.py.
+WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", DEBUG)
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
 # An endpoint failing for this long (and 10 times in a row) is disabled and its owner told.
 WEBHOOK_DISABLE_AFTER_SECONDS = int(os.environ.get("WEBHOOK_DISABLE_AFTER_SECONDS", str(3 * 86400)))
@@ -353,6 +392,10 @@ PAYOUT_COMMISSION_RATE = os.environ.get("PAYOUT_COMMISSION_RATE", "0.12")
 # The buyer tracking page (tracking/buyer/views.py).
 TRACKING_PAGE_RATE_LIMIT = int(os.environ.get("TRACKING_PAGE_RATE_LIMIT", "120"))  # per minute
 TRACKING_LOOKUP_RATE_LIMIT = int(os.environ.get("TRACKING_LOOKUP_RATE_LIMIT", "10"))  # per 15 min
+# Hardening (issue 14, item 10): one order reference, whatever the caller's address.
+TRACKING_LOOKUP_REFERENCE_RATE_LIMIT = int(
+    os.environ.get("TRACKING_LOOKUP_REFERENCE_RATE_LIMIT", "10")
+)  # per 15 min
 TRACKING_PAGE_CACHE_SECONDS = int(os.environ.get("TRACKING_PAGE_CACHE_SECONDS", "300"))
 TRACKING_PAGE_POLL_SECONDS = int(os.environ.get("TRACKING_PAGE_POLL_SECONDS", "60"))
 # Proxies in front of the app, so the rate limiter sees the buyer's address, not the balancer's.

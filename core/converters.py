@@ -20,3 +20,13 @@ register_converter(IdConverter, "id")
 
 # Ids in request bodies and query strings: the largest value a bigint column holds.
 MAX_DB_ID = 2**63 - 1
+
+
+def ascii_int(value: str, *, maximum: int = MAX_DB_ID) -> int | None:
+    """``value`` as a non-negative integer, or None: ASCII digits only (``str.isdigit`` also
+    accepts "²" and "٣", which ``int()`` then refuses or reads), and no more than ``maximum``
+    (a bigint column's largest value by default)."""
+    if not value or not value.isascii() or not value.isdigit() or len(value) > len(str(maximum)):
+        return None
+    number = int(value)
+    return number if number <= maximum else None

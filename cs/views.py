@@ -21,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from core.access import Scope
+from core.converters import ascii_int
 from core.errors import ApplicationError, NotFound
 from cs import selectors
 from tracking import carriers
@@ -185,8 +186,8 @@ def exception_assign(request: HttpRequest, exception_id: int) -> HttpResponse:
     assignee_id = request.POST.get("assignee", "")
     if assignee_id == "me":
         assignee = request.user
-    elif assignee_id.isdigit():
-        assignee = selectors.cs_assignee_get(user_id=int(assignee_id))
+    elif (assignee_pk := ascii_int(assignee_id)) is not None:
+        assignee = selectors.cs_assignee_get(user_id=assignee_pk)
     else:
         assignee = None
     _act(

@@ -23,6 +23,7 @@ from notifications.services import (
     webhook_endpoint_rotate_secret,
     webhook_replay,
 )
+from notifications.urlguard import webhook_url_error
 
 
 @admin.register(NotificationRule)
@@ -131,6 +132,12 @@ class WebhookEndpointForm(forms.ModelForm):
     class Meta:
         model = WebhookEndpoint
         fields = ["seller", "name", "url", "event_types", "contact_email", "is_active"]
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        if error := webhook_url_error(url):
+            raise forms.ValidationError(error)
+        return url
 
 
 @admin.register(WebhookEndpoint)

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core.access import Scope
+from core.converters import ascii_int
 from core.errors import ApplicationError
 from payouts import exports, selectors, services
 from payouts.models import ReleaseBatch
@@ -193,9 +194,11 @@ def payout_action(request: HttpRequest, payout_id: int, action: str) -> HttpResp
 @require_POST
 @finance_required
 def batch_start(request: HttpRequest) -> HttpResponse:
-    ids = [value for value in request.POST.getlist("payout") if value.isdigit()]
+    ids = [ascii_int(value) for value in request.POST.getlist("payout")]
     try:
-        batch = services.release_batch_start(payout_ids=[int(i) for i in ids], actor=request.user)
+        batch = services.release_batch_start(
+            payout_ids=[i for i in ids if i is not None], actor=request.user
+        )
     except ApplicationError as exc:
         return render(request, "payouts/_batch.html", {"error": exc.message})
     batch.refresh_from_db()

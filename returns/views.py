@@ -14,6 +14,7 @@ from django.utils import translation
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.access import Scope
+from core.converters import ascii_int
 from core.errors import ApplicationError, NotFound
 from returns import selectors, services
 from returns.forms import PolicyForm, RefuseForm, TrackingNumberForm
@@ -259,7 +260,9 @@ def _buyer_post(request, order, items, action: str) -> tuple[str, int]:
                 photos=request.FILES.getlist("photos"),
             )  # fmt: skip
             return "", 200
-        mine = ReturnRequest.objects.get(pk=int(request.POST.get("return", 0)), order=order)
+        mine = ReturnRequest.objects.get(
+            pk=ascii_int(request.POST.get("return", "")) or 0, order=order
+        )
         if action == "tracking":
             services.return_shipment_add(
                 request=mine, tracking_number=request.POST.get("tracking_number", ""),

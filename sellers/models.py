@@ -442,6 +442,10 @@ class TrackingUpload(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The running job's lease (renewed at every progress write) and its id: a job whose worker
+    # died leaves a lease that expires, and the next job resumes after processed_rows.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    run_token = models.CharField(max_length=32, blank=True)
 
     def __str__(self) -> str:
         return f"Upload {self.pk} of {self.seller_id} ({self.state})"

@@ -10,6 +10,13 @@ SCHEDULES = [
         "schedule_type": Schedule.MINUTES,
         "minutes": 5,
     },
+    {
+        # A running upload whose worker died (lease expired) or a queued one whose job was lost.
+        "name": "sellers.tracking_uploads_resume",
+        "func": "sellers.tasks.tracking_uploads_resume",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 5,
+    },
 ]
 
 

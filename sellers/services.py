@@ -5,12 +5,11 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import ApplicationError
+from core.weburls import strict_https_url
 from sellers.metrics import add_business_days
 from sellers.models import MAX_ORDER_AMOUNT, Order, OrderItem, Seller, SellerBranding, ServiceLevel
 
@@ -101,7 +100,6 @@ TEXT_ON_PRIMARY = "#FFFFFF"
 PAGE_BACKGROUND = "#FFFFFF"
 TEXT_ON_ACCENT = "#111111"
 _HEX_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
-_https_url = URLValidator(schemes=["https"])
 BRANDING_URL_FIELDS = ("logo_url", "store_url", "contact_url", "returns_url")
 BRANDING_MESSAGE_MAX_LENGTH = 280
 
@@ -178,10 +176,11 @@ def seller_branding_errors(
         if len(value) > 500:
             errors[field] = "A link has at most 500 characters."
             continue
-        try:
-            _https_url(value)
-        except ValidationError:
-            errors[field] = "Enter a full https:// address (http and other schemes are refused)."
+        if not strict_https_url(value):
+            errors[field] = (
+                "Enter a full https:// address with a host name and no user name, spaces, "
+                "quotes, commas or semicolons (http and other schemes are refused)."
+            )
     if len(message.strip()) > BRANDING_MESSAGE_MAX_LENGTH:
         errors["message"] = (
             f"The message has at most {BRANDING_MESSAGE_MAX_LENGTH} characters "

@@ -9,3 +9,7 @@ def rollups_refresh() -> dict[str, int]:
 
 def tracking_upload_run(upload_id: int) -> int:
     return uploads.tracking_upload_run(upload_id=upload_id).applied_rows
+
+
+def tracking_uploads_resume() -> int:
+    return uploads.tracking_uploads_resume()

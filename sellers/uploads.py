@@ -5,6 +5,9 @@
         tasks.tracking_upload_run(id) -> tracking_upload_run: rows grouped by order, each order
         checked whole and applied in its own transaction (a bad row leaves its order untouched),
         progress and per-row errors saved every PROGRESS_EVERY rows for the htmx progress bar
+    a worker dies mid-way -> its lease (claimed_until) expires -> the redelivered job, or the
+        sellers.tracking_uploads_resume schedule, claims it again and resumes after the last
+        saved progress (orders past it are applied again: confirming is idempotent)
 
 Checks on every number: the courier's format (tracking.detection, check digits included) and
 that no other order already uses it (the same parcel cannot prove two deliveries).
@@ -15,11 +18,14 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.csvexport import FORMULA_PREFIXES
@@ -35,6 +41,12 @@ logger = logging.getLogger(__name__)
 # Progress is written after this many rows: often enough for a live bar, rarely enough that a
 # 20,000-row file does not spend its time updating one row.
 PROGRESS_EVERY = 200
+# A running job renews its lease at every progress write; one whose lease ran out is taken to
+# be dead. Longer than the slowest PROGRESS_EVERY rows, shorter than django-q2's retry (180 s)
+# so that a redelivered job finds the lease expired.
+UPLOAD_LEASE = timedelta(minutes=2)
+# A queued upload whose job has not started after this long is queued again by the sweep.
+QUEUED_GRACE = timedelta(minutes=10)
 COLUMN_ALIASES = {
     "order": ("order", "order_reference", "reference", "commande"),
     "carrier": ("carrier", "courier", "transporteur"),
@@ -259,17 +271,60 @@ def _order_errors(seller: Seller, reference: str, rows: list[UploadRow]) -> Orde
     return order, errors
 
 
-def tracking_upload_run(*, upload_id: int) -> TrackingUpload:
-    """Apply an upload's rows, order by order. Safe to run twice: only the job that moves the
-    upload from queued to running does the work. A row's error is kept with its line number;
-    the other rows of that order are not applied either (an order is confirmed whole or not at
-    all), and every other order goes ahead. A number twice in the file on different orders is
-    refused on both."""
-    claimed = TrackingUpload.objects.filter(pk=upload_id, state=TrackingUpload.State.QUEUED).update(
-        state=TrackingUpload.State.RUNNING
+def _claim(upload_id: int) -> str | None:
+    """Take the upload for this job: queued, or running under a lease that expired (its worker
+    died). Returns the job's token, or None when another live job has it or it is finished."""
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    claimable = Q(state=TrackingUpload.State.QUEUED) | Q(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+        state=TrackingUpload.State.RUNNING,
     )
+    claimed = (
+        TrackingUpload.objects.filter(claimable, pk=upload_id)
+        .update(state=TrackingUpload.State.RUNNING, claimed_until=now + UPLOAD_LEASE,
+                run_token=token)
+    )  # fmt: skip
+    return token if claimed else None
+
+
+def _save_progress(upload_id: int, token: str, **fields) -> bool:
+    """Write progress and renew the lease; False when another job took the upload over (this
+    one was presumed dead), which must then stop."""
+    return bool(
+        TrackingUpload.objects.filter(pk=upload_id, run_token=token).update(
+            claimed_until=timezone.now() + UPLOAD_LEASE, **fields
+        )
+    )
+
+
+def tracking_uploads_resume() -> int:
+    """Queue the job again for every upload left behind: running with an expired lease (its
+    worker died) or queued for longer than QUEUED_GRACE (its job was lost). Returns how many.
+    Safe to run twice: the jobs themselves claim the upload, one at a time."""
+    now = timezone.now()
+    stale = TrackingUpload.objects.filter(
+        Q(state=TrackingUpload.State.RUNNING)
+        & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        | Q(state=TrackingUpload.State.QUEUED, created_at__lt=now - QUEUED_GRACE)
+    )
+    ids = list(stale.order_by("id").values_list("id", flat=True))
+    for upload_id in ids:
+        logger.warning("tracking upload resumed", extra={"upload_id": upload_id})
+        _enqueue(upload_id)
+    return len(ids)
+
+
+def tracking_upload_run(*, upload_id: int) -> TrackingUpload:
+    """Apply an upload's rows, order by order. Safe to run twice: only the job holding the
+    upload's lease does the work, and a job redelivered after its worker died resumes after the
+    last saved progress (orders applied since are confirmed again, which changes nothing). A
+    row's error is kept with its line number; the other rows of that order are not applied
+    either (an order is confirmed whole or not at all), and every other order goes ahead. A
+    number twice in the file on different orders is refused on both."""
+    token = _claim(upload_id)
     upload = TrackingUpload.objects.select_related("seller").get(pk=upload_id)
-    if not claimed:
+    if token is None:
         return upload
     try:
         rows = parse_upload(upload.content)
@@ -284,9 +339,15 @@ def tracking_upload_run(*, upload_id: int) -> TrackingUpload:
         by_order.setdefault(row.order, []).append(row)
         key = (row.carrier, normalise_number(row.tracking_number))
         number_orders.setdefault(key, set()).add(row.order)
-    errors: list[dict] = []
-    processed = applied = since_progress = 0
+    # Resume: the orders before the saved progress are done (progress is saved after whole
+    # orders, in file order), with their counts and errors.
+    errors: list[dict] = list(upload.errors)
+    processed, applied, since_progress = upload.processed_rows, upload.applied_rows, 0
+    skipped = 0
     for reference, order_rows in by_order.items():
+        if skipped < upload.processed_rows:
+            skipped += len(order_rows)
+            continue
         order, row_errors = _order_errors(upload.seller, reference, order_rows)
         for row in order_rows:
             key = (row.carrier, normalise_number(row.tracking_number))
@@ -315,12 +376,18 @@ def tracking_upload_run(*, upload_id: int) -> TrackingUpload:
         since_progress += len(order_rows)
         if since_progress >= PROGRESS_EVERY:
             since_progress = 0
-            TrackingUpload.objects.filter(pk=upload.pk).update(
-                processed_rows=processed, applied_rows=applied, errors=errors
-            )
+            if not _save_progress(
+                upload.pk, token, processed_rows=processed, applied_rows=applied, errors=errors
+            ):
+                return upload  # another job took over: it carries on from our last progress
+    finished = timezone.now()
+    if not _save_progress(
+        upload.pk, token, processed_rows=processed, applied_rows=applied, errors=errors,
+        state=TrackingUpload.State.DONE, finished_at=finished,
+    ):  # fmt: skip
+        return upload
     upload.processed_rows, upload.applied_rows, upload.errors = processed, applied, errors
-    upload.state, upload.finished_at = TrackingUpload.State.DONE, timezone.now()
-    upload.save(update_fields=["processed_rows", "applied_rows", "errors", "state", "finished_at"])
+    upload.state, upload.finished_at = TrackingUpload.State.DONE, finished
     logger.info("tracking upload applied", extra={"upload_id": upload.pk, "applied": applied,
                                                   "errors": len(errors)})  # fmt: skip
     return upload

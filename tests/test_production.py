@@ -16,6 +16,8 @@ PRODUCTION_ENV = {
     "DEBUG": "0",
     "SECRET_KEY": "a-long-random-production-key-" + "k7Qz9" * 10,
     "ALLOWED_HOSTS": "parcelle.example",
+    # Production needs a shared cache for its rate limits (core/checks.py); nothing connects.
+    "REDIS_URL": "redis://127.0.0.1:6379/6",
 }
 
 

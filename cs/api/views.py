@@ -8,12 +8,12 @@ through tracking.services.cs, like the console.
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.access import Scope
 from core.api import permissions as perms
+from core.api.pagination import BoundedLimitOffsetPagination
 from core.api.permissions import Operation
 from core.converters import MAX_DB_ID
 from core.models import ApiToken
@@ -220,6 +220,6 @@ class CsExceptionListApi(CsApiView):
             kind=payload.validated_data.get("kind"),
             include_resolved=payload.validated_data["include_resolved"],
         )
-        paginator = LimitOffsetPagination()
+        paginator = BoundedLimitOffsetPagination()
         page = paginator.paginate_queryset(exceptions, request, view=self)
         return paginator.get_paginated_response(ExceptionOutput(page, many=True).data)

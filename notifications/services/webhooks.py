@@ -26,6 +26,7 @@ from django.utils import timezone, translation
 
 from notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from notifications.signing import SIGNATURE_HEADER, new_secret, sign
+from notifications.urlguard import guarded_session
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +92,8 @@ def webhook_deliveries_send(
     deliveries = WebhookDelivery.objects.filter(
         id__in=claimed, state=WebhookDelivery.State.SENDING
     ).select_related("event", "endpoint")
-    with requests.Session() as session:
+    # Guarded: every connection goes to a checked public address (notifications/urlguard.py).
+    with guarded_session() as session:
         for delivery in deliveries.order_by("id"):
             outcome = _post(session, delivery)
             _record_attempt(delivery.id, delivery.endpoint_id, outcome, now=now)

@@ -6,12 +6,12 @@ payouts. Reads go through selectors, writes through services.
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.access import Scope
 from core.api import permissions as perms
+from core.api.pagination import BoundedLimitOffsetPagination
 from core.api.permissions import Operation
 from payouts import selectors, services
 from payouts.api.serializers import (
@@ -44,7 +44,7 @@ class PayoutListOpenApi(APIView):
     @extend_schema(responses=PayoutOutput(many=True), operation_id="payouts_list")
     def get(self, request):
         payouts = selectors.payout_list(scope=Scope.from_request(request))
-        paginator = LimitOffsetPagination()
+        paginator = BoundedLimitOffsetPagination()
         page = paginator.paginate_queryset(payouts, request, view=self)
         return paginator.get_paginated_response(PayoutOutput(page, many=True).data)
 

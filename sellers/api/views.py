@@ -1,11 +1,11 @@
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.access import Scope
 from core.api import permissions as perms
+from core.api.pagination import BoundedLimitOffsetPagination
 from core.api.permissions import Operation
 from sellers import selectors, services
 from sellers.api.serializers import (
@@ -35,7 +35,7 @@ class OrderListCreateApi(APIView):
         orders = selectors.order_list(
             scope=Scope.from_request(request), reference=request.query_params.get("reference")
         )
-        paginator = LimitOffsetPagination()
+        paginator = BoundedLimitOffsetPagination()
         page = paginator.paginate_queryset(orders, request, view=self)
         return paginator.get_paginated_response(OrderOutput(page, many=True).data)
 

@@ -2,13 +2,13 @@
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.access import Scope
 from core.api import permissions as perms
+from core.api.pagination import BoundedLimitOffsetPagination
 from core.api.permissions import Operation
 from sellers import selectors as seller_selectors
 from tracking import carriers, selectors, services
@@ -69,7 +69,7 @@ class ShipmentListCreateApi(APIView):
             order_reference=data.get("order_reference"),
             query=data.get("q"),
         )
-        paginator = LimitOffsetPagination()
+        paginator = BoundedLimitOffsetPagination()
         page = paginator.paginate_queryset(shipments, request, view=self)
         return paginator.get_paginated_response(ShipmentOutput(page, many=True).data)
 

@@ -5,6 +5,8 @@ together.
 Settings (all optional, defaults in brackets):
     TRACKING_PAGE_RATE_LIMIT        page requests per client IP per minute [120]
     TRACKING_LOOKUP_RATE_LIMIT      order look-up attempts per client IP per 15 minutes [10]
+    TRACKING_LOOKUP_REFERENCE_RATE_LIMIT  look-up attempts on one order reference, from any
+                                    address, per 15 minutes [10]
     TRACKING_PAGE_CACHE_SECONDS     how long a rendered page is kept for one parcel state [300]
     TRACKING_PAGE_POLL_SECONDS      how often an open page asks for news while parcels move [60]
     TRACKING_TRUSTED_PROXY_COUNT    proxies in front of us that append to X-Forwarded-For [0]
@@ -15,13 +17,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import time
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+from core import csp
+from core.clientip import client_ip
+from core.weburls import https_origin
 
 LANGUAGE_PARAM = "lang"
 PAGE_WINDOW_SECONDS = 60
@@ -36,6 +41,10 @@ def page_rate_limit() -> int:
 
 def lookup_rate_limit() -> int:
     return int(getattr(settings, "TRACKING_LOOKUP_RATE_LIMIT", 10))
+
+
+def lookup_reference_rate_limit() -> int:
+    return int(getattr(settings, "TRACKING_LOOKUP_REFERENCE_RATE_LIMIT", 10))
 
 
 def page_cache_seconds() -> int:
@@ -89,28 +98,20 @@ def remember_language(response: HttpResponse, language: str) -> None:
 # --- Rate limit ---------------------------------------------------------------------------------
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The caller's address: REMOTE_ADDR, or the address our own proxies saw when
-    TRACKING_TRUSTED_PROXY_COUNT says how many of them append to X-Forwarded-For (the entries
-    further left are the client's say-so and cannot be trusted)."""
-    proxies = int(getattr(settings, "TRACKING_TRUSTED_PROXY_COUNT", 0))
-    if proxies > 0:
-        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        hops = [h for h in hops if h]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
+def rate_limit_exceeded(
+    request: HttpRequest, *, bucket: str, limit: int, window: int, subject: str | None = None
+) -> int:
+    """Count this request against ``subject`` (the caller's IP by default; an order reference
+    for the look-up) in a fixed window of ``window`` seconds. Returns 0 when allowed, else the
+    seconds until the window ends (for Retry-After).
 
-
-def rate_limit_exceeded(request: HttpRequest, *, bucket: str, limit: int, window: int) -> int:
-    """Count this request against the caller's IP in a fixed window of ``window`` seconds.
-    Returns 0 when allowed, else the seconds until the window ends (for Retry-After).
-
-    Counters live in the default cache (Redis in production: shared by every web node)."""
+    Counters live in the default cache: Redis in production, shared by every web node and
+    worker (core/checks.py refuses production settings without it)."""
     now = int(time.time())
     window_start = now - now % window
-    ip_hash = hashlib.sha256(client_ip(request).encode()).hexdigest()[:32]
-    key = f"tracking-rl:{bucket}:{window_start}:{ip_hash}"
+    who = client_ip(request) if subject is None else subject
+    subject_hash = hashlib.sha256(who.encode()).hexdigest()[:32]
+    key = f"tracking-rl:{bucket}:{window_start}:{subject_hash}"
     cache.add(key, 0, timeout=window + 5)
     try:
         count = cache.incr(key)
@@ -153,22 +154,10 @@ def style_hash(css: str) -> str:
 
 
 def content_security_policy(*, style_sources: tuple[str, ...] = (), image_url: str = "") -> str:
-    images = ["'self'"]
-    if image_url:
-        parts = urlsplit(image_url)
-        images.append(f"{parts.scheme}://{parts.netloc}")
-    return "; ".join(
-        [
-            "default-src 'none'",
-            "script-src 'self'",  # htmx is served from here; no inline script, no eval
-            "style-src " + " ".join(["'self'", *style_sources]),
-            "img-src " + " ".join(images),
-            "connect-src 'self'",
-            "form-action 'self'",
-            "base-uri 'none'",
-            "frame-ancestors 'none'",
-        ]
-    )
+    """The page's policy (core/csp.py): its logo's origin only when the URL is strict (a
+    stored URL from before the strict rule is left out, not trusted)."""
+    origin = https_origin(image_url)
+    return csp.policy(style_sources=style_sources, image_sources=(origin,) if origin else ())
 
 
 def protect(response: HttpResponse, *, csp: str | None = None) -> HttpResponse:

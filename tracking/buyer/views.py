@@ -34,6 +34,7 @@ from tracking.buyer.http import (
     choose_language,
     content_security_policy,
     lookup_rate_limit,
+    lookup_reference_rate_limit,
     page_cache_key,
     page_cache_seconds,
     page_rate_limit,
@@ -256,6 +257,17 @@ def lookup(request: HttpRequest) -> HttpResponse:
                 return too_many_requests(retry_after)
             form = LookupForm(request.POST)
             if form.is_valid():
+                # Also per reference, from any address: guessing one order's postcode from
+                # many addresses (a botnet, IPv6 prefixes) is as slow as from one.
+                retry_after = rate_limit_exceeded(
+                    request,
+                    bucket="lookup-reference",
+                    limit=lookup_reference_rate_limit(),
+                    window=LOOKUP_WINDOW_SECONDS,
+                    subject=" ".join(form.cleaned_data["reference"].split()).upper(),
+                )
+                if retry_after:
+                    return too_many_requests(retry_after)
                 order = selectors.public_order_lookup(
                     reference=form.cleaned_data["reference"],
                     postcode_or_email=form.cleaned_data["postcode_or_email"],

@@ -22,6 +22,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
+from core.weburls import strict_https_url
 from tracking import carriers
 from tracking.models import OTHER_CARRIER
 from tracking.status import Status, Substatus
@@ -485,7 +486,8 @@ def brand_for(seller) -> Brand:
         return value.upper() if _HEX_COLOR.fullmatch(value or "") else default
 
     def https(url: str) -> str:
-        return url if url.startswith("https://") else ""
+        # Stored before the strict rule (core/weburls.py)? Then the page shows no link.
+        return url if strict_https_url(url) else ""
 
     return Brand(
         name=seller.name,
