@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/parcelle_bench
 
-.PHONY: install run test lint format bench soak migrate seed clean
+.PHONY: install run test test-dates lint format bench soak migrate seed clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,41 @@ format: install
 # Uses DATABASE_URL when set (CI sets PostgreSQL); SQLite otherwise.
 test: lint
 	$(VENV)/bin/pytest
+
+# The calendar sweep (issue 13): the date-sensitive tests again with the process clock moved by
+# faketime (libfaketime) to each instant of tests/calendar_instants.py: every day of one week,
+# both Paris time changes at 01:30 and 02:30, 31 December 23:30 UTC (1 January in Paris), Bastille
+# Day, August. A test that passes only on the day it was written fails here.
+#
+# Which tests: those whose outcome involves "now" through a calendar rule and that read the clock
+# (not only a pinned one): the calendar rules themselves against the process clock
+# (test_calendar), stuck / delayed / no-first-scan detection (test_exceptions), business days,
+# the 17:00 cut-off and EDD (test_edd), the buyer's claim window (payouts), the return window,
+# the Paris day and week of the rollups and their watermark, expiry after 30 days without news.
+# Tests that pin the clock with time-machine run too where they are here: they prove nothing leaks
+# past the pin. The rest of the suite measures durations, not dates, and would only make the
+# sweep long (15 instants).
+#
+# Database: SQLite, on purpose. libfaketime moves the clock of this process only; SQLite runs in
+# it, PostgreSQL in its own processes (a sweep on it would mix two clocks). The date-sensitive
+# code reads "now" in Python (timezone.now(), passed to queries as parameters) and never the
+# database's own now(): CI covers PostgreSQL with `make test`.
+DATE_TESTS := \
+	tests/tracking/test_calendar.py \
+	tests/tracking/test_exceptions.py \
+	tests/tracking/test_edd.py \
+	tests/payouts/test_claim_window.py \
+	tests/payouts/test_services.py::test_payout_waits_for_the_claim_window_after_the_last_delivery \
+	tests/payouts/test_services.py::test_payouts_release_due_is_safe_to_run_twice \
+	tests/returns/test_services.py::test_return_request_create_outside_the_window_says_when_it_ended \
+	tests/sellers/test_rollups.py::test_rollups_count_a_parcel_on_its_paris_day_not_its_utc_day \
+	tests/sellers/test_rollups.py::test_rollups_refresh_catches_up_on_changes_after_the_watermark \
+	tests/sellers/test_rollups.py::test_week_stats_catch_up_on_changes_after_the_watermark \
+	tests/tracking/test_sync.py::test_shipments_expire_stale_ends_parcels_without_news_for_30_days
+
+# .ci/test-dates runs the instants two at a time; SWEEP_JOBS=1 for one at a time.
+test-dates: install
+	.ci/test-dates $(DATE_TESTS)
 
 bench: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m benchmarks.run

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
 from tracking.status import RETURN_SUBSTATUSES, Status, Substatus
@@ -84,6 +84,7 @@ def payout_decide(
     claim_window: timedelta,
     now: datetime,
     return_open: bool = False,
+    tz: tzinfo | None = None,
 ) -> Decision:
     """The status an open payout should have. Depends on the set of parcels, not their order.
 
@@ -92,6 +93,9 @@ def payout_decide(
     - eligible when every parcel (at least one) is proven and either the buyer confirmed receipt
       or the claim window after the last delivery has passed;
     - held otherwise.
+
+    ``tz`` is the zone the reasons name dates in (the marketplace's, where finance reads them):
+    a window ending at 00:30 in Paris ends on that Paris day, not on the UTC day before.
     """
     parcels = list(parcels)
     proven = [p for p in parcels if parcel_proven(p)]
@@ -125,4 +129,5 @@ def payout_decide(
         return decision("eligible", "", "every parcel proven; the buyer confirmed receipt")
     if now >= release_due_at:
         return decision("eligible", "", "every parcel proven; the claim window has passed")
-    return decision("held", "", f"every parcel proven; claim window ends {release_due_at:%Y-%m-%d}")
+    ends = release_due_at.astimezone(tz) if tz is not None else release_due_at
+    return decision("held", "", f"every parcel proven; claim window ends {ends:%Y-%m-%d}")

@@ -88,6 +88,7 @@ def decide(payout: Payout, parcels: Sequence[ParcelFacts], now: datetime) -> Dec
         claim_window=claim_window(),
         now=now,
         return_open=bool(payout.return_reference),
+        tz=timezone.get_current_timezone(),
     )
 
 

@@ -1,6 +1,7 @@
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -22,9 +23,16 @@ def _monday_weeks_ago(weeks: int):
     return monday.replace(hour=10, minute=0, second=0, microsecond=0)
 
 
+# The dashboards read "the last N days" and weekly trends from today: the clock is pinned to a
+# stated Wednesday so that no figure depends on the day, week or holiday the suite runs on.
+NOW = datetime(2026, 12, 9, 11, 0, tzinfo=ZoneInfo("Europe/Paris"))
+
+
 @pytest.fixture
-def portal(client):
-    """Seller A (logged in) and seller B with parcels on the same lanes, rollups built."""
+def portal(client, time_machine):
+    """Seller A (logged in) and seller B with parcels on the same lanes, rollups built; the
+    clock stands at NOW for the whole test."""
+    time_machine.move_to(NOW, tick=False)
     member = SellerMemberFactory(seller__origin_postcode="69001")
     other = SellerFactory(origin_postcode="69007")
     shipped = _monday_weeks_ago(2)

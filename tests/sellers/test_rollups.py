@@ -1,5 +1,5 @@
 import random
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -8,7 +8,7 @@ from django.utils import timezone
 from core.access import Scope
 from sellers import rollups, selectors
 from sellers.metrics import Totals, business_days_between, region_of, shipment_facts
-from sellers.models import RollupDirtyDay, ShipmentDayStat, WeekStat
+from sellers.models import RollupDirtyDay, ShipmentDayStat, SummaryDayStat, WeekStat
 from sellers.schedules import ensure_schedules
 from tests.sellers.factories import SellerFactory, shipped_parcel
 from tracking.models import Shipment
@@ -303,3 +303,31 @@ def test_full_weeks_of_a_period():
     assert full(selectors.Period(date(2026, 3, 2), date(2026, 3, 8))) == (
         date(2026, 3, 2), date(2026, 3, 8))  # fmt: skip
     assert full(selectors.Period(date(2026, 3, 3), date(2026, 3, 9))) is None
+
+
+@pytest.mark.time_machine(datetime(2027, 11, 8, 9, 0, tzinfo=PARIS), tick=False)
+def test_rollups_count_a_parcel_on_its_paris_day_not_its_utc_day():
+    # given parcels confirmed just after midnight in Paris, still the day before in UTC: on
+    # New Year's night, and on both sides of the autumn time change (UTC+2, then UTC+1)
+    seller = SellerFactory()
+    confirmed = [
+        datetime(2026, 12, 31, 22, 30, tzinfo=UTC),  # 23:30 on 31 December in Paris
+        datetime(2026, 12, 31, 23, 30, tzinfo=UTC),  # 00:30 on 1 January in Paris
+        datetime(2027, 10, 30, 22, 30, tzinfo=UTC),  # 00:30 CEST on Sunday 31 October
+        datetime(2027, 10, 31, 23, 30, tzinfo=UTC),  # 00:30 CET on Monday 1 November
+    ]
+    for at in confirmed:
+        shipped_parcel(seller=seller, shipped_at=at, events=[(30, "delivered", "delivered.signed")])
+    # when the job runs
+    rollups.rollups_refresh()
+    # then each parcel counts on its Paris day, and in the week of that day
+    days = dict(
+        SummaryDayStat.objects.filter(grain="seller", seller=seller).values_list("day", "shipments")
+    )
+    assert days == {
+        date(2026, 12, 31): 1, date(2027, 1, 1): 1, date(2027, 10, 31): 1, date(2027, 11, 1): 1,
+    }  # fmt: skip
+    weeks = dict(
+        WeekStat.objects.filter(grain="seller", seller=seller).values_list("week", "shipments")
+    )
+    assert weeks == {date(2026, 12, 28): 2, date(2027, 10, 25): 1, date(2027, 11, 1): 1}

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from tracking.business_days import business_days_ago
+from tracking.business_days import business_days_ago, is_business_day, next_business_day
 from tracking.models import OTHER_CARRIER, ExceptionKind, Shipment, ShipmentException
 from tracking.signals import ExceptionOpened, StatusChange, exceptions_opened
 from tracking.status import Status, Substatus
@@ -160,17 +160,26 @@ def _no_first_scan(now: datetime) -> list[tuple[int, str]]:
     return [(sid, detail) for sid in ids]
 
 
-def _stuck_cutoffs(now: datetime) -> dict[str, datetime]:
-    """Per status, the last scan before which a parcel is stuck: N business days ago."""
+def stuck_cutoff(now: datetime, days: int) -> datetime:
+    """The last scan before which a parcel is stuck at ``now``: ``days`` business days ago.
+
+    Only business time counts. On a business day that is the same local time ``days`` business
+    days back. On a weekend or holiday the business clock stands still at the end of the last
+    business day, so the cutoff is the start of the business day after the one ``days + 1``
+    business days back: a parcel scanned on Friday morning is not stuck for "one business
+    day" on Saturday, and one scanned on Friday evening is not stuck all weekend long."""
     local = timezone.localtime(now)
-    return {
-        status: timezone.make_aware(
-            datetime.combine(
-                business_days_ago(local.date(), days), local.time().replace(tzinfo=None)
-            )
-        )
-        for status, days in STUCK_AFTER_BUSINESS_DAYS.items()
-    }
+    today = local.date()
+    if is_business_day(today):
+        day, at = business_days_ago(today, days), local.time().replace(tzinfo=None)
+    else:
+        day, at = next_business_day(business_days_ago(today, days + 1)), time.min
+    return datetime.combine(day, at, tzinfo=local.tzinfo)
+
+
+def _stuck_cutoffs(now: datetime) -> dict[str, datetime]:
+    """Per status, the last scan before which a parcel is stuck (see stuck_cutoff)."""
+    return {status: stuck_cutoff(now, days) for status, days in STUCK_AFTER_BUSINESS_DAYS.items()}
 
 
 def _stuck(now: datetime) -> list[tuple[int, str]]:
