@@ -17,7 +17,7 @@ from payouts.services import payout_open_for_order
 from sellers.models import Order, Seller
 from sellers.services import order_create
 from tracking.carriers.base import CarrierEvent, Location, PodData, TrackingResult
-from tracking.sandbox.journeys import number_for_scenario
+from tracking.sandbox.numbers import number_for_scenario
 from tracking.services import ShipmentUpdate, events_ingest, shipment_register
 
 DEMO_RETURN_ORDER = "ATE-RETOUR-1"

@@ -26,7 +26,8 @@ from sellers.rollups import rollups_refresh
 from sellers.services import order_create
 from tracking.carriers import ADAPTER_CLASSES
 from tracking.models import OTHER_CARRIER
-from tracking.sandbox.journeys import SCENARIOS, number_for_scenario, sandbox_carriers
+from tracking.sandbox.journeys import SCENARIOS
+from tracking.sandbox.numbers import number_for_scenario, sandbox_carriers
 from tracking.services import shipment_register
 
 DEMO_PASSWORD = "parcelle-demo"  # noqa: S105 - published demo login, demo database only

@@ -19,7 +19,8 @@ from django.utils import timezone
 from tests.tracking.factories import ShipmentFactory
 from tracking.carriers.http import CarrierHttpClient
 from tracking.models import CarrierSyncState, Shipment, TrackingEvent
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from tracking.sandbox.journeys import SCENARIOS, journey_for
+from tracking.sandbox.numbers import number_for_scenario
 from tracking.sandbox.server import make_app, run_in_thread
 from tracking.services import carrier_batch_sync, sync_dispatch_due
 from tracking.status import Status

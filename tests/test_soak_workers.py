@@ -43,7 +43,8 @@ from tests.notifications.conftest import Receiver, _Collect, _handler, free_port
 from tests.notifications.factories import WebhookEndpointFactory
 from tests.tracking.factories import ShipmentFactory
 from tracking.models import CarrierSyncState, Shipment, TrackingEvent
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from tracking.sandbox.journeys import SCENARIOS, journey_for
+from tracking.sandbox.numbers import number_for_scenario
 from tracking.sandbox.server import make_app, run_in_thread
 from tracking.status import Status
 

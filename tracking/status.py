@@ -1,7 +1,8 @@
 """The normalised tracking vocabulary and the rule that derives a parcel's state from its events.
 
-Pure Python (no models) so that courier adapters, the sandbox and the ingest service share it.
-Wire names are lowercase, as AfterShip's tags that users already know.
+Pure Python (no models). The vocabulary itself (``Status``, ``Substatus``) lives with the courier
+formats in ``tracking.carriers.vocabulary``, the one module of shared words they import; it is
+re-exported here for the rest of the code.
 """
 
 from __future__ import annotations
@@ -9,42 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
-
-class Status(StrEnum):
-    PENDING = "pending"
-    INFO_RECEIVED = "info_received"
-    IN_TRANSIT = "in_transit"
-    OUT_FOR_DELIVERY = "out_for_delivery"
-    FAILED_ATTEMPT = "failed_attempt"
-    AVAILABLE_FOR_PICKUP = "available_for_pickup"
-    DELIVERED = "delivered"
-    EXCEPTION = "exception"
-    EXPIRED = "expired"
-
-
-class Substatus(StrEnum):
-    DELIVERED_SIGNED = "delivered.signed"
-    DELIVERED_PICKUP_POINT = "delivered.pickup_point"
-    DELIVERED_MAILBOX = "delivered.mailbox"
-    DELIVERED_NEIGHBOUR = "delivered.neighbour"
-    DELIVERED_LOCKER = "delivered.locker"
-    DELIVERED_FRONT_DOOR = "delivered.front_door"
-    DELIVERED_TO_SENDER = "delivered.to_sender"
-    FAILED_ATTEMPT_RECIPIENT_ABSENT = "failed_attempt.recipient_absent"
-    FAILED_ATTEMPT_ACCESS_ISSUE = "failed_attempt.access_issue"
-    EXCEPTION_ADDRESS_ISSUE = "exception.address_issue"
-    EXCEPTION_REFUSED = "exception.refused"
-    EXCEPTION_DAMAGED = "exception.damaged"
-    EXCEPTION_LOST = "exception.lost"
-    EXCEPTION_CUSTOMS = "exception.customs"
-    EXCEPTION_DELAYED = "exception.delayed"
-    EXCEPTION_RETURNING_TO_SENDER = "exception.returning_to_sender"
-    EXCEPTION_RETURNED_TO_SENDER = "exception.returned_to_sender"
-    EXCEPTION_CANCELLED = "exception.cancelled"
-    EXCEPTION_OTHER = "exception.other"
-
+from tracking.carriers.vocabulary import Status, Substatus
 
 # Statuses after which a parcel no longer moves forward on its way to the buyer.
 FINAL_STATUSES = frozenset({Status.DELIVERED, Status.EXPIRED})

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 
 from tests.tracking.factories import ShipmentFactory
-from tracking.sandbox.journeys import number_for_scenario
+from tracking.sandbox.numbers import number_for_scenario
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "carriers"
 

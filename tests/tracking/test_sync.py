@@ -11,7 +11,7 @@ from tracking import tasks
 from tracking.carriers import ADAPTER_CLASSES
 from tracking.models import CarrierSyncState, ProofOfDelivery, RawPayload, Shipment
 from tracking.sandbox.couriers import get_courier
-from tracking.sandbox.journeys import number_for_scenario, sandbox_carriers
+from tracking.sandbox.numbers import number_for_scenario, sandbox_carriers
 from tracking.schedules import ensure_schedules
 from tracking.services import carrier_batch_sync, shipments_expire_stale, sync_dispatch_due
 from tracking.services.payloads import raw_payloads_purge

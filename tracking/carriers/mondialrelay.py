@@ -62,7 +62,7 @@ from tracking.carriers.base import (
 )
 from tracking.carriers.soap import child_text, soap_envelope
 from tracking.carriers.timeparse import country_timezone
-from tracking.status import Status, Substatus
+from tracking.carriers.vocabulary import Status, Substatus
 
 if TYPE_CHECKING:
     from tracking.carriers.http import CarrierHttpClient
@@ -173,6 +173,8 @@ def security_key(enseigne: str, number: str, language: str, private_key: str) ->
 
 class MondialRelayAdapter(CarrierAdapter):
     slug = "mondialrelay"
+    production_url = "https://api.mondialrelay.com"
+    credentials = ("enseigne", "private_key")
     name = "Mondial Relay"
     # Expedition numbers: 8 digits (the number on the label and in the merchant's back-office).
     number_patterns = (re.compile(r"\d{8}"),)

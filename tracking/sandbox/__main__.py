@@ -13,7 +13,8 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from tracking.sandbox.journeys import SCENARIOS, number_for_scenario
+from tracking.sandbox.journeys import SCENARIOS
+from tracking.sandbox.numbers import number_for_scenario
 from tracking.sandbox.server import Faults, make_app, serve
 
 

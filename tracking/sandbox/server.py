@@ -38,7 +38,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from tracking.sandbox.couriers import sandbox_couriers
 from tracking.sandbox.couriers.base import CourierRequest, Parcel, Reply
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from tracking.sandbox.journeys import SCENARIOS, journey_for
+from tracking.sandbox.numbers import number_for_scenario
 
 StartResponse = Callable[..., Any]
 

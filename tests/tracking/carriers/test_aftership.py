@@ -12,6 +12,7 @@ import pytest
 import responses
 from responses import matchers
 
+from tracking.carriers import get_adapter
 from tracking.carriers.aftership import STATUS_MAP, AfterShipAdapter
 from tracking.carriers.base import (
     CarrierAuthError,
@@ -690,16 +691,17 @@ def test_aftership_verify_push_checks_ts_against_the_tolerance(seconds, accepted
 
 
 def test_aftership_verify_push_reads_the_tolerance_from_settings(settings):
-    # given operators narrowed the window to 60 seconds
+    # given operators narrowed the window to 60 seconds (the registry passes it to the adapter)
     settings.CARRIER_PUSH_TOLERANCE_SECONDS = 60
+    aftership = {**settings.CARRIERS["aftership"], "webhook_secret": SECRET}
+    settings.CARRIERS = {**settings.CARRIERS, "aftership": aftership}
+    adapter = get_adapter("aftership")
     body = _sample("webhook_tracking_update.json")
 
     # when / then
-    _adapter().verify_push(headers=_sign(body), body=body, now=WEBHOOK_NOW + timedelta(seconds=60))
+    adapter.verify_push(headers=_sign(body), body=body, now=WEBHOOK_NOW + timedelta(seconds=60))
     with pytest.raises(PushRejected):
-        _adapter().verify_push(
-            headers=_sign(body), body=body, now=WEBHOOK_NOW + timedelta(seconds=61)
-        )
+        adapter.verify_push(headers=_sign(body), body=body, now=WEBHOOK_NOW + timedelta(seconds=61))
 
 
 @pytest.mark.parametrize("ts", [None, "1716029229", True, [1716029229]])

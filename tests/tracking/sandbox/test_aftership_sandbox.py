@@ -20,7 +20,8 @@ from tracking.carriers.base import (
 )
 from tracking.carriers.http import CarrierHttpClient
 from tracking.sandbox.couriers.aftership import COURIER, UNDERLYING_SLUGS, signed_webhook
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from tracking.sandbox.journeys import SCENARIOS, journey_for
+from tracking.sandbox.numbers import number_for_scenario
 from tracking.sandbox.server import make_app, run_in_thread
 from tracking.status import Status, Substatus
 

@@ -12,7 +12,8 @@ from tracking.carriers.base import CarrierPayloadError, CarrierRateLimited, Carr
 from tracking.carriers.chronopost import ChronopostAdapter, soap_request
 from tracking.carriers.http import CarrierHttpClient
 from tracking.sandbox.couriers.chronopost import COURIER, s10_check_digit
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from tracking.sandbox.journeys import SCENARIOS, journey_for
+from tracking.sandbox.numbers import number_for_scenario
 from tracking.sandbox.server import make_app, run_in_thread
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"

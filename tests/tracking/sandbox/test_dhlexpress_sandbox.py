@@ -24,7 +24,8 @@ from tracking.sandbox.couriers.dhlexpress import (
     DhlExpressSandbox,
     dhlexpress_check_digit,
 )
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from tracking.sandbox.journeys import SCENARIOS, journey_for
+from tracking.sandbox.numbers import number_for_scenario
 from tracking.sandbox.server import make_app, run_in_thread
 from tracking.status import Status, Substatus
 

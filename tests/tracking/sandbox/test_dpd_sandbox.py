@@ -18,7 +18,8 @@ from tracking.carriers.dpd import DpdAdapter
 from tracking.carriers.http import CarrierHttpClient
 from tracking.detection.checksums import mod_37_36_check
 from tracking.sandbox.couriers.dpd import SANDBOX_PASSWORD, sandbox_token
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from tracking.sandbox.journeys import SCENARIOS, journey_for
+from tracking.sandbox.numbers import number_for_scenario
 from tracking.sandbox.server import make_app, run_in_thread
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"

@@ -18,7 +18,8 @@ from tracking.carriers.base import (
 from tracking.carriers.fedex import DERIVED_STATUS_MAP, STATUS_MAP, FedexAdapter
 from tracking.carriers.http import CarrierHttpClient
 from tracking.sandbox.couriers.fedex import FEDEX_SCANS, FedexSandbox, fedex_check_digit
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from tracking.sandbox.journeys import SCENARIOS, journey_for
+from tracking.sandbox.numbers import number_for_scenario
 from tracking.sandbox.server import make_app, run_in_thread
 from tracking.status import Status, Substatus
 

@@ -17,7 +17,8 @@ from tracking.carriers.base import (
 from tracking.carriers.http import CarrierHttpClient
 from tracking.carriers.mondialrelay import MondialRelayAdapter
 from tracking.sandbox.couriers.mondialrelay import SANDBOX_PRIVATE_KEY, relay_number
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from tracking.sandbox.journeys import SCENARIOS, journey_for
+from tracking.sandbox.numbers import number_for_scenario
 from tracking.sandbox.server import make_app, run_in_thread
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"

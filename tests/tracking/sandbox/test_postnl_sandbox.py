@@ -19,7 +19,8 @@ from tracking.carriers.base import (
 )
 from tracking.carriers.http import CarrierHttpClient
 from tracking.carriers.postnl import EVENT_CODES, PostNLAdapter
-from tracking.sandbox.journeys import SCENARIOS, STEP_KINDS, journey_for, number_for_scenario
+from tracking.sandbox.journeys import SCENARIOS, STEP_KINDS, journey_for
+from tracking.sandbox.numbers import number_for_scenario
 from tracking.sandbox.server import make_app, run_in_thread
 from tracking.status import Status, Substatus
 

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from tracking.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from tracking.sandbox.journeys import SCENARIOS, journey_for
+from tracking.sandbox.numbers import number_for_scenario
 from tracking.sandbox.server import Faults, make_app, run_in_thread
 from tracking.status import Status, Substatus
 
