@@ -8,10 +8,11 @@ re-exported here for the rest of the code.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from tracking.carriers.vocabulary import Status, Substatus
+from tracking.carriers.base import PodData, TrackingResult
+from tracking.carriers.vocabulary import DELIVERY_LOCATION_TYPES, Status, Substatus
 
 # Statuses after which a parcel no longer moves forward on its way to the buyer.
 FINAL_STATUSES = frozenset({Status.DELIVERED, Status.EXPIRED})
@@ -117,4 +118,26 @@ def derive_state(
         last = since.last_event_at
     return DerivedState(
         status=status, substatus=substatus, last_event_at=last, delivered_at=delivered_at
+    )
+
+
+def result_state(result: TrackingResult) -> DerivedState:
+    """The state one courier answer alone gives a parcel (what ``tracking parse`` shows)."""
+    return derive_state(StatusPoint(e.occurred_at, e.status, e.substatus) for e in result.events)
+
+
+def pod_standing(pod: PodData | None, state: DerivedState) -> PodData | None:
+    """The courier's POD as the tracking record keeps it, for a parcel in ``state``.
+
+    The one place that decides whether a courier's proof counts (courier formats report the
+    proof of their answer's delivery scan, nothing more): only for a delivery that stands, not
+    one undone by a later return or exception; dated by that delivery when the courier gives no
+    time, and placed by its substatus when the courier names no place.
+    """
+    if pod is None or state.status != Status.DELIVERED:
+        return None
+    return replace(
+        pod,
+        delivered_at=pod.delivered_at or state.delivered_at,
+        location_type=pod.location_type or DELIVERY_LOCATION_TYPES.get(state.substatus or "", ""),
     )

@@ -54,8 +54,8 @@ def _discover() -> dict[str, type[CarrierAdapter]]:
 
 
 def __getattr__(name: str) -> object:
-    # ADAPTER_CLASSES is computed on first use: discovering imports every adapter, which must
-    # not happen while tracking.status (imported by the adapters) is itself being imported.
+    # ADAPTER_CLASSES is computed on first use: importing the package (for its vocabulary, say)
+    # does not import every adapter.
     if name == "ADAPTER_CLASSES":
         return _discover()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

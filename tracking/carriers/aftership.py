@@ -437,8 +437,8 @@ class AfterShipAdapter(CarrierAdapter):
             estimated_delivery=estimated,
             estimated_delivery_end=estimated_end,
         )
-        state = result.state
-        if state.status != Status.DELIVERED:
+        delivery = result.delivery
+        if delivery is None:
             return result
         delivered_at = _optional_time(
             number, tracking.get("shipment_delivery_date"), destination_tz
@@ -447,11 +447,11 @@ class AfterShipAdapter(CarrierAdapter):
             result,
             pod=PodData(
                 delivered_at=(
-                    delivered_at if isinstance(delivered_at, datetime) else state.delivered_at
+                    delivered_at if isinstance(delivered_at, datetime) else delivery.occurred_at
                 ),
                 signed_by=signed_by,
                 location_type=location_type
-                or _LOCATION_OF_SUBSTATUS.get(state.substatus or "", ""),
+                or _LOCATION_OF_SUBSTATUS.get(delivery.substatus or "", ""),
             ),
         )
 

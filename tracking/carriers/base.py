@@ -40,7 +40,6 @@ from tracking.carriers.faults import (  # noqa: F401 - re-exported
 )
 from tracking.carriers.http import CarrierHttpClient, CarrierResponse  # noqa: F401 - re-exported
 from tracking.carriers.vocabulary import Status
-from tracking.status import StatusPoint, derive_state
 
 # --- What parsing produces ------------------------------------------------------------------
 
@@ -97,11 +96,15 @@ class TrackingResult:
     events: tuple[CarrierEvent, ...]  # oldest first
     estimated_delivery: date | datetime | None = None
     estimated_delivery_end: datetime | None = None  # end of the courier's window, if any
+    # The courier's proof for this answer's delivery scan. Whether that delivery stands (not
+    # undone by a later return or exception), and so whether the POD counts, is decided by the
+    # tracking record (``tracking.status.pod_standing``, used by ingest), never here.
     pod: PodData | None = None
 
     @property
-    def state(self):
-        return derive_state(StatusPoint(e.occurred_at, e.status, e.substatus) for e in self.events)
+    def delivery(self) -> CarrierEvent | None:
+        """The answer's latest delivery scan (what a POD reports on), None without one."""
+        return next((e for e in reversed(self.events) if e.status == Status.DELIVERED), None)
 
 
 @dataclass(frozen=True)

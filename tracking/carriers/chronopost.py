@@ -241,16 +241,16 @@ class ChronopostAdapter(CarrierAdapter):
                 signatories[id(event)] = signed_by
         ordered = sort_events(events)  # Chronopost sends oldest first; sort anyway, stably
         result = TrackingResult(tracking_number=number, events=ordered)
-        state = result.state
-        if state.status != Status.DELIVERED:
-            return result  # a delivery undone by a return gives no POD
+        delivery = result.delivery
+        if delivery is None:
+            return result
         delivery = next(
             e for e in reversed(ordered) if e.status == Status.DELIVERED
         )  # the delivery that stands
         return replace(
             result,
             pod=PodData(
-                delivered_at=state.delivered_at,
+                delivered_at=delivery.occurred_at,
                 signed_by=signatories.get(id(delivery), ""),
                 location_type=DELIVERY_LOCATION_TYPES.get(delivery.substatus or "", ""),
             ),

@@ -259,15 +259,15 @@ class DhlAdapter(CarrierAdapter):
         )
         # DHL may send a proofOfDelivery block whatever the status (its own example does, on a
         # pre-transit parcel); the payout gate must only see a POD for a delivery that stands.
-        state = result.state
-        if pod is None or state.status != Status.DELIVERED:
+        delivery = result.delivery
+        if pod is None or delivery is None:
             return result
         return replace(
             result,
             pod=replace(
                 pod,
-                delivered_at=pod.delivered_at or state.delivered_at,
-                location_type=DELIVERY_LOCATION_TYPES.get(state.substatus or "", ""),
+                delivered_at=pod.delivered_at or delivery.occurred_at,
+                location_type=DELIVERY_LOCATION_TYPES.get(delivery.substatus or "", ""),
             ),
         )
 

@@ -325,14 +325,14 @@ class DpdAdapter(CarrierAdapter):
         events = [self._event(info) for info in infos if _reached(info)]
         events = _mark_pickup_point_delivery(sort_events(events))
         result = TrackingResult(tracking_number="", events=sort_events(events))
-        state = result.state
-        if state.status != Status.DELIVERED:
-            return result  # a delivery undone by a return gives no POD
+        delivery = result.delivery
+        if delivery is None:
+            return result
         return replace(
             result,
             pod=PodData(
-                delivered_at=state.delivered_at,
-                location_type=DELIVERY_LOCATION_TYPES.get(state.substatus or "", ""),
+                delivered_at=delivery.occurred_at,
+                location_type=DELIVERY_LOCATION_TYPES.get(delivery.substatus or "", ""),
             ),
         )
 

@@ -385,12 +385,12 @@ class FedexAdapter(OAuthCarrierAdapter):
             estimated_delivery=estimated,
             estimated_delivery_end=estimated_end,
         )
-        state = result.state
-        if state.status != Status.DELIVERED:
+        delivery = result.delivery
+        if delivery is None:
             return result
         pod = PodData(
             delivered_at=_date_and_time(number, raw, "ACTUAL_DELIVERY", destination_tz)
-            or state.delivered_at,
+            or delivery.occurred_at,
             signed_by=json_text(details, "signedByName") or json_text(details, "receivedByName"),
             location_type=location_type,
             documents=_image_kinds(raw),

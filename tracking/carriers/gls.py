@@ -337,12 +337,12 @@ class GlsAdapter(OAuthCarrierAdapter):
         parsed.reverse()
         parsed.sort(key=lambda event: event.occurred_at)
         result = TrackingResult(tracking_number=number, events=tuple(parsed))
-        state = result.state
-        if state.status != Status.DELIVERED:
+        delivery = result.delivery
+        if delivery is None:
             return result
         pod = PodData(
-            delivered_at=state.delivered_at,
-            location_type=DELIVERY_LOCATION_TYPES.get(state.substatus or "", ""),
+            delivered_at=delivery.occurred_at,
+            location_type=DELIVERY_LOCATION_TYPES.get(delivery.substatus or "", ""),
         )
         return replace(result, pod=pod)
 

@@ -238,13 +238,13 @@ class LaPosteAdapter(CarrierAdapter):
     def _pod(self, shipment: Mapping[str, object], result: TrackingResult) -> PodData | None:
         """Delivery date only (Suivi v2 has no signatory nor image), and only for a delivery to
         the buyer that still stands (not undone by a later return)."""
-        state = result.state
-        if state.status != Status.DELIVERED:
+        delivery = result.delivery
+        if delivery is None:
             return None
         delivered_at = _optional_time(shipment, "deliveryDate", result.tracking_number)
         if delivered_at is None:
-            delivered_at = state.delivered_at  # no deliveryDate: the delivering scan's own time
-        at_pickup_point = state.substatus == Substatus.DELIVERED_PICKUP_POINT
+            delivered_at = delivery.occurred_at  # no deliveryDate: the delivering scan's own time
+        at_pickup_point = delivery.substatus == Substatus.DELIVERED_PICKUP_POINT
         return PodData(
             delivered_at=delivered_at, location_type="pickup_point" if at_pickup_point else ""
         )

@@ -262,15 +262,15 @@ class MondialRelayAdapter(CarrierAdapter):
             events[-1] = replace(events[-1], status=status, substatus=substatus)
         events = _mark_pickup_point_delivery(events)
         result = TrackingResult(tracking_number=number, events=sort_events(events))
-        state = result.state
-        if state.status != Status.DELIVERED:
+        delivery = result.delivery
+        if delivery is None:
             return result
-        at_relay = state.substatus == Substatus.DELIVERED_PICKUP_POINT
+        at_relay = delivery.substatus == Substatus.DELIVERED_PICKUP_POINT
         location_type = "pickup_point" if at_relay else ""
-        if state.substatus == Substatus.DELIVERED_MAILBOX:
+        if delivery.substatus == Substatus.DELIVERED_MAILBOX:
             location_type = "mailbox"
         return replace(
-            result, pod=PodData(delivered_at=state.delivered_at, location_type=location_type)
+            result, pod=PodData(delivered_at=delivery.occurred_at, location_type=location_type)
         )
 
     def _event(

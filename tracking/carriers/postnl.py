@@ -749,22 +749,22 @@ def _expectation(number: str, shipment: Mapping[str, object]) -> dict[str, objec
 
 
 def _pod(result: TrackingResult) -> PodData | None:
-    """Only for a delivery to the buyer that stands: the scan's time and where it was left."""
-    state = result.state
-    if state.status != _S.DELIVERED:
+    """For an answer with a delivery scan: the scan's time and where it was left."""
+    delivery = result.delivery
+    if delivery is None:
         return None
     return PodData(
-        delivered_at=state.delivered_at,
-        location_type=DELIVERY_LOCATION_TYPES.get(state.substatus or "", ""),
+        delivered_at=delivery.occurred_at,
+        location_type=DELIVERY_LOCATION_TYPES.get(delivery.substatus or "", ""),
     )
 
 
 def _wants_signature(shipment: TrackingResult) -> bool:
     """Handed over at the address without saying more: a signature may prove to whom."""
-    state = shipment.state
+    delivery = shipment.delivery
     return (
-        state.status == _S.DELIVERED
-        and state.substatus is None
+        delivery is not None
+        and delivery.substatus is None
         and shipment.pod is not None
         and "signature" not in shipment.pod.documents
     )
@@ -773,7 +773,7 @@ def _wants_signature(shipment: TrackingResult) -> bool:
 def _with_signature(shipment: TrackingResult, signature: PodData | None) -> TrackingResult:
     if signature is None or "signature" not in signature.documents:
         return shipment
-    delivered_at = shipment.state.delivered_at
+    delivered_at = shipment.delivery.occurred_at
     events = tuple(
         replace(event, substatus=_SUB.DELIVERED_SIGNED)
         if event.status == _S.DELIVERED

@@ -252,16 +252,16 @@ class RoyalMailAdapter(CarrierAdapter):
             estimated_delivery=estimated,
             estimated_delivery_end=estimated_end,
         )
-        state = result.state
-        if state.status != Status.DELIVERED:
+        delivery = result.delivery
+        if delivery is None:
             return result
-        pod = _signature_pod(number, signature) if signature else PodData(state.delivered_at)
+        pod = _signature_pod(number, signature) if signature else PodData(delivery.occurred_at)
         return replace(
             result,
             pod=replace(
                 pod,
-                delivered_at=pod.delivered_at or state.delivered_at,
-                location_type=DELIVERY_LOCATION_TYPES.get(state.substatus or "", ""),
+                delivered_at=pod.delivered_at or delivery.occurred_at,
+                location_type=DELIVERY_LOCATION_TYPES.get(delivery.substatus or "", ""),
             ),
         )
 

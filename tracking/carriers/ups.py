@@ -438,12 +438,12 @@ class UpsAdapter(OAuthCarrierAdapter):
             estimated_delivery=estimated,
             estimated_delivery_end=estimated_end,
         )
-        state = result.state
+        delivery = result.delivery
         # A POD only for a delivery to the buyer that still stands.
-        if state.status != Status.DELIVERED:
+        if delivery is None:
             return result
         pod = PodData(
-            delivered_at=_delivered_at(number, package, destination_tz) or state.delivered_at,
+            delivered_at=_delivered_at(number, package, destination_tz) or delivery.occurred_at,
             signed_by=json_text(delivery_info, "receivedBy"),
             location_type=location_type,
             documents=_pod_documents(delivery_info),

@@ -306,11 +306,11 @@ class UspsAdapter(OAuthCarrierAdapter):
             estimated_delivery=estimated,
             estimated_delivery_end=estimated_end,
         )
-        state = result.state
-        # A POD only for a delivery that still stands, and for the delivery that stands.
-        if state.status != _DELIVERED or pod is None:
+        delivery = result.delivery
+        # The POD of the delivery scan (the tracking record decides whether that delivery stands).
+        if delivery is None or pod is None:
             return result
-        pod = replace(pod, delivered_at=state.delivered_at)
+        pod = replace(pod, delivered_at=delivery.occurred_at)
         return replace(result, estimated_delivery=None, estimated_delivery_end=None, pod=pod)
 
 

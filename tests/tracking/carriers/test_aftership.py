@@ -24,7 +24,7 @@ from tracking.carriers.base import (
     TrackingError,
 )
 from tracking.carriers.http import CarrierHttpClient
-from tracking.status import Status, Substatus
+from tracking.status import Status, Substatus, pod_standing, result_state
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers" / "aftership"
 BASE_URL = "https://api.aftership.test"
@@ -174,7 +174,10 @@ def test_aftership_parse_delivered_sample_gives_the_full_normalised_shipment():
         location_type="front_door",  # delivery_location_type "Front door"
         documents=(),
     )
-    assert (shipment.state.status, shipment.state.substatus) == ("delivered", "delivered.signed")
+    assert (result_state(shipment).status, result_state(shipment).substatus) == (
+        "delivered",
+        "delivered.signed",
+    )
 
 
 def test_aftership_parse_exception_sample_gives_the_return_with_german_local_times():
@@ -221,7 +224,7 @@ def test_aftership_parse_exception_sample_gives_the_return_with_german_local_tim
     assert shipment.estimated_delivery == date(2024, 5, 10)
     assert shipment.estimated_delivery_end == datetime(2024, 5, 13, 23, 59, 59, tzinfo=PARIS)
     assert shipment.pod is None
-    assert shipment.state.substatus == "exception.returning_to_sender"
+    assert result_state(shipment).substatus == "exception.returning_to_sender"
 
 
 def test_aftership_parse_not_found_sample_gives_an_error_naming_no_number():
@@ -419,7 +422,9 @@ def test_aftership_parse_pod_only_for_a_delivery_that_stands():
     )
 
     # when / then
-    assert _parse_one(tracking).pod is None
+    # the courier's proof is reported, the tracking record does not keep it
+    parsed = _parse_one(tracking)
+    assert pod_standing(parsed.pod, result_state(parsed)) is None
 
 
 def test_aftership_parse_unknown_country_reads_naive_times_in_utc():

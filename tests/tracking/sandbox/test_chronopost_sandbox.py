@@ -15,6 +15,7 @@ from tracking.sandbox.couriers.chronopost import COURIER, s10_check_digit
 from tracking.sandbox.journeys import SCENARIOS, journey_for
 from tracking.sandbox.numbers import number_for_scenario
 from tracking.sandbox.server import make_app, run_in_thread
+from tracking.status import result_state
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 STEP = 60.0
@@ -135,7 +136,7 @@ def test_chronopost_adapter_reads_every_scenario_step_by_step(sandbox, scenario)
         assert result.errors == []
         [shipment] = result.shipments
         assert len(shipment.events) == index + 1
-        state = shipment.state
+        state = result_state(shipment)
         assert (state.status, state.substatus) == (step.status, step.substatus), step.kind
 
     # and it ends where the scenario says, with a POD only for a delivery that stands

@@ -16,7 +16,7 @@ import requests
 from tracking.sandbox.journeys import SCENARIOS, journey_for
 from tracking.sandbox.numbers import number_for_scenario
 from tracking.sandbox.server import Faults, make_app, run_in_thread
-from tracking.status import Status, Substatus
+from tracking.status import Status, Substatus, result_state
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 STEP = 60.0
@@ -535,20 +535,20 @@ def test_real_adapter_reads_every_scenario(sandbox, carrier, scenario):
         assert result.tracking_number == number
         assert len(result.events) == journey.steps.index(step) + 1
         expected = KNOWN_GAPS.get((carrier, step.kind), step.status)
-        assert result.state.status == expected, f"{scenario} at {step.kind}"
+        assert result_state(result).status == expected, f"{scenario} at {step.kind}"
 
     # ...and ends where the scenario says.
     status, substatus = ADAPTER_FINAL[carrier][scenario]
-    assert result.state.status == status
+    assert result_state(result).status == status
     if substatus is not None:
-        assert result.state.substatus == substatus
+        assert result_state(result).substatus == substatus
     # La Poste's POD is the delivery date; DHL sends a proofOfDelivery only for a signature.
     has_pod = status == Status.DELIVERED and (
         carrier == "laposte" or substatus == Substatus.DELIVERED_SIGNED
     )
     if has_pod:
         assert result.pod is not None
-        assert result.pod.delivered_at == result.state.delivered_at
+        assert result.pod.delivered_at == result_state(result).delivered_at
         if carrier == "dhl":
             assert result.pod.signed_by == journey.signed_by
     else:

@@ -216,14 +216,14 @@ class DhlExpressAdapter(CarrierAdapter):
         result = TrackingResult(
             tracking_number=number, events=ordered, estimated_delivery=estimated
         )
-        state = result.state
-        if state.status != Status.DELIVERED:
-            return result  # no POD for a parcel not (or no longer) delivered
+        delivery = result.delivery
+        if delivery is None:
+            return result
         delivery = next(e for e in reversed(ordered) if e.status == Status.DELIVERED)
         return replace(
             result,
             pod=PodData(
-                delivered_at=state.delivered_at,
+                delivered_at=delivery.occurred_at,
                 signed_by=signatories.get(id(delivery), ""),
                 location_type=DELIVERY_LOCATION_TYPES.get(delivery.substatus or "", ""),
             ),
