@@ -277,86 +277,16 @@ CARRIER_SANDBOX_URL = os.environ.get("CARRIER_SANDBOX_URL", "").rstrip("/")
 CARRIER_HTTP_TIMEOUT_SECONDS = float(os.environ.get("CARRIER_HTTP_TIMEOUT_SECONDS", "10"))
 
 
-def carrier_settings(slug: str, production_url: str, **credentials: str) -> dict[str, str]:
-    """One courier's settings: its base URL (or the sandbox's) and credentials from the
-    environment variables named in ``credentials`` (sandbox placeholders when unset)."""
-    base_url = f"{CARRIER_SANDBOX_URL}/{slug}" if CARRIER_SANDBOX_URL else production_url
-    values = {
-        name: os.environ.get(variable, f"sandbox-{name}") for name, variable in credentials.items()
-    }
-    return {"base_url": base_url, **values}
+# Each courier's base URL and credentials follow a naming rule, <SLUG>_BASE_URL and
+# <SLUG>_<CREDENTIAL> (e.g. LAPOSTE_API_KEY, DHL_PUSH_TOKEN; each adapter declares its
+# credentials): adding a courier needs no line here. Unset credentials get sandbox placeholders
+# only with DEBUG (make run, the tests); in production they stay empty, so the courier is not
+# polled or its pushes are refused, and `manage.py check --deploy` names the missing variables.
+from tracking.carriers import carrier_settings_from_environ  # noqa: E402 - pure, no Django
 
-
-CARRIERS = {
-    "laposte": carrier_settings("laposte", "https://api.laposte.fr", api_key="LAPOSTE_API_KEY"),
-    "dhl": {
-        **carrier_settings(
-            "dhl", "https://api-eu.dhl.com", api_key="DHL_API_KEY", push_token="DHL_PUSH_TOKEN"
-        ),
-        # DHL's Unified Push sends back the header and token we chose when subscribing.
-        "push_header": os.environ.get("DHL_PUSH_HEADER", "X-Parcelle-Push-Token"),
-    },
-    "chronopost": carrier_settings(
-        "chronopost",
-        "https://ws.chronopost.fr",
-        account="CHRONOPOST_ACCOUNT",
-        password="CHRONOPOST_PASSWORD",
-    ),
-    "ups": carrier_settings(
-        "ups",
-        "https://onlinetools.ups.com",
-        client_id="UPS_CLIENT_ID",
-        client_secret="UPS_CLIENT_SECRET",
-    ),
-    "fedex": carrier_settings(
-        "fedex",
-        "https://apis.fedex.com",
-        client_id="FEDEX_CLIENT_ID",
-        client_secret="FEDEX_CLIENT_SECRET",
-    ),
-    "dpd": carrier_settings(
-        "dpd", "https://public-ws.dpd.com", delis_id="DPD_DELIS_ID", password="DPD_PASSWORD"
-    ),
-    "gls": carrier_settings(
-        "gls",
-        "https://api.gls-group.net",
-        client_id="GLS_CLIENT_ID",
-        client_secret="GLS_CLIENT_SECRET",
-    ),
-    "mondialrelay": carrier_settings(
-        "mondialrelay",
-        "https://api.mondialrelay.com",
-        enseigne="MONDIALRELAY_ENSEIGNE",
-        private_key="MONDIALRELAY_PRIVATE_KEY",
-    ),
-    "royalmail": carrier_settings(
-        "royalmail",
-        "https://api.royalmail.net",
-        client_id="ROYALMAIL_CLIENT_ID",
-        client_secret="ROYALMAIL_CLIENT_SECRET",
-    ),
-    "postnl": carrier_settings("postnl", "https://api.postnl.nl", api_key="POSTNL_API_KEY"),
-    # An aggregator (hundreds of couriers behind one API) is one more adapter.
-    "aftership": carrier_settings(
-        "aftership",
-        "https://api.aftership.com",
-        api_key="AFTERSHIP_API_KEY",
-        webhook_secret="AFTERSHIP_WEBHOOK_SECRET",
-    ),
-    "usps": carrier_settings(
-        "usps",
-        "https://apis.usps.com",
-        client_id="USPS_CLIENT_ID",
-        client_secret="USPS_CLIENT_SECRET",
-    ),
-    # DHL Express through the MyDHL API (Basic auth), for merchants with a DHL Express account.
-    "dhlexpress": carrier_settings(
-        "dhlexpress",
-        "https://express.api.dhl.com/mydhlapi",
-        username="DHLEXPRESS_USERNAME",
-        password="DHLEXPRESS_PASSWORD",
-    ),
-}
+CARRIERS = carrier_settings_from_environ(
+    os.environ, sandbox_url=CARRIER_SANDBOX_URL, placeholders=DEBUG
+)
 
 # Pushes whose own timestamp is further than this from our clock are refused (replays).
 CARRIER_PUSH_TOLERANCE_SECONDS = int(os.environ.get("CARRIER_PUSH_TOLERANCE_SECONDS", "300"))

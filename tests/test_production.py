@@ -28,8 +28,20 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
+def _every_courier_credential() -> dict[str, str]:
+    """Each courier credential set, by the naming rule <SLUG>_<CREDENTIAL>."""
+    from tracking import carriers
+
+    return {
+        f"{carriers.env_prefix(slug)}_{name.upper()}": f"secret-{slug}-{name}"
+        for slug, adapter in carriers.ADAPTER_CLASSES.items()
+        for name in adapter.credentials
+    }
+
+
 def test_check_deploy_with_production_settings_reports_nothing():
-    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    env = {**PRODUCTION_ENV, **_every_courier_credential()}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
 

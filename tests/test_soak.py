@@ -16,7 +16,8 @@ import pytest
 from django.db.models import Count
 from django.utils import timezone
 
-from devtools.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from devtools.sandbox.journeys import SCENARIOS, journey_for
+from devtools.sandbox.numbers import number_for_scenario
 from devtools.sandbox.server import make_app, run_in_thread
 from tests.tracking.factories import ShipmentFactory
 from tracking.carriers.http import CarrierHttpClient

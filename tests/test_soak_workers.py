@@ -35,7 +35,8 @@ from django.db.models import Count
 from django.utils import timezone
 from django_q.models import Schedule, Task
 
-from devtools.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from devtools.sandbox.journeys import SCENARIOS, journey_for
+from devtools.sandbox.numbers import number_for_scenario
 from devtools.sandbox.server import make_app, run_in_thread
 from notifications.models import Notification, WebhookDelivery, WebhookEvent
 from payouts.models import JournalEntry, Payout

@@ -1,50 +1,18 @@
 """The normalised tracking vocabulary and the rule that derives a parcel's state from its events.
 
-Pure Python (no models) so that courier adapters, the sandbox and the ingest service share it.
-Wire names are lowercase, as AfterShip's tags that users already know.
+Pure Python (no models). The vocabulary itself (``Status``, ``Substatus``) lives with the courier
+formats in ``tracking.carriers.vocabulary``, the one module of shared words they import; it is
+re-exported here for the rest of the code.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from enum import StrEnum
 
-
-class Status(StrEnum):
-    PENDING = "pending"
-    INFO_RECEIVED = "info_received"
-    IN_TRANSIT = "in_transit"
-    OUT_FOR_DELIVERY = "out_for_delivery"
-    FAILED_ATTEMPT = "failed_attempt"
-    AVAILABLE_FOR_PICKUP = "available_for_pickup"
-    DELIVERED = "delivered"
-    EXCEPTION = "exception"
-    EXPIRED = "expired"
-
-
-class Substatus(StrEnum):
-    DELIVERED_SIGNED = "delivered.signed"
-    DELIVERED_PICKUP_POINT = "delivered.pickup_point"
-    DELIVERED_MAILBOX = "delivered.mailbox"
-    DELIVERED_NEIGHBOUR = "delivered.neighbour"
-    DELIVERED_LOCKER = "delivered.locker"
-    DELIVERED_FRONT_DOOR = "delivered.front_door"
-    DELIVERED_TO_SENDER = "delivered.to_sender"
-    FAILED_ATTEMPT_RECIPIENT_ABSENT = "failed_attempt.recipient_absent"
-    FAILED_ATTEMPT_ACCESS_ISSUE = "failed_attempt.access_issue"
-    EXCEPTION_ADDRESS_ISSUE = "exception.address_issue"
-    EXCEPTION_REFUSED = "exception.refused"
-    EXCEPTION_DAMAGED = "exception.damaged"
-    EXCEPTION_LOST = "exception.lost"
-    EXCEPTION_CUSTOMS = "exception.customs"
-    EXCEPTION_DELAYED = "exception.delayed"
-    EXCEPTION_RETURNING_TO_SENDER = "exception.returning_to_sender"
-    EXCEPTION_RETURNED_TO_SENDER = "exception.returned_to_sender"
-    EXCEPTION_CANCELLED = "exception.cancelled"
-    EXCEPTION_OTHER = "exception.other"
-
+from tracking.carriers.base import PodData, TrackingResult
+from tracking.carriers.vocabulary import DELIVERY_LOCATION_TYPES, Status, Substatus
 
 # Statuses after which a parcel no longer moves forward on its way to the buyer.
 FINAL_STATUSES = frozenset({Status.DELIVERED, Status.EXPIRED})
@@ -150,4 +118,26 @@ def derive_state(
         last = since.last_event_at
     return DerivedState(
         status=status, substatus=substatus, last_event_at=last, delivered_at=delivered_at
+    )
+
+
+def result_state(result: TrackingResult) -> DerivedState:
+    """The state one courier answer alone gives a parcel (what ``tracking parse`` shows)."""
+    return derive_state(StatusPoint(e.occurred_at, e.status, e.substatus) for e in result.events)
+
+
+def pod_standing(pod: PodData | None, state: DerivedState) -> PodData | None:
+    """The courier's POD as the tracking record keeps it, for a parcel in ``state``.
+
+    The one place that decides whether a courier's proof counts (courier formats report the
+    proof of their answer's delivery scan, nothing more): only for a delivery that stands, not
+    one undone by a later return or exception; dated by that delivery when the courier gives no
+    time, and placed by its substatus when the courier names no place.
+    """
+    if pod is None or state.status != Status.DELIVERED:
+        return None
+    return replace(
+        pod,
+        delivered_at=pod.delivered_at or state.delivered_at,
+        location_type=pod.location_type or DELIVERY_LOCATION_TYPES.get(state.substatus or "", ""),
     )

@@ -27,7 +27,8 @@ from devtools.demo.returns import (
     demo_return_number,
     seed_returns_demo,
 )
-from devtools.sandbox.journeys import SCENARIOS, number_for_scenario, sandbox_carriers
+from devtools.sandbox.journeys import SCENARIOS
+from devtools.sandbox.numbers import number_for_scenario, sandbox_carriers
 from payouts.services import payout_open_for_order, payout_receipt_confirm
 from sellers.models import Order, Seller, SellerMember
 from sellers.rollups import rollups_refresh

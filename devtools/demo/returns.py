@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from devtools.sandbox.journeys import number_for_scenario
+from devtools.sandbox.numbers import number_for_scenario
 from payouts.services import payout_open_for_order
 from sellers.models import Order, Seller
 from sellers.services import order_create

@@ -13,7 +13,8 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from devtools.sandbox.journeys import SCENARIOS, number_for_scenario
+from devtools.sandbox.journeys import SCENARIOS
+from devtools.sandbox.numbers import number_for_scenario
 from devtools.sandbox.server import Faults, make_app, serve
 
 

@@ -38,7 +38,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from devtools.sandbox.couriers import sandbox_couriers
 from devtools.sandbox.couriers.base import CourierRequest, Parcel, Reply
-from devtools.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from devtools.sandbox.journeys import SCENARIOS, journey_for
+from devtools.sandbox.numbers import number_for_scenario
 
 StartResponse = Callable[..., Any]
 

@@ -30,7 +30,7 @@ from devtools.sandbox.server import SandboxHandle, make_app, run_in_thread
 from tests.support.clock import ManualClock
 from tests.support.http import carrier_http_client
 from tracking.carriers.base import CarrierAdapter, TrackingResult
-from tracking.status import Status
+from tracking.status import Status, result_state
 
 STEP = 60.0  # sandbox seconds between two steps of a journey
 JOURNEY_DONE = 40 * STEP  # every scenario has ended (the longest ends at step 11)
@@ -99,9 +99,9 @@ def walk_journey(
 def assert_journey_ended(shipment: TrackingResult, final: tuple[str, str | None]) -> None:
     """The shipment's state is ``final``, with a POD dated at the delivery when (and only
     when) a delivery stands."""
-    assert (shipment.state.status, shipment.state.substatus) == final
+    assert (result_state(shipment).status, result_state(shipment).substatus) == final
     if final[0] == Status.DELIVERED:
         assert shipment.pod is not None
-        assert shipment.pod.delivered_at == shipment.state.delivered_at
+        assert shipment.pod.delivered_at == result_state(shipment).delivered_at
     else:
         assert shipment.pod is None

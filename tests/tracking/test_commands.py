@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from devtools.sandbox.journeys import number_for_scenario
+from devtools.sandbox.numbers import number_for_scenario
 from tests.tracking.factories import ShipmentFactory
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "carriers"

@@ -151,7 +151,7 @@ def post_aftership(client, headers, body):
 
 def test_aggregator_push_signed_with_hmac_updates_the_parcel(client, aftership_secret):
     # given a parcel followed through the aggregator, and its signed webhook
-    from devtools.sandbox.journeys import number_for_scenario
+    from devtools.sandbox.numbers import number_for_scenario
 
     number = number_for_scenario("aftership", "delivered_signed")
     shipment = ShipmentFactory(carrier="aftership", tracking_number=number)

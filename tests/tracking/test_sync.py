@@ -7,7 +7,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from devtools.sandbox.couriers import get_courier
-from devtools.sandbox.journeys import number_for_scenario, sandbox_carriers
+from devtools.sandbox.numbers import number_for_scenario, sandbox_carriers
 from tests.support.sandbox import JOURNEY_DONE
 from tests.tracking.factories import ShipmentFactory
 from tracking import tasks

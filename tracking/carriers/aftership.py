@@ -61,8 +61,9 @@ Format quirks this module deals with:
   exposes it per tracking number: the ingest can store it on the shipment (e.g. as the carrier
   detail shown to agents) from the same raw answer it already keeps.
 - Webhooks: the signature covers the raw body; ``ts`` is checked against
-  ``settings.CARRIER_PUSH_TOLERANCE_SECONDS`` only after the signature (an unsigned body is not
-  even parsed). AfterShip retries a failed webhook up to 14 times with growing delays
+  the push tolerance (``CARRIER_PUSH_TOLERANCE_SECONDS``, passed in by the registry) only
+  after the signature (an unsigned body is not even parsed). AfterShip retries a failed
+  webhook up to 14 times with growing delays
   (https://docs.aftership.com/api/4/webhook) keeping ``ts``: a retry later than the tolerance is
   rejected as stale, which the regular sync makes up for. ``event_id`` (UUID v4) is the push id.
 """
@@ -72,7 +73,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -87,13 +87,14 @@ from tracking.carriers.base import (
     Location,
     ParseResult,
     PodData,
+    PushNotConfigured,
     PushRejected,
     TrackingError,
     TrackingResult,
 )
-from tracking.carriers.jsonbody import json_object, json_text
+from tracking.carriers.jsonbody import json_load, json_object, json_text
 from tracking.carriers.timeparse import country_timezone, parse_date_or_datetime, parse_datetime
-from tracking.status import Status, Substatus
+from tracking.carriers.vocabulary import Status, Substatus
 
 if TYPE_CHECKING:
     from tracking.carriers.http import CarrierHttpClient
@@ -102,8 +103,6 @@ API_VERSION = "2025-04"
 SIGNATURE_HEADER = "aftership-hmac-sha256"
 # AfterShip keeps trackings 120 days; the list endpoint would otherwise stop at 30 days back.
 RETENTION_DAYS = 120
-DEFAULT_PUSH_TOLERANCE_SECONDS = 300
-
 _P, _IR, _IT = Status.PENDING, Status.INFO_RECEIVED, Status.IN_TRANSIT
 _OFD, _AF, _AFP = Status.OUT_FOR_DELIVERY, Status.FAILED_ATTEMPT, Status.AVAILABLE_FOR_PICKUP
 _D, _E, _X = Status.DELIVERED, Status.EXCEPTION, Status.EXPIRED
@@ -252,6 +251,9 @@ _LOCATION_OF_SUBSTATUS = {
 
 class AfterShipAdapter(CarrierAdapter):
     slug = "aftership"
+    production_url = "https://api.aftership.com"
+    credentials = ("api_key", "webhook_secret")
+    push_credentials = ("webhook_secret",)
     name = "AfterShip (aggregator)"
     # None on purpose: AfterShip follows numbers of every format, so detection by pattern would
     # claim every parcel. A shipment is routed to AfterShip by configuration, not by its number.
@@ -343,7 +345,7 @@ class AfterShipAdapter(CarrierAdapter):
         """
         secret = str(self.options.get("webhook_secret") or "")
         if not secret:
-            raise PushRejected("no AfterShip webhook secret is configured")
+            raise PushNotConfigured("no AfterShip webhook secret is configured")
         given = headers.get(SIGNATURE_HEADER, "").strip()
         if not given:
             raise PushRejected(f"missing {SIGNATURE_HEADER} header")
@@ -357,7 +359,7 @@ class AfterShipAdapter(CarrierAdapter):
         sent_at = payload.get("ts")
         if isinstance(sent_at, bool) or not isinstance(sent_at, int | float):
             raise PushRejected("AfterShip webhook without a numeric ts")
-        tolerance = _push_tolerance_seconds()
+        tolerance = self.push_tolerance_seconds
         age = now.timestamp() - sent_at
         if age > tolerance:
             raise PushRejected(f"stale: sent {age:.0f}s ago, tolerance {tolerance}s")
@@ -367,8 +369,8 @@ class AfterShipAdapter(CarrierAdapter):
     def push_event_id(self, *, headers: Mapping[str, str], body: bytes) -> str:
         """The webhook's ``event_id``; the body's SHA-256 when it has none."""
         try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
+            payload = json_load(body, "AfterShip")
+        except CarrierPayloadError:
             payload = None
         if isinstance(payload, Mapping):
             event_id = payload.get("event_id")
@@ -435,8 +437,8 @@ class AfterShipAdapter(CarrierAdapter):
             estimated_delivery=estimated,
             estimated_delivery_end=estimated_end,
         )
-        state = result.state
-        if state.status != Status.DELIVERED:
+        delivery = result.delivery
+        if delivery is None:
             return result
         delivered_at = _optional_time(
             number, tracking.get("shipment_delivery_date"), destination_tz
@@ -445,11 +447,11 @@ class AfterShipAdapter(CarrierAdapter):
             result,
             pod=PodData(
                 delivered_at=(
-                    delivered_at if isinstance(delivered_at, datetime) else state.delivered_at
+                    delivered_at if isinstance(delivered_at, datetime) else delivery.occurred_at
                 ),
                 signed_by=signed_by,
                 location_type=location_type
-                or _LOCATION_OF_SUBSTATUS.get(state.substatus or "", ""),
+                or _LOCATION_OF_SUBSTATUS.get(delivery.substatus or "", ""),
             ),
         )
 
@@ -483,12 +485,6 @@ class AfterShipAdapter(CarrierAdapter):
                 country=country,
             ),
         )
-
-
-def _push_tolerance_seconds() -> int:
-    from django.conf import settings  # lazily: the adapter module stays importable without Django
-
-    return int(getattr(settings, "CARRIER_PUSH_TOLERANCE_SECONDS", DEFAULT_PUSH_TOLERANCE_SECONDS))
 
 
 def _envelope(body: bytes) -> tuple[Mapping[str, object], Mapping[str, object]]:

@@ -23,55 +23,23 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
-from tracking.status import Status, StatusPoint, derive_state
-
-if TYPE_CHECKING:
-    from tracking.carriers.http import CarrierHttpClient
-
-
-# --- Faults ---------------------------------------------------------------------------------
-
-
-class CarrierError(Exception):
-    """Base of everything an adapter raises on purpose."""
-
-
-class CarrierFault(CarrierError):
-    """The courier, not one tracking number, failed: back off and retry the whole batch later."""
-
-    code = "carrier_fault"
-
-    def __init__(self, message: str, *, retry_after_seconds: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after_seconds = retry_after_seconds
-
-
-class CarrierUnavailable(CarrierFault):
-    code = "unavailable"  # timeout, connection refused, 5xx after retries
-
-
-class CarrierRateLimited(CarrierFault):
-    code = "rate_limited"  # 429, honouring Retry-After
-
-
-class CarrierAuthError(CarrierFault):
-    code = "auth_failed"  # bad or expired credentials
-
-
-class CarrierPayloadError(CarrierFault):
-    """The body is not what the courier's API documents (truncated, wrong shape, not JSON/XML)."""
-
-    code = "malformed_payload"
-
-
-class PushRejected(CarrierError):
-    """A push that does not prove it comes from the courier (signature, token, stale timestamp).
-    The endpoint answers 401 and stores nothing."""
-
-    code = "push_rejected"
-
+# The faults and the HTTP answer are defined beside the HTTP client (which raises them) and
+# re-exported here, so that adapters find the whole protocol in one module while http.py needs
+# nothing from this one (no base <-> http import cycle).
+from tracking.carriers.faults import (  # noqa: F401 - re-exported
+    CarrierAuthError,
+    CarrierError,
+    CarrierFault,
+    CarrierPayloadError,
+    CarrierRateLimited,
+    CarrierUnavailable,
+    PushNotConfigured,
+    PushRejected,
+)
+from tracking.carriers.http import CarrierHttpClient, CarrierResponse  # noqa: F401 - re-exported
+from tracking.carriers.vocabulary import Status
 
 # --- What parsing produces ------------------------------------------------------------------
 
@@ -128,11 +96,15 @@ class TrackingResult:
     events: tuple[CarrierEvent, ...]  # oldest first
     estimated_delivery: date | datetime | None = None
     estimated_delivery_end: datetime | None = None  # end of the courier's window, if any
+    # The courier's proof for this answer's delivery scan. Whether that delivery stands (not
+    # undone by a later return or exception), and so whether the POD counts, is decided by the
+    # tracking record (``tracking.status.pod_standing``, used by ingest), never here.
     pod: PodData | None = None
 
     @property
-    def state(self):
-        return derive_state(StatusPoint(e.occurred_at, e.status, e.substatus) for e in self.events)
+    def delivery(self) -> CarrierEvent | None:
+        """The answer's latest delivery scan (what a POD reports on), None without one."""
+        return next((e for e in reversed(self.events) if e.status == Status.DELIVERED), None)
 
 
 @dataclass(frozen=True)
@@ -150,16 +122,6 @@ class ParseResult:
     def extend(self, other: ParseResult) -> None:
         self.shipments.extend(other.shipments)
         self.errors.extend(other.errors)
-
-
-@dataclass(frozen=True)
-class CarrierResponse:
-    """One HTTP response kept whole, so it can be parsed and retained as the raw payload."""
-
-    url: str
-    status_code: int
-    content_type: str
-    body: bytes
 
 
 # --- The adapter ----------------------------------------------------------------------------
@@ -189,11 +151,45 @@ class CarrierAdapter:
     tracking_url_template: ClassVar[str] = ""
     # Whether the courier can push events to us (webhooks).
     supports_push: ClassVar[bool] = False
+    # Configuration by naming rule (see tracking/carriers/__init__.py): the URL used when
+    # <SLUG>_BASE_URL is unset, the credentials read from <SLUG>_<NAME>, the secrets among them
+    # that authenticate the courier's pushes, and options read from <SLUG>_<NAME> with a default.
+    production_url: ClassVar[str] = ""
+    credentials: ClassVar[tuple[str, ...]] = ()
+    push_credentials: ClassVar[tuple[str, ...]] = ()
+    option_defaults: ClassVar[Mapping[str, str]] = {}
 
-    def __init__(self, *, base_url: str, api_key: str = "", **options: object) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str = "",
+        timeout_seconds: float = 10.0,
+        push_tolerance_seconds: float = 300,
+        **options: object,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
+        self.timeout_seconds = float(timeout_seconds)
+        self.push_tolerance_seconds = float(push_tolerance_seconds)
         self.options = options
+
+    def _credential(self, name: str) -> str:
+        return str(self.options.get(name) or getattr(self, name, "") or "")
+
+    @property
+    def missing_credentials(self) -> list[str]:
+        """API credentials without a value: the courier cannot be polled."""
+        return [
+            name
+            for name in self.credentials
+            if name not in self.push_credentials and not self._credential(name)
+        ]
+
+    @property
+    def missing_push_credentials(self) -> list[str]:
+        """Push secrets without a value: the courier's pushes are refused."""
+        return [name for name in self.push_credentials if not self._credential(name)]
 
     def tracking_url(self, tracking_number: str) -> str:
         return self.tracking_url_template.format(number=tracking_number)

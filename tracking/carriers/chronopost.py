@@ -52,7 +52,7 @@ from tracking.carriers.base import (
 )
 from tracking.carriers.soap import child_text, soap_envelope
 from tracking.carriers.timeparse import country_timezone, parse_datetime
-from tracking.status import Status, Substatus
+from tracking.carriers.vocabulary import DELIVERY_LOCATION_TYPES, Status, Substatus
 
 if TYPE_CHECKING:
     from tracking.carriers.http import CarrierHttpClient
@@ -142,13 +142,6 @@ _DELIVERED_PLACES: tuple[tuple[str, str], ...] = (
     ("voisin", Substatus.DELIVERED_NEIGHBOUR),
 )
 
-_LOCATION_TYPES = {
-    Substatus.DELIVERED_PICKUP_POINT: "pickup_point",
-    Substatus.DELIVERED_LOCKER: "locker",
-    Substatus.DELIVERED_MAILBOX: "mailbox",
-    Substatus.DELIVERED_NEIGHBOUR: "neighbour",
-}
-
 # infoCompList names carrying the signatory, in the languages Chronopost answers in.
 _SIGNATORY_NAMES = frozenset({"consignee's name", "nom du destinataire"})
 
@@ -168,6 +161,8 @@ _ENVELOPE = (
 
 class ChronopostAdapter(CarrierAdapter):
     slug = "chronopost"
+    production_url = "https://ws.chronopost.fr"
+    credentials = ("account", "password")
     name = "Chronopost"
     number_patterns = (
         # UPU S10-style skybills (XN081879383FR, EE…FR): 2 letters, 8 digits, check digit, FR.
@@ -246,18 +241,18 @@ class ChronopostAdapter(CarrierAdapter):
                 signatories[id(event)] = signed_by
         ordered = sort_events(events)  # Chronopost sends oldest first; sort anyway, stably
         result = TrackingResult(tracking_number=number, events=ordered)
-        state = result.state
-        if state.status != Status.DELIVERED:
-            return result  # a delivery undone by a return gives no POD
+        delivery = result.delivery
+        if delivery is None:
+            return result
         delivery = next(
             e for e in reversed(ordered) if e.status == Status.DELIVERED
         )  # the delivery that stands
         return replace(
             result,
             pod=PodData(
-                delivered_at=state.delivered_at,
+                delivered_at=delivery.occurred_at,
                 signed_by=signatories.get(id(delivery), ""),
-                location_type=_LOCATION_TYPES.get(delivery.substatus or "", ""),
+                location_type=DELIVERY_LOCATION_TYPES.get(delivery.substatus or "", ""),
             ),
         )
 

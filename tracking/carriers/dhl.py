@@ -28,7 +28,6 @@ Format quirks this module deals with:
 from __future__ import annotations
 
 import hmac
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -43,13 +42,14 @@ from tracking.carriers.base import (
     Location,
     ParseResult,
     PodData,
+    PushNotConfigured,
     PushRejected,
     TrackingError,
     TrackingResult,
 )
-from tracking.carriers.jsonbody import json_child, json_text
+from tracking.carriers.jsonbody import json_child, json_load, json_text
 from tracking.carriers.timeparse import country_timezone, parse_datetime
-from tracking.status import Status, Substatus
+from tracking.carriers.vocabulary import DELIVERY_LOCATION_TYPES, Status, Substatus
 
 if TYPE_CHECKING:
     from tracking.carriers.http import CarrierHttpClient
@@ -149,6 +149,11 @@ _INSTANCE_NUMBER = re.compile(r"/shipments?/(?P<number>[^/?#]+)$")
 
 class DhlAdapter(CarrierAdapter):
     slug = "dhl"
+    production_url = "https://api-eu.dhl.com"
+    credentials = ("api_key", "push_token")
+    push_credentials = ("push_token",)
+    # DHL"s Unified Push sends back the header and token we chose when subscribing.
+    option_defaults = {"push_header": "X-Parcelle-Push-Token"}
     name = "DHL"
     number_patterns = (
         # DHL Express waybill: 10 digits (11 in older series), mod-7 check digit.
@@ -179,7 +184,7 @@ class DhlAdapter(CarrierAdapter):
         header = str(self.options.get("push_header") or "").lower()
         token = str(self.options.get("push_token") or "")
         if not header or not token:
-            raise PushRejected("DHL push is not configured (push_header, push_token)")
+            raise PushNotConfigured("DHL push is not configured (DHL_PUSH_HEADER, DHL_PUSH_TOKEN)")
         given = headers.get(header, "")
         if not hmac.compare_digest(given.encode(), token.encode()):
             raise PushRejected("the DHL push token is missing or wrong")
@@ -205,10 +210,7 @@ class DhlAdapter(CarrierAdapter):
 
         Raises CarrierPayloadError when the body is not JSON or neither shape.
         """
-        try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise CarrierPayloadError(f"DHL answer is not JSON: {exc}") from exc
+        payload = json_load(body, "DHL")
         if not isinstance(payload, Mapping):
             raise CarrierPayloadError("DHL answer is not a JSON object")
         if "shipments" in payload:
@@ -257,15 +259,15 @@ class DhlAdapter(CarrierAdapter):
         )
         # DHL may send a proofOfDelivery block whatever the status (its own example does, on a
         # pre-transit parcel); the payout gate must only see a POD for a delivery that stands.
-        state = result.state
-        if pod is None or state.status != Status.DELIVERED:
+        delivery = result.delivery
+        if pod is None or delivery is None:
             return result
         return replace(
             result,
             pod=replace(
                 pod,
-                delivered_at=pod.delivered_at or state.delivered_at,
-                location_type=_LOCATION_TYPES.get(state.substatus or "", ""),
+                delivered_at=pod.delivered_at or delivery.occurred_at,
+                location_type=DELIVERY_LOCATION_TYPES.get(delivery.substatus or "", ""),
             ),
         )
 
@@ -318,14 +320,6 @@ class DhlAdapter(CarrierAdapter):
                 if keyword in text:
                     return refined
         return status, substatus
-
-
-_LOCATION_TYPES = {
-    Substatus.DELIVERED_PICKUP_POINT: "pickup_point",
-    Substatus.DELIVERED_LOCKER: "locker",
-    Substatus.DELIVERED_MAILBOX: "mailbox",
-    Substatus.DELIVERED_NEIGHBOUR: "neighbour",
-}
 
 
 def _message(raw: Mapping[str, object]) -> str:

@@ -74,7 +74,7 @@ from tracking.carriers.base import (
 )
 from tracking.carriers.soap import child_text, soap_envelope
 from tracking.carriers.timeparse import country_timezone, parse_datetime
-from tracking.status import Status, Substatus
+from tracking.carriers.vocabulary import DELIVERY_LOCATION_TYPES, Status, Substatus
 
 if TYPE_CHECKING:
     from tracking.carriers.http import CarrierHttpClient
@@ -159,12 +159,6 @@ _DELIVERED_PLACES: tuple[tuple[str, str], ...] = (
     ("mailbox", Substatus.DELIVERED_MAILBOX),
     ("neighbour", Substatus.DELIVERED_NEIGHBOUR),
 )
-_LOCATION_TYPES = {
-    Substatus.DELIVERED_PICKUP_POINT: "pickup_point",
-    Substatus.DELIVERED_MAILBOX: "mailbox",
-    Substatus.DELIVERED_NEIGHBOUR: "neighbour",
-}
-
 # faults{faultCode, message} about the number asked: DPD documents no code list, so the words.
 _NUMBER_FAULTS: tuple[tuple[str, str], ...] = (
     ("not_found", "not_found"),
@@ -205,6 +199,8 @@ _XML_HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
 
 class DpdAdapter(CarrierAdapter):
     slug = "dpd"
+    production_url = "https://public-ws.dpd.com"
+    credentials = ("delis_id", "password")
     name = "DPD"
     number_patterns = (
         # Parcel label number: depot (4 digits) + serial (10 digits), as customers are given it.
@@ -329,14 +325,14 @@ class DpdAdapter(CarrierAdapter):
         events = [self._event(info) for info in infos if _reached(info)]
         events = _mark_pickup_point_delivery(sort_events(events))
         result = TrackingResult(tracking_number="", events=sort_events(events))
-        state = result.state
-        if state.status != Status.DELIVERED:
-            return result  # a delivery undone by a return gives no POD
+        delivery = result.delivery
+        if delivery is None:
+            return result
         return replace(
             result,
             pod=PodData(
-                delivered_at=state.delivered_at,
-                location_type=_LOCATION_TYPES.get(state.substatus or "", ""),
+                delivered_at=delivery.occurred_at,
+                location_type=DELIVERY_LOCATION_TYPES.get(delivery.substatus or "", ""),
             ),
         )
 

@@ -41,7 +41,6 @@ from dataclasses import replace
 from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from tracking.carriers.base import (
     CarrierEvent,
@@ -55,9 +54,13 @@ from tracking.carriers.base import (
 )
 from tracking.carriers.jsonbody import json_child, json_object, json_text
 from tracking.carriers.oauth import OAuthCarrierAdapter, send_with_token
-from tracking.carriers.timeparse import country_timezone, parse_date_or_datetime, parse_datetime
-from tracking.carriers.ups import US_STATE_ZONES
-from tracking.status import Status, Substatus
+from tracking.carriers.timeparse import (
+    country_timezone,
+    parse_date_or_datetime,
+    parse_datetime,
+    region_timezone,
+)
+from tracking.carriers.vocabulary import Status, Substatus
 
 if TYPE_CHECKING:
     from tracking.carriers.http import CarrierHttpClient
@@ -233,6 +236,8 @@ SPOD_KIND = "signature_proof_of_delivery"
 
 class FedexAdapter(OAuthCarrierAdapter):
     slug = "fedex"
+    production_url = "https://apis.fedex.com"
+    credentials = ("client_id", "client_secret")
     name = "FedEx"
     number_patterns = (
         re.compile(r"\d{12}"),  # FedEx Express, weighted mod-11 check digit
@@ -380,12 +385,12 @@ class FedexAdapter(OAuthCarrierAdapter):
             estimated_delivery=estimated,
             estimated_delivery_end=estimated_end,
         )
-        state = result.state
-        if state.status != Status.DELIVERED:
+        delivery = result.delivery
+        if delivery is None:
             return result
         pod = PodData(
             delivered_at=_date_and_time(number, raw, "ACTUAL_DELIVERY", destination_tz)
-            or state.delivered_at,
+            or delivery.occurred_at,
             signed_by=json_text(details, "signedByName") or json_text(details, "receivedByName"),
             location_type=location_type,
             documents=_image_kinds(raw),
@@ -486,10 +491,7 @@ def _address_zone(place: Mapping[str, object]) -> tzinfo | None:
     country = _location(place).country
     if not country:
         return None
-    state = json_text(place, "stateOrProvinceCode").upper()
-    if country == "US" and state in US_STATE_ZONES:
-        return ZoneInfo(US_STATE_ZONES[state])
-    return country_timezone(country)
+    return region_timezone(country, json_text(place, "stateOrProvinceCode"))
 
 
 def _destination_zone(raw: Mapping[str, object]) -> tzinfo:

@@ -36,7 +36,6 @@ Format quirks this module deals with:
 from __future__ import annotations
 
 import base64
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -55,10 +54,10 @@ from tracking.carriers.base import (
     TrackingError,
     TrackingResult,
 )
-from tracking.carriers.jsonbody import json_child, json_object, json_text
+from tracking.carriers.jsonbody import json_child, json_load, json_object, json_text
 from tracking.carriers.oauth import OAuthCarrierAdapter, send_with_token
 from tracking.carriers.timeparse import country_timezone, parse_datetime
-from tracking.status import Status, Substatus
+from tracking.carriers.vocabulary import DELIVERY_LOCATION_TYPES, Status, Substatus
 
 if TYPE_CHECKING:
     from tracking.carriers.http import CarrierHttpClient
@@ -151,14 +150,6 @@ DELIVERED_PLACE_KEYWORDS: tuple[tuple[str, str], ...] = (
 )
 OUT_FOR_DELIVERY_KEYWORDS = ("out for delivery", "delivered during the day", "delivery vehicle")
 
-_LOCATION_TYPES = {
-    _SUB.DELIVERED_PICKUP_POINT: "pickup_point",
-    _SUB.DELIVERED_LOCKER: "locker",
-    _SUB.DELIVERED_MAILBOX: "mailbox",
-    _SUB.DELIVERED_NEIGHBOUR: "neighbour",
-    _SUB.DELIVERED_FRONT_DOOR: "front_door",
-}
-
 # Per-parcel errorCode -> our error code (codes and meanings from the OpenAPI).
 ERROR_CODES = {
     "E_400_01": "invalid_number",  # Bad Request
@@ -179,6 +170,8 @@ _INSTANCE_NUMBER = re.compile(r"/(?:trackids|references|parcelids?)/(?P<number>[
 
 class GlsAdapter(OAuthCarrierAdapter):
     slug = "gls"
+    production_url = "https://api.gls-group.net"
+    credentials = ("client_id", "client_secret")
     name = "GLS"
     number_patterns = (
         # Parcel number (unitno): 11 or 12 digits in Germany and most countries.
@@ -344,12 +337,12 @@ class GlsAdapter(OAuthCarrierAdapter):
         parsed.reverse()
         parsed.sort(key=lambda event: event.occurred_at)
         result = TrackingResult(tracking_number=number, events=tuple(parsed))
-        state = result.state
-        if state.status != Status.DELIVERED:
+        delivery = result.delivery
+        if delivery is None:
             return result
         pod = PodData(
-            delivered_at=state.delivered_at,
-            location_type=_LOCATION_TYPES.get(state.substatus or "", ""),
+            delivered_at=delivery.occurred_at,
+            location_type=DELIVERY_LOCATION_TYPES.get(delivery.substatus or "", ""),
         )
         return replace(result, pod=pod)
 
@@ -399,8 +392,8 @@ class GlsAdapter(OAuthCarrierAdapter):
 def _token_error(response: CarrierResponse) -> str:
     """The message of the token endpoint's error body, or the HTTP status."""
     try:
-        payload = json.loads(response.body)
-    except (UnicodeDecodeError, ValueError):
+        payload = json_load(response.body, "GLS")
+    except CarrierPayloadError:
         return f"HTTP {response.status_code}"
     errors = payload.get("errors") if isinstance(payload, Mapping) else None
     first = errors[0] if isinstance(errors, list) and errors else {}

@@ -10,19 +10,25 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import requests
 
-from tracking.carriers.base import (
-    CarrierAuthError,
-    CarrierRateLimited,
-    CarrierResponse,
-    CarrierUnavailable,
-)
+from tracking.carriers.faults import CarrierAuthError, CarrierRateLimited, CarrierUnavailable
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class CarrierResponse:
+    """One HTTP response kept whole, so it can be parsed and retained as the raw payload."""
+
+    url: str
+    status_code: int
+    content_type: str
+    body: bytes
 
 
 class RateLimiter:

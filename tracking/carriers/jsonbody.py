@@ -6,14 +6,26 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from tracking.carriers.base import CarrierPayloadError
+from tracking.carriers.faults import CarrierPayloadError
+
+
+def json_load(body: bytes, courier: str, what: str = "answer") -> object:
+    """The JSON value of a courier's body; CarrierPayloadError when it is not JSON.
+
+    The one place every courier body is decoded: a body nested deeper than the interpreter's
+    recursion limit (100,000 ``[``) makes ``json.loads`` raise RecursionError, which is the
+    courier's malformed payload like any other, not a crash of the batch or the push endpoint.
+    """
+    try:
+        return json.loads(body)
+    except (TypeError, UnicodeDecodeError, ValueError) as exc:
+        raise CarrierPayloadError(f"{courier} {what} is not JSON: {exc}") from exc
+    except RecursionError:
+        raise CarrierPayloadError(f"{courier} {what} is nested too deeply to be JSON") from None
 
 
 def json_object(body: bytes, courier: str) -> Mapping[str, object]:
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise CarrierPayloadError(f"{courier} answer is not JSON: {exc}") from exc
+    payload = json_load(body, courier)
     if not isinstance(payload, Mapping):
         raise CarrierPayloadError(f"{courier} answer is not a JSON object")
     return payload

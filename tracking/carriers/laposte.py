@@ -22,7 +22,6 @@ Format quirks this module deals with:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -42,8 +41,9 @@ from tracking.carriers.base import (
     TrackingResult,
     sort_events,
 )
+from tracking.carriers.jsonbody import json_load
 from tracking.carriers.timeparse import country_timezone, parse_date_or_datetime, parse_datetime
-from tracking.status import Status, Substatus
+from tracking.carriers.vocabulary import Status, Substatus
 
 if TYPE_CHECKING:
     from tracking.carriers.http import CarrierHttpClient
@@ -118,6 +118,8 @@ _HOME_TZ = country_timezone("FR")
 
 class LaPosteAdapter(CarrierAdapter):
     slug = "laposte"
+    production_url = "https://api.laposte.fr"
+    credentials = ("api_key",)
     name = "La Poste / Colissimo"
     number_patterns = (
         # UPU S10 international item: 2 letters, 8 digits + check digit, issuing country.
@@ -162,10 +164,7 @@ class LaPosteAdapter(CarrierAdapter):
 
         Raises CarrierPayloadError when the body is not JSON or not Suivi v2's shape.
         """
-        try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise CarrierPayloadError(f"La Poste answer is not JSON: {exc}") from exc
+        payload = json_load(body, "La Poste")
         envelopes = payload if isinstance(payload, list) else [payload]
         result = ParseResult()
         for envelope in envelopes:
@@ -239,13 +238,13 @@ class LaPosteAdapter(CarrierAdapter):
     def _pod(self, shipment: Mapping[str, object], result: TrackingResult) -> PodData | None:
         """Delivery date only (Suivi v2 has no signatory nor image), and only for a delivery to
         the buyer that still stands (not undone by a later return)."""
-        state = result.state
-        if state.status != Status.DELIVERED:
+        delivery = result.delivery
+        if delivery is None:
             return None
         delivered_at = _optional_time(shipment, "deliveryDate", result.tracking_number)
         if delivered_at is None:
-            delivered_at = state.delivered_at  # no deliveryDate: the delivering scan's own time
-        at_pickup_point = state.substatus == Substatus.DELIVERED_PICKUP_POINT
+            delivered_at = delivery.occurred_at  # no deliveryDate: the delivering scan's own time
+        at_pickup_point = delivery.substatus == Substatus.DELIVERED_PICKUP_POINT
         return PodData(
             delivered_at=delivered_at, location_type="pickup_point" if at_pickup_point else ""
         )

@@ -62,7 +62,7 @@ from tracking.carriers.base import (
 )
 from tracking.carriers.soap import child_text, soap_envelope
 from tracking.carriers.timeparse import country_timezone
-from tracking.status import Status, Substatus
+from tracking.carriers.vocabulary import Status, Substatus
 
 if TYPE_CHECKING:
     from tracking.carriers.http import CarrierHttpClient
@@ -173,6 +173,8 @@ def security_key(enseigne: str, number: str, language: str, private_key: str) ->
 
 class MondialRelayAdapter(CarrierAdapter):
     slug = "mondialrelay"
+    production_url = "https://api.mondialrelay.com"
+    credentials = ("enseigne", "private_key")
     name = "Mondial Relay"
     # Expedition numbers: 8 digits (the number on the label and in the merchant's back-office).
     number_patterns = (re.compile(r"\d{8}"),)
@@ -260,15 +262,15 @@ class MondialRelayAdapter(CarrierAdapter):
             events[-1] = replace(events[-1], status=status, substatus=substatus)
         events = _mark_pickup_point_delivery(events)
         result = TrackingResult(tracking_number=number, events=sort_events(events))
-        state = result.state
-        if state.status != Status.DELIVERED:
+        delivery = result.delivery
+        if delivery is None:
             return result
-        at_relay = state.substatus == Substatus.DELIVERED_PICKUP_POINT
+        at_relay = delivery.substatus == Substatus.DELIVERED_PICKUP_POINT
         location_type = "pickup_point" if at_relay else ""
-        if state.substatus == Substatus.DELIVERED_MAILBOX:
+        if delivery.substatus == Substatus.DELIVERED_MAILBOX:
             location_type = "mailbox"
         return replace(
-            result, pod=PodData(delivered_at=state.delivered_at, location_type=location_type)
+            result, pod=PodData(delivered_at=delivery.occurred_at, location_type=location_type)
         )
 
     def _event(

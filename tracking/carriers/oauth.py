@@ -9,7 +9,6 @@ A token is kept until a minute before the expiry the courier announced; a reques
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -21,6 +20,7 @@ from tracking.carriers.base import (
     CarrierPayloadError,
     CarrierResponse,
 )
+from tracking.carriers.jsonbody import json_load
 
 if TYPE_CHECKING:
     from tracking.carriers.http import CarrierHttpClient
@@ -100,10 +100,7 @@ def send_with_token(
 def token_from_json(body: bytes, courier: str) -> tuple[str, float]:
     """(access_token, lifetime in seconds) from a token endpoint's JSON answer. ``expires_in``
     is a number for most couriers, a string for some (UPS): both are accepted."""
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise CarrierPayloadError(f"{courier} token answer is not JSON: {exc}") from exc
+    payload = json_load(body, courier, "token answer")
     if not isinstance(payload, Mapping):
         raise CarrierPayloadError(f"{courier} token answer is not a JSON object")
     token = payload.get("access_token")

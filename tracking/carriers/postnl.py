@@ -43,7 +43,6 @@ Format quirks this module deals with:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -64,8 +63,9 @@ from tracking.carriers.base import (
     TrackingResult,
     sort_events,
 )
+from tracking.carriers.jsonbody import json_load
 from tracking.carriers.timeparse import country_timezone, parse_datetime
-from tracking.status import Status, Substatus
+from tracking.carriers.vocabulary import DELIVERY_LOCATION_TYPES, Status, Substatus
 
 if TYPE_CHECKING:
     from tracking.carriers.http import CarrierHttpClient
@@ -445,13 +445,6 @@ NOT_APPLICABLE = "99"
 STATUS_MAP: dict[str, tuple[str, str | None]] = {**EVENT_CODES, **STATUS_CODES}
 
 # Where the parcel was left, as PodData.location_type, from the delivering scan's substatus.
-_LOCATION_TYPES = {
-    _SUB.DELIVERED_MAILBOX: "mailbox",
-    _SUB.DELIVERED_NEIGHBOUR: "neighbour",
-    _SUB.DELIVERED_PICKUP_POINT: "pickup_point",
-    _SUB.DELIVERED_LOCKER: "locker",
-    _SUB.DELIVERED_FRONT_DOOR: "front_door",
-}
 # Scans that happen at the buyer's door: they take the receiver's address as their place.
 _AT_THE_DOOR = frozenset({_S.OUT_FOR_DELIVERY, _S.FAILED_ATTEMPT})
 _NOT_AT_THE_DOOR = frozenset({_SUB.DELIVERED_PICKUP_POINT, _SUB.DELIVERED_LOCKER})
@@ -466,6 +459,8 @@ RECEIVER, SENDER = "01", "02"
 
 class PostNLAdapter(CarrierAdapter):
     slug = "postnl"
+    production_url = "https://api.postnl.nl"
+    credentials = ("api_key",)
     name = "PostNL"
     number_patterns = (
         # "3S" + the sender's 4-letter customer code + a 7- or 9-digit serial (PostNL Barcode
@@ -541,10 +536,7 @@ class PostNLAdapter(CarrierAdapter):
 
         Raises CarrierPayloadError when the body is not JSON or none of these shapes.
         """
-        try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise CarrierPayloadError(f"PostNL answer is not JSON: {exc}") from exc
+        payload = json_load(body, "PostNL")
         if not isinstance(payload, Mapping):
             raise CarrierPayloadError("PostNL answer is not a JSON object")
         for key in ("CompleteStatus", "CurrentStatus"):
@@ -757,22 +749,22 @@ def _expectation(number: str, shipment: Mapping[str, object]) -> dict[str, objec
 
 
 def _pod(result: TrackingResult) -> PodData | None:
-    """Only for a delivery to the buyer that stands: the scan's time and where it was left."""
-    state = result.state
-    if state.status != _S.DELIVERED:
+    """For an answer with a delivery scan: the scan's time and where it was left."""
+    delivery = result.delivery
+    if delivery is None:
         return None
     return PodData(
-        delivered_at=state.delivered_at,
-        location_type=_LOCATION_TYPES.get(state.substatus or "", ""),
+        delivered_at=delivery.occurred_at,
+        location_type=DELIVERY_LOCATION_TYPES.get(delivery.substatus or "", ""),
     )
 
 
 def _wants_signature(shipment: TrackingResult) -> bool:
     """Handed over at the address without saying more: a signature may prove to whom."""
-    state = shipment.state
+    delivery = shipment.delivery
     return (
-        state.status == _S.DELIVERED
-        and state.substatus is None
+        delivery is not None
+        and delivery.substatus is None
         and shipment.pod is not None
         and "signature" not in shipment.pod.documents
     )
@@ -781,7 +773,7 @@ def _wants_signature(shipment: TrackingResult) -> bool:
 def _with_signature(shipment: TrackingResult, signature: PodData | None) -> TrackingResult:
     if signature is None or "signature" not in signature.documents:
         return shipment
-    delivered_at = shipment.state.delivered_at
+    delivered_at = shipment.delivery.occurred_at
     events = tuple(
         replace(event, substatus=_SUB.DELIVERED_SIGNED)
         if event.status == _S.DELIVERED

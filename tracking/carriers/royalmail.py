@@ -30,7 +30,6 @@ Format quirks this module deals with:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -50,9 +49,9 @@ from tracking.carriers.base import (
     TrackingError,
     TrackingResult,
 )
-from tracking.carriers.jsonbody import json_child, json_text
+from tracking.carriers.jsonbody import json_child, json_load, json_text
 from tracking.carriers.timeparse import parse_datetime
-from tracking.status import Status, Substatus
+from tracking.carriers.vocabulary import DELIVERY_LOCATION_TYPES, Status, Substatus
 
 if TYPE_CHECKING:
     from tracking.carriers.http import CarrierHttpClient
@@ -118,14 +117,6 @@ DELIVERED_PLACE_KEYWORDS: tuple[tuple[str, str], ...] = (
     ("collection", _SUB.DELIVERED_PICKUP_POINT),
 )
 
-_LOCATION_TYPES = {
-    _SUB.DELIVERED_PICKUP_POINT: "pickup_point",
-    _SUB.DELIVERED_LOCKER: "locker",
-    _SUB.DELIVERED_MAILBOX: "mailbox",
-    _SUB.DELIVERED_NEIGHBOUR: "neighbour",
-    _SUB.DELIVERED_FRONT_DOOR: "front_door",
-}
-
 # Item errorCode -> our code (E1142 is the one our samples show), then HTTP status -> our code.
 ERROR_CODES = {"E1142": "not_found"}
 HTTP_ERROR_CODES = {
@@ -150,6 +141,8 @@ _ALPHA2 = {"GBR": "GB", "FRA": "FR", "DEU": "DE", "IRL": "IE", "USA": "US", "NLD
 
 class RoyalMailAdapter(CarrierAdapter):
     slug = "royalmail"
+    production_url = "https://api.royalmail.net"
+    credentials = ("client_id", "client_secret")
     name = "Royal Mail"
     number_patterns = (
         # UPU S10 barcodes issued in the UK: 2 letters, 8 digits + check digit, GB.
@@ -195,10 +188,7 @@ class RoyalMailAdapter(CarrierAdapter):
 
         Raises CarrierPayloadError when the body is not JSON or none of these shapes.
         """
-        try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise CarrierPayloadError(f"Royal Mail answer is not JSON: {exc}") from exc
+        payload = json_load(body, "Royal Mail")
         if not isinstance(payload, Mapping):
             raise CarrierPayloadError("Royal Mail answer is not a JSON object")
         pieces = payload.get("mailPieces")
@@ -262,16 +252,16 @@ class RoyalMailAdapter(CarrierAdapter):
             estimated_delivery=estimated,
             estimated_delivery_end=estimated_end,
         )
-        state = result.state
-        if state.status != Status.DELIVERED:
+        delivery = result.delivery
+        if delivery is None:
             return result
-        pod = _signature_pod(number, signature) if signature else PodData(state.delivered_at)
+        pod = _signature_pod(number, signature) if signature else PodData(delivery.occurred_at)
         return replace(
             result,
             pod=replace(
                 pod,
-                delivered_at=pod.delivered_at or state.delivered_at,
-                location_type=_LOCATION_TYPES.get(state.substatus or "", ""),
+                delivered_at=pod.delivered_at or delivery.occurred_at,
+                location_type=DELIVERY_LOCATION_TYPES.get(delivery.substatus or "", ""),
             ),
         )
 

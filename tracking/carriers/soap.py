@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET  # noqa: S405 - DTDs are refused before parsing, see below
 
-from tracking.carriers.base import CarrierPayloadError
+from tracking.carriers.faults import CarrierPayloadError
 
 
 def xml_document(body: bytes, courier: str) -> ET.Element:

@@ -112,6 +112,32 @@ def country_timezone(country_code: str | None) -> ZoneInfo:
     return ZoneInfo(name) if name else UTC_ZONE
 
 
+# US states -> zone, for the offset-less local times of UPS, FedEx, USPS and DHL Express in the
+# US (one zone per country is not enough there). States split between zones get the zone of
+# most of their population.
+_US_ZONE_STATES = {
+    "America/New_York": "CT DC DE FL GA IN KY MA MD ME MI NC NH NJ NY OH PA RI SC VA VT WV",
+    "America/Chicago": "AL AR IA IL KS LA MN MO MS ND NE OK SD TN TX WI",
+    "America/Denver": "CO MT NM UT WY",
+    "America/Boise": "ID",
+    "America/Phoenix": "AZ",
+    "America/Los_Angeles": "CA NV OR WA",
+    "America/Anchorage": "AK",
+    "Pacific/Honolulu": "HI",
+    "America/Puerto_Rico": "PR VI",
+}
+US_STATE_ZONES: dict[str, str] = {
+    state: zone for zone, states in _US_ZONE_STATES.items() for state in states.split()
+}
+
+
+def region_timezone(country_code: str | None, state: str = "") -> ZoneInfo:
+    """The zone of a place given by country and, in the US, state (its capital's otherwise)."""
+    country = (country_code or "").strip().upper()
+    zone = US_STATE_ZONES.get(state.strip().upper()) if country == "US" else None
+    return ZoneInfo(zone) if zone else country_timezone(country)
+
+
 def parse_datetime(value: object, *, default_tz: tzinfo = UTC) -> datetime:
     """An ISO-8601 date-time as an aware datetime.
 

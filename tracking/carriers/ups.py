@@ -41,7 +41,6 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from tracking.carriers.base import (
     CarrierEvent,
@@ -55,8 +54,8 @@ from tracking.carriers.base import (
 )
 from tracking.carriers.jsonbody import json_child, json_object, json_text
 from tracking.carriers.oauth import OAuthCarrierAdapter, send_with_token
-from tracking.carriers.timeparse import country_timezone
-from tracking.status import Status, Substatus
+from tracking.carriers.timeparse import region_timezone
+from tracking.carriers.vocabulary import Status, Substatus
 
 if TYPE_CHECKING:
     from tracking.carriers.http import CarrierHttpClient
@@ -315,28 +314,13 @@ ERROR_CODES: dict[str, str] = {
     "429": "rate_limited",
 }
 
-# US states -> zone, for UPS's offset-less local times in its home market (timeparse gives one
-# zone per country). States split between zones get the zone of most of their population.
-_US_ZONE_STATES = {
-    "America/New_York": "CT DC DE FL GA IN KY MA MD ME MI NC NH NJ NY OH PA RI SC VA VT WV",
-    "America/Chicago": "AL AR IA IL KS LA MN MO MS ND NE OK SD TN TX WI",
-    "America/Denver": "CO MT NM UT WY",
-    "America/Boise": "ID",
-    "America/Phoenix": "AZ",
-    "America/Los_Angeles": "CA NV OR WA",
-    "America/Anchorage": "AK",
-    "Pacific/Honolulu": "HI",
-    "America/Puerto_Rico": "PR VI",
-}
-US_STATE_ZONES: dict[str, str] = {
-    state: zone for zone, states in _US_ZONE_STATES.items() for state in states.split()
-}
-
 _UPS_NUMBER = re.compile(r"1Z[0-9A-Z]{16}")
 
 
 class UpsAdapter(OAuthCarrierAdapter):
     slug = "ups"
+    production_url = "https://onlinetools.ups.com"
+    credentials = ("client_id", "client_secret")
     name = "UPS"
     number_patterns = (
         # "1Z" + shipper account (6) + service (2) + package (7) + mod-10 check digit.
@@ -454,12 +438,12 @@ class UpsAdapter(OAuthCarrierAdapter):
             estimated_delivery=estimated,
             estimated_delivery_end=estimated_end,
         )
-        state = result.state
+        delivery = result.delivery
         # A POD only for a delivery to the buyer that still stands.
-        if state.status != Status.DELIVERED:
+        if delivery is None:
             return result
         pod = PodData(
-            delivered_at=_delivered_at(number, package, destination_tz) or state.delivered_at,
+            delivered_at=_delivered_at(number, package, destination_tz) or delivery.occurred_at,
             signed_by=json_text(delivery_info, "receivedBy"),
             location_type=location_type,
             documents=_pod_documents(delivery_info),
@@ -562,10 +546,7 @@ def _address_zone(address: Mapping[str, object]) -> tzinfo | None:
     country = _location(address).country
     if not country:
         return None
-    state = json_text(address, "stateProvince").upper()
-    if country == "US" and state in US_STATE_ZONES:
-        return ZoneInfo(US_STATE_ZONES[state])
-    return country_timezone(country)
+    return region_timezone(country, json_text(address, "stateProvince"))
 
 
 def _destination_zone(package: Mapping[str, object]) -> tzinfo:

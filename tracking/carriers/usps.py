@@ -49,9 +49,13 @@ from tracking.carriers.base import (
 )
 from tracking.carriers.jsonbody import json_object, json_text
 from tracking.carriers.oauth import OAuthCarrierAdapter, send_with_token
-from tracking.carriers.timeparse import country_timezone, parse_date_or_datetime, parse_datetime
-from tracking.carriers.ups import US_STATE_ZONES
-from tracking.status import Status, Substatus
+from tracking.carriers.timeparse import (
+    US_STATE_ZONES,
+    parse_date_or_datetime,
+    parse_datetime,
+    region_timezone,
+)
+from tracking.carriers.vocabulary import Status, Substatus
 
 if TYPE_CHECKING:
     from tracking.carriers.http import CarrierHttpClient
@@ -188,6 +192,8 @@ _TIME = re.compile(r"(\d{1,2}):?(\d{2})(?::?(\d{2}))?\s*([ap]m)?", re.IGNORECASE
 
 class UspsAdapter(OAuthCarrierAdapter):
     slug = "usps"
+    production_url = "https://apis.usps.com"
+    credentials = ("client_id", "client_secret")
     name = "USPS"
     number_patterns = (
         re.compile(r"9[1-5]\d{18,20}"),  # IMpb: 20 to 22 digits starting 91-95
@@ -300,11 +306,11 @@ class UspsAdapter(OAuthCarrierAdapter):
             estimated_delivery=estimated,
             estimated_delivery_end=estimated_end,
         )
-        state = result.state
-        # A POD only for a delivery that still stands, and for the delivery that stands.
-        if state.status != _DELIVERED or pod is None:
+        delivery = result.delivery
+        # The POD of the delivery scan (the tracking record decides whether that delivery stands).
+        if delivery is None or pod is None:
             return result
-        pod = replace(pod, delivered_at=state.delivered_at)
+        pod = replace(pod, delivered_at=delivery.occurred_at)
         return replace(result, estimated_delivery=None, estimated_delivery_end=None, pod=pod)
 
 
@@ -340,9 +346,7 @@ def _offset(value: str) -> timezone | None:
 
 
 def _state_zone(state: str, country: str) -> tzinfo:
-    if country == "US" and state.upper() in US_STATE_ZONES:
-        return ZoneInfo(US_STATE_ZONES[state.upper()])
-    return country_timezone(country)
+    return region_timezone(country, state)
 
 
 def _zone_of(payload: Mapping[str, object], prefix: str) -> tzinfo | None:

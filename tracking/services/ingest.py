@@ -31,7 +31,7 @@ from tracking.carriers.base import CarrierEvent, PodData, TrackingResult
 from tracking.models import ProofOfDelivery, Shipment, ShipmentAudit, TrackingEvent
 from tracking.proof import delivery_predates_order
 from tracking.signals import StatusChange, shipment_status_changed, status_changes_recorded
-from tracking.status import DerivedState, Status, StatusPoint, derive_state
+from tracking.status import DerivedState, Status, StatusPoint, derive_state, pod_standing
 
 # Rows per INSERT on the portable path: 13 parameters a row stays under SQLite's 32,766.
 EVENT_INSERT_BATCH = 2000
@@ -153,8 +153,11 @@ def events_ingest(
             eta, eta_end = _estimated_delivery(update.result)
             if eta is not None:
                 shipment.estimated_delivery_at, shipment.estimated_delivery_end_at = eta, eta_end
-            if update.result.pod is not None and shipment.status == Status.DELIVERED:
-                pods.append((shipment, update.result.pod))
+            # Ingest alone decides whether the courier's POD counts: for the delivery that
+            # stands once every stored event is taken into account.
+            pod = pod_standing(update.result.pod, _stored_state(shipment))
+            if pod is not None:
+                pods.append((shipment, pod))
         shipment.last_synced_at = now
         shipment.sync_error_count = 0
         shipment.last_sync_error = ""
@@ -285,6 +288,12 @@ def _save_shipment_states(shipments: list[Shipment]) -> None:
         )
 
 
+def _stored_state(shipment: Shipment) -> DerivedState:
+    return DerivedState(
+        shipment.status, shipment.substatus or None, shipment.last_event_at, shipment.delivered_at
+    )
+
+
 def _estimated_delivery(result: TrackingResult) -> tuple[datetime | None, datetime | None]:
     value = result.estimated_delivery
     if value is None:
@@ -333,7 +342,7 @@ def _store_pods(
                 refused.append(shipment)
             continue
         values = {
-            "delivered_at": data.delivered_at or shipment.delivered_at,
+            "delivered_at": data.delivered_at,
             "signed_by": data.signed_by[:200],
             "location_type": data.location_type[:40],
             "documents": list(data.documents),

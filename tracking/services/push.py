@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from core.errors import ApplicationError
 from tracking import carriers
-from tracking.carriers.base import CarrierPayloadError
+from tracking.carriers.base import CarrierPayloadError, PushNotConfigured
 from tracking.models import RawPayload, Shipment, TrackingEvent
 from tracking.services.ingest import ShipmentUpdate, events_ingest
 from tracking.services.payloads import raw_payload_build
@@ -38,10 +38,15 @@ class PushReceipt:
 def push_receive(
     *, carrier: str, headers: Mapping[str, str], body: bytes, now: datetime | None = None
 ) -> PushReceipt:
-    """Accept a courier push. Raises UnknownCarrier, PushRejected (bad signature or token, stale
-    timestamp: nothing stored) or PushMalformed (the body is kept, marked malformed)."""
+    """Accept a courier push. Raises UnknownCarrier, PushNotConfigured (the courier's push secret
+    is not set: nothing stored), PushRejected (bad signature or token, stale timestamp: nothing
+    stored) or PushMalformed (the body is kept, marked malformed)."""
     now = now or timezone.now()
     adapter = carriers.get_adapter(carrier)
+    if adapter.missing_push_credentials:
+        prefix = carriers.env_prefix(carrier)
+        names = ", ".join(f"{prefix}_{name.upper()}" for name in adapter.missing_push_credentials)
+        raise PushNotConfigured(f"{adapter.name}: {names} not set, pushes are refused")
     try:
         # Some couriers read their timestamp from the body once the signature holds: a
         # signed body they cannot read is authentic but malformed, and kept as such.

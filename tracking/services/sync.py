@@ -14,6 +14,7 @@ batch's shipments to the end of the courier's back-off.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,6 +42,11 @@ REQUESTS_PER_JOB = 20
 DISPATCH_PERIOD_SECONDS = 60
 # Upper bound per courier per tick whatever the quota, so one tick's transaction stays short.
 MAX_CLAIM_PER_CARRIER = 20_000
+
+
+# Carrier sync state error code of a courier whose API credentials are not configured.
+NOT_CONFIGURED = "not_configured"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,10 @@ def sync_dispatch_due(*, now: datetime | None = None) -> list[tuple[str, list[in
     for adapter in carriers.all_adapters():
         if adapter.slug in backing_off:
             continue
+        if adapter.missing_credentials:
+            # Not polled: its parcels stay due (nothing dropped) until the credentials are set.
+            carrier_not_configured_record(adapter=adapter, now=now)
+            continue
         ids = _claim_due(adapter.slug, limit=carrier_capacity(adapter), now=now)
         job_size = adapter.batch_size * REQUESTS_PER_JOB
         jobs.extend(
@@ -92,6 +102,22 @@ def sync_dispatch_due(*, now: datetime | None = None) -> list[tuple[str, list[in
         )
     sync_jobs_enqueue(jobs)
     return jobs
+
+
+def carrier_not_configured_record(*, adapter: carriers.CarrierAdapter, now: datetime) -> None:
+    """Show operators (carrier sync state, log) that a courier lacks its API credentials."""
+    prefix = carriers.env_prefix(adapter.slug)
+    variables = ", ".join(f"{prefix}_{name.upper()}" for name in adapter.missing_credentials)
+    message = f"{variables} not set: the courier is not polled"
+    logger.warning("%s: %s", adapter.slug, message, extra={"carrier": adapter.slug})
+    CarrierSyncState.objects.update_or_create(
+        carrier=adapter.slug,
+        defaults={
+            "last_error_code": NOT_CONFIGURED,
+            "last_error_message": message,
+            "last_failure_at": now,
+        },
+    )
 
 
 @transaction.atomic
@@ -146,6 +172,8 @@ def carrier_batch_sync(
         if backoff_until is not None:  # the courier failed after this job was enqueued
             Shipment.objects.filter(id__in=shipment_ids).update(next_sync_at=backoff_until)
             return BatchOutcome(carrier, 0, 0, fault="backing_off")
+    if adapter.missing_credentials:  # enqueued before the credentials went missing
+        return BatchOutcome(carrier, 0, 0, fault=NOT_CONFIGURED)
     client = client or carriers.make_client(adapter)
     shipments = list(
         Shipment.objects.filter(id__in=shipment_ids, carrier=carrier).only(

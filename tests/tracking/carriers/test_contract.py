@@ -33,7 +33,7 @@ from django.conf import settings
 
 from devtools.sandbox.couriers import sandbox_couriers
 from devtools.sandbox.couriers.base import REFUSED_CREDENTIAL_PREFIX
-from devtools.sandbox.journeys import number_for_scenario
+from devtools.sandbox.numbers import number_for_scenario
 from tests.support.http import carrier_http_client
 from tests.support.sandbox import INVALID_NUMBER, unknown_number
 from tracking.carriers import ADAPTER_CLASSES, get_adapter

@@ -17,6 +17,7 @@ from tracking.carriers.base import (
     TrackingError,
 )
 from tracking.carriers.dpd import STATUS_MAP, DpdAdapter
+from tracking.status import pod_standing, result_state
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://public-ws.dpd.test"
@@ -191,7 +192,10 @@ def test_dpd_parse_returning_from_delivery_sample_gives_the_full_normalised_ship
     assert shipment.events[-1].occurred_at.isoformat() == "2021-08-19T17:11:26+02:00"
     # the isCurrentStatus entry (ReturningFromDelivery) is the state: back at the depot after a
     # failed attempt, no POD, no estimate in this operation
-    assert (shipment.state.status, shipment.state.substatus) == ("failed_attempt", None)
+    assert (result_state(shipment).status, result_state(shipment).substatus) == (
+        "failed_attempt",
+        None,
+    )
     assert shipment.pod is None
     assert shipment.estimated_delivery is None
 
@@ -354,7 +358,7 @@ def test_dpd_parse_known_parcel_without_reached_steps_is_pending():
 
     # then DPD knows the parcel: no event yet, not an error
     assert shipment.events == ()
-    assert shipment.state.status == "pending"
+    assert result_state(shipment).status == "pending"
 
 
 @pytest.mark.parametrize(
@@ -412,7 +416,7 @@ def test_dpd_parse_home_delivery_after_a_new_round_is_not_a_pickup_point_deliver
     [shipment] = _adapter().parse(body).shipments
 
     # then a plain delivery, with its POD date
-    assert (shipment.state.status, shipment.state.substatus) == ("delivered", None)
+    assert (result_state(shipment).status, result_state(shipment).substatus) == ("delivered", None)
     assert shipment.pod == PodData(
         delivered_at=datetime(2024, 5, 22, 11, 0, tzinfo=ZoneInfo("Europe/Paris"))
     )
@@ -430,8 +434,8 @@ def test_dpd_parse_return_after_delivery_gives_no_pod():
     [shipment] = _adapter().parse(body).shipments
 
     # then
-    assert shipment.state.substatus == "exception.returned_to_sender"
-    assert shipment.pod is None
+    assert result_state(shipment).substatus == "exception.returned_to_sender"
+    assert pod_standing(shipment.pod, result_state(shipment)) is None  # the record's rule
 
 
 # --- parse: error bodies --------------------------------------------------------------------

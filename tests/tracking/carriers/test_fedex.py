@@ -21,6 +21,7 @@ from tracking.carriers.fedex import (
     STATUS_MAP,
     FedexAdapter,
 )
+from tracking.status import result_state
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://apis.fedex.test"
@@ -204,7 +205,7 @@ def test_fedex_parse_delivered_sample_gives_the_full_normalised_shipment():
         documents=("signature_proof_of_delivery",),
     )
     assert shipment.estimated_delivery is None
-    assert shipment.state.status == "delivered"
+    assert result_state(shipment).status == "delivered"
 
 
 def test_fedex_parse_spec_example_gives_a_shipment_and_a_not_found_error():

@@ -26,6 +26,7 @@ from tracking.carriers.gls import (
     STATUS_MAP,
     GlsAdapter,
 )
+from tracking.status import result_state
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://api.gls.test"
@@ -122,7 +123,7 @@ def test_gls_parse_in_transit_sample_gives_the_full_normalised_parcel():
         "2024-10-07T09:30:00+02:00",
         "2024-10-07T10:46:14+02:00",
     ]
-    assert shipment.state.status == "in_transit"
+    assert result_state(shipment).status == "in_transit"
 
 
 def test_gls_parse_preadvice_plus_not_found_sample_gives_a_parcel_and_an_error():
@@ -185,7 +186,7 @@ def test_gls_parse_delivered_parcelshop_sample_is_waiting_at_the_shop():
     assert shipment.events[-1].message == (
         "The parcel has been delivered at the ParcelShop (see ParcelShop information)."
     )
-    assert shipment.state.status == "available_for_pickup"
+    assert result_state(shipment).status == "available_for_pickup"
     assert shipment.pod is None
 
 

@@ -15,6 +15,7 @@ from tracking.carriers.base import (
     TrackingError,
 )
 from tracking.carriers.laposte import STATUS_MAP, LaPosteAdapter
+from tracking.status import result_state
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://api.laposte.test"
@@ -144,8 +145,8 @@ def test_laposte_parse_delivered_sample_gives_the_full_normalised_shipment():
         "location_type": "",
         "documents": [],
     }
-    assert shipment.state.status == "delivered"
-    assert shipment.state.delivered_at == _at(9, 3, 9, 38)
+    assert result_state(shipment).status == "delivered"
+    assert result_state(shipment).delivered_at == _at(9, 3, 9, 38)
 
 
 def test_laposte_parse_invalid_number_sample_gives_a_per_number_error():
@@ -266,8 +267,8 @@ def test_laposte_parse_delivered_back_to_sender_is_a_return_without_pod():
         ("RE1", "exception", "exception.returning_to_sender"),
         ("DI2", "exception", "exception.returned_to_sender"),
     ]
-    assert shipment.state.status == "exception"
-    assert shipment.state.substatus == "exception.returned_to_sender"
+    assert result_state(shipment).status == "exception"
+    assert result_state(shipment).substatus == "exception.returned_to_sender"
     assert shipment.pod is None
 
 
@@ -360,7 +361,7 @@ def test_laposte_parse_in_transit_shipment_has_no_pod_and_reads_the_edd_window()
     assert shipment.estimated_delivery == date(2023, 3, 10)
     assert shipment.estimated_delivery_end == datetime(2023, 3, 10, 13, 0, tzinfo=CET)
     assert shipment.pod is None
-    assert shipment.state.status == "in_transit"
+    assert result_state(shipment).status == "in_transit"
 
 
 def test_laposte_parse_unknown_code_counts_as_in_transit():

@@ -23,6 +23,7 @@ from tracking.carriers.mondialrelay import (
     MondialRelayAdapter,
     security_key,
 )
+from tracking.status import result_state
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://api.mondialrelay.test"
@@ -97,7 +98,7 @@ def test_mondialrelay_parse_in_progress_sample_gives_the_full_normalised_shipmen
     ]
     assert shipment.pod is None
     assert shipment.estimated_delivery is None
-    assert (shipment.state.status, shipment.state.substatus) == ("in_transit", None)
+    assert (result_state(shipment).status, result_state(shipment).substatus) == ("in_transit", None)
 
 
 def test_mondialrelay_parse_alone_cannot_name_the_parcel():
@@ -265,7 +266,7 @@ def test_mondialrelay_parse_return_is_not_a_delivery():
     [shipment] = _adapter().parse_for(body, "12345678").shipments
 
     # then
-    assert shipment.state.substatus == "exception.returned_to_sender"
+    assert result_state(shipment).substatus == "exception.returned_to_sender"
     assert shipment.pod is None
 
 

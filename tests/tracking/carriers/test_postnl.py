@@ -17,6 +17,7 @@ from tracking.carriers.base import (
     TrackingError,
 )
 from tracking.carriers.postnl import EVENT_CODES, STATUS_CODES, STATUS_MAP, PostNLAdapter
+from tracking.status import result_state
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://api.postnl.test"
@@ -117,7 +118,7 @@ def test_postnl_parse_complete_status_sample_gives_the_full_normalised_shipment(
         "location_type": "",
         "documents": [],
     }
-    assert (shipment.state.status, shipment.state.delivered_at) == (
+    assert (result_state(shipment).status, result_state(shipment).delivered_at) == (
         "delivered",
         _at(31, 7, 9, 36, 42),
     )
@@ -252,7 +253,7 @@ def test_postnl_parse_returned_parcel_is_a_return_without_pod():
         ("H20", "exception", "exception.returning_to_sender"),
         ("J63", "exception", "exception.returned_to_sender"),
     ]
-    assert shipment.state.substatus == "exception.returned_to_sender"
+    assert result_state(shipment).substatus == "exception.returned_to_sender"
     assert shipment.pod is None
 
 
@@ -550,7 +551,7 @@ def test_postnl_track_fetches_the_signature_of_a_delivery_at_the_address(carrier
     assert result.errors == []
     [shipment] = result.shipments
     assert shipment.events[-1].substatus == "delivered.signed"
-    assert shipment.state.substatus == "delivered.signed"
+    assert result_state(shipment).substatus == "delivered.signed"
     assert shipment.pod == PodData(delivered_at=_at(31, 7, 9, 36, 42), documents=("signature",))
 
 
@@ -570,7 +571,7 @@ def test_postnl_track_keeps_an_unsigned_delivery_when_no_signature_exists(carrie
     # then
     [shipment] = result.shipments
     assert len(answers) == 2
-    assert shipment.state.substatus is None
+    assert result_state(shipment).substatus is None
     assert shipment.pod == PodData(delivered_at=_at(31, 7, 9, 36, 42))
 
 

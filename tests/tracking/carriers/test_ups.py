@@ -25,6 +25,7 @@ from tracking.carriers.ups import (
     UPDATE_CODES,
     UpsAdapter,
 )
+from tracking.status import pod_standing, result_state
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://onlinetools.ups.test"
@@ -133,7 +134,7 @@ def test_ups_parse_delivered_sample_gives_the_full_normalised_shipment():
     assert shipment.pod == PodData(delivered_at=datetime(2022, 1, 26, 16, 30, tzinfo=NEW_YORK))
     assert shipment.estimated_delivery is None
     assert shipment.estimated_delivery_end is None
-    assert shipment.state.status == "delivered"
+    assert result_state(shipment).status == "delivered"
 
 
 def test_ups_parse_spec_example_keeps_placeholders_out():
@@ -452,8 +453,8 @@ def test_ups_parse_return_after_delivery_has_no_pod():
     shipment = _parse_one(body)
 
     # then
-    assert shipment.state.substatus == "exception.returned_to_sender"
-    assert shipment.pod is None
+    assert result_state(shipment).substatus == "exception.returned_to_sender"
+    assert pod_standing(shipment.pod, result_state(shipment)) is None  # the record's rule
 
 
 def test_ups_parse_multi_package_shipment_gives_one_result_per_package():

@@ -15,6 +15,7 @@ from tracking.carriers.base import (
     TrackingError,
 )
 from tracking.carriers.usps import SAMPLE_CODES, STATUS_MAP, UspsAdapter
+from tracking.status import result_state
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://apis.usps.test"
@@ -217,7 +218,7 @@ def test_usps_parse_delivered_sample_gives_the_full_normalised_shipment():
         delivered_at=datetime(2024, 11, 22, 13, 58, 40, tzinfo=EST), location_type="locker"
     )
     assert shipment.estimated_delivery is None
-    assert shipment.state.status == "delivered"
+    assert result_state(shipment).status == "delivered"
 
 
 def test_usps_parse_error_spec_example_gives_an_error_without_number():
@@ -341,7 +342,7 @@ def test_usps_parse_delivery_to_the_original_sender_is_a_return():
     shipment = _parse_one(body)
 
     # then
-    assert shipment.state.substatus == "exception.returned_to_sender"
+    assert result_state(shipment).substatus == "exception.returned_to_sender"
     assert shipment.pod is None
 
 

@@ -16,12 +16,13 @@ from devtools.sandbox.couriers.dhlexpress import (
     DhlExpressSandbox,
     dhlexpress_check_digit,
 )
-from devtools.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from devtools.sandbox.journeys import SCENARIOS, journey_for
+from devtools.sandbox.numbers import number_for_scenario
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
 from tests.support.sandbox import JOURNEY_FINALS, STEP, assert_journey_ended, walk_journey
 from tracking.carriers.dhlexpress import STATUS_MAP, DhlExpressAdapter
-from tracking.status import Status
+from tracking.status import Status, result_state
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
 pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
@@ -130,7 +131,7 @@ def test_dhlexpress_adapter_reads_every_scenario_step_by_step(sandbox, scenario)
     for index, step, shipment in walk_journey(sandbox, adapter, number):
         # the announcement is one "information received" event until the first scan replaces it
         assert len(shipment.events) == max(index, 1)
-        assert shipment.state.status == step.status, f"{scenario} at {step.kind}"
+        assert result_state(shipment).status == step.status, f"{scenario} at {step.kind}"
         assert all(e.location.country == "FR" for e in shipment.events)
         # with or without GMTOffset, every time is Paris time (summer: +02:00)
         assert {e.occurred_at.utcoffset().total_seconds() for e in shipment.events} == {7200}

@@ -10,7 +10,8 @@ import pytest
 import requests
 
 from devtools.sandbox.couriers.gls import QAS_PARCELS
-from devtools.sandbox.journeys import SCENARIOS, STEP_KINDS, journey_for, number_for_scenario
+from devtools.sandbox.journeys import SCENARIOS, STEP_KINDS, journey_for
+from devtools.sandbox.numbers import number_for_scenario
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
 from tests.support.sandbox import (
@@ -25,7 +26,7 @@ from tracking.carriers.base import (
     TrackingError,
 )
 from tracking.carriers.gls import PARCEL_STATUS_MAP, GlsAdapter
-from tracking.status import Status, Substatus
+from tracking.status import Status, Substatus, result_state
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
 pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
@@ -105,7 +106,7 @@ def test_gls_adapter_reads_every_scenario_step_by_step(sandbox, scenario):
         assert len(shipment.events) == index + 1
         expected = KNOWN_GAPS.get(step.kind, STEP_KINDS[step.kind])
         assert (shipment.events[-1].status, shipment.events[-1].substatus) == expected, step.kind
-        assert shipment.state.status == step.status, f"{scenario} at {step.kind}"
+        assert result_state(shipment).status == step.status, f"{scenario} at {step.kind}"
         assert shipment.events[-1].location.city == step.place.city
         assert shipment.events[-1].location.country == "FR"
 

@@ -13,12 +13,14 @@ from devtools.sandbox.journeys import (
     DELIVERED_KINDS,
     SCENARIOS,
     STEP_KINDS,
+    journey_for,
+    scenario_for,
+)
+from devtools.sandbox.numbers import (
     is_unknown,
     is_well_formed,
-    journey_for,
     number_for_scenario,
     sandbox_carriers,
-    scenario_for,
 )
 from tracking.status import Status, Substatus
 

@@ -9,10 +9,12 @@ import pytest
 import requests
 
 from devtools.sandbox.couriers.mondialrelay import SANDBOX_PRIVATE_KEY, relay_number
-from devtools.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from devtools.sandbox.journeys import SCENARIOS, journey_for
+from devtools.sandbox.numbers import number_for_scenario
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.sandbox import JOURNEY_FINALS, STEP, walk_journey
 from tracking.carriers.mondialrelay import MondialRelayAdapter
+from tracking.status import result_state
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
 pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
@@ -98,7 +100,7 @@ def test_mondialrelay_adapter_reads_every_scenario_step_by_step(sandbox, scenari
     # when the sandbox clock reaches each step, then the adapter's state is the step's own
     for index, step, shipment in walk_journey(sandbox, adapter, number):
         assert len(shipment.events) == index + 1
-        state = shipment.state
+        state = result_state(shipment)
         expected = GAPS.get(step.kind, step.substatus)
         assert (state.status, state.substatus) == (step.status, expected), step.kind
 

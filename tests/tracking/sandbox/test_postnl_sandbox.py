@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from devtools.sandbox.journeys import SCENARIOS, STEP_KINDS, number_for_scenario
+from devtools.sandbox.journeys import SCENARIOS, STEP_KINDS
+from devtools.sandbox.numbers import number_for_scenario
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
 from tests.support.sandbox import (
@@ -24,7 +25,7 @@ from tracking.carriers.base import (
     TrackingError,
 )
 from tracking.carriers.postnl import EVENT_CODES, PostNLAdapter
-from tracking.status import Status, Substatus
+from tracking.status import Status, Substatus, result_state
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
 pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
@@ -99,7 +100,7 @@ def test_postnl_adapter_reads_every_scenario_step_by_step(sandbox, scenario):
         assert len(shipment.events) == index + 1
         latest = shipment.events[-1]
         assert (latest.status, latest.substatus) == STEP_KINDS[step.kind], step.kind
-        assert shipment.state.status == step.status
+        assert result_state(shipment).status == step.status
         expected_place = (
             Location(step.place.city, step.place.postcode, step.place.country)
             if step.kind in AT_THE_DOOR

@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from devtools.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from devtools.sandbox.journeys import SCENARIOS, journey_for
+from devtools.sandbox.numbers import number_for_scenario
 from devtools.sandbox.server import Faults, make_app, run_in_thread
 from tests.support.clock import SUMMER_SUNDAY, ManualClock
 from tests.support.http import carrier_http_client
 from tests.support.sandbox import STEP, walk_journey
-from tracking.status import Status, Substatus
+from tracking.status import Status, Substatus, result_state
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
 pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
@@ -509,20 +510,20 @@ def test_real_adapter_reads_every_scenario(sandbox, carrier, scenario):
     for index, step, result in walk_journey(sandbox, adapter, number):
         assert len(result.events) == index + 1
         expected = KNOWN_GAPS.get((carrier, step.kind), step.status)
-        assert result.state.status == expected, f"{scenario} at {step.kind}"
+        assert result_state(result).status == expected, f"{scenario} at {step.kind}"
 
     # ...and ends where the scenario says.
     status, substatus = ADAPTER_FINAL[carrier][scenario]
-    assert result.state.status == status
+    assert result_state(result).status == status
     if substatus is not None:
-        assert result.state.substatus == substatus
+        assert result_state(result).substatus == substatus
     # La Poste's POD is the delivery date; DHL sends a proofOfDelivery only for a signature.
     has_pod = status == Status.DELIVERED and (
         carrier == "laposte" or substatus == Substatus.DELIVERED_SIGNED
     )
     if has_pod:
         assert result.pod is not None
-        assert result.pod.delivered_at == result.state.delivered_at
+        assert result.pod.delivered_at == result_state(result).delivered_at
         if carrier == "dhl":
             assert result.pod.signed_by == journey.signed_by
     else:

@@ -10,12 +10,13 @@ import pytest
 import requests
 
 from devtools.sandbox.couriers.ups import UPS_ACTIVITIES, UpsSandbox, ups_check_digit
-from devtools.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from devtools.sandbox.journeys import SCENARIOS, journey_for
+from devtools.sandbox.numbers import number_for_scenario
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
 from tests.support.sandbox import JOURNEY_FINALS, STEP, assert_journey_ended, walk_journey
 from tracking.carriers.ups import STATUS_MAP, TYPE_MAP, UpsAdapter
-from tracking.status import Status
+from tracking.status import Status, result_state
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
 pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
@@ -111,7 +112,7 @@ def test_ups_adapter_reads_every_scenario_step_by_step(sandbox, scenario):
     # when the sandbox clock reaches each step, then the adapter follows the journey
     for index, step, shipment in walk_journey(sandbox, adapter, number):
         assert len(shipment.events) == index + 1
-        assert shipment.state.status == step.status, f"{scenario} at {step.kind}"
+        assert result_state(shipment).status == step.status, f"{scenario} at {step.kind}"
         assert all(e.location.country == "FR" for e in shipment.events)
 
     # and it ends where the scenario says, with a POD only for a delivery

@@ -10,11 +10,13 @@ import pytest
 import requests
 
 from devtools.sandbox.couriers.usps import USPS_EVENTS, UspsSandbox, usps_check_digit
-from devtools.sandbox.journeys import SCENARIOS, journey_for, number_for_scenario
+from devtools.sandbox.journeys import SCENARIOS, journey_for
+from devtools.sandbox.numbers import number_for_scenario
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
 from tests.support.sandbox import JOURNEY_FINALS, STEP, assert_journey_ended, walk_journey
 from tracking.carriers.usps import STATUS_MAP, UspsAdapter
+from tracking.status import result_state
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
 pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
@@ -92,7 +94,7 @@ def test_usps_adapter_reads_every_scenario_step_by_step(sandbox, scenario):
     # when the sandbox clock reaches each step, then the adapter follows the journey
     for index, step, shipment in walk_journey(sandbox, adapter, number):
         assert len(shipment.events) == index + 1
-        assert shipment.state.status == step.status, f"{scenario} at {step.kind}"
+        assert result_state(shipment).status == step.status, f"{scenario} at {step.kind}"
         assert shipment.events[-1].location.country == "FR"
         assert shipment.events[-1].occurred_at == datetime.fromtimestamp(
             SUMMER_SUNDAY.timestamp() + step.offset * STEP, UTC

@@ -19,12 +19,14 @@ from tracking.carriers.base import CarrierError, ParseResult
 from tracking.detection import detect
 from tracking.models import Shipment
 from tracking.services import shipment_sync_now, tracking_number_normalise
+from tracking.status import pod_standing, result_state
 
 
 def parse_result_as_dict(slug: str, result: ParseResult) -> dict[str, object]:
     shipments = []
     for tracking in result.shipments:
-        state = tracking.state
+        state = result_state(tracking)
+        pod = pod_standing(tracking.pod, state)
         eta = tracking.estimated_delivery
         shipments.append(
             {
@@ -32,7 +34,7 @@ def parse_result_as_dict(slug: str, result: ParseResult) -> dict[str, object]:
                 "status": str(state.status),
                 "substatus": str(state.substatus) if state.substatus else None,
                 "estimated_delivery": eta.isoformat() if eta else None,
-                "pod": tracking.pod.as_dict() if tracking.pod else None,
+                "pod": pod.as_dict() if pod else None,
                 "events": [
                     {
                         "occurred_at": e.occurred_at.isoformat(),
