@@ -7,7 +7,6 @@ For the API: no token, seller A's token, seller B's token, marketplace token.
 """
 
 import pytest
-from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
 from core.services import api_token_create
@@ -15,6 +14,7 @@ from payouts.services import payout_open_for_order
 from sellers.models import TrackingUpload
 from tests.returns.factories import requested_return
 from tests.sellers.factories import SellerMemberFactory, UserFactory
+from tests.support.roles import role_group
 from tests.tracking.factories import ShipmentExceptionFactory, ShipmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,9 +31,9 @@ def world(settings, tmp_path):
     payout_a, _ = payout_open_for_order(order=shipment_a.order, actor=None)
     return_a = requested_return(seller=member_a.seller, photo=True)
     finance = UserFactory(is_staff=True)
-    finance.groups.add(Group.objects.get(name="finance lead"))
+    finance.groups.add(role_group("finance lead"))
     cs = UserFactory(is_staff=True)
-    cs.groups.add(Group.objects.get(name="cs agent"))
+    cs.groups.add(role_group("cs agent"))
     exception_a = ShipmentExceptionFactory(shipment=shipment_a)
     users = {
         "anonymous": None,

@@ -1,10 +1,10 @@
 """The CS console pages: search (whole page and htmx partial), shipment detail, actions."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from tests.sellers.factories import OrderFactory, UserFactory
+from tests.support.roles import role_group
 from tests.tracking.factories import (
     ShipmentExceptionFactory,
     ShipmentFactory,
@@ -59,7 +59,7 @@ def test_cs_search_page_queries_stay_bounded(agent_client, django_assert_max_num
 
 def test_cs_search_page_refuses_finance_and_sellers(client):
     finance = UserFactory(is_staff=True)
-    finance.groups.add(Group.objects.get(name="finance lead"))
+    finance.groups.add(role_group("finance lead"))
     client.force_login(finance)
     assert client.get("/cs/").status_code == 403
 

@@ -7,13 +7,14 @@ an explicit permission or token scope; CS agents keep what the CS console needs.
 """
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from payouts.services import payout_open_for_order
 from sellers.models import Order
 from tests.sellers.factories import OrderFactory, SellerFactory, UserFactory
+from tests.support.roles import role_group
 from tests.tracking.factories import ShipmentFactory, cs_agent
 from tracking.models import ProofOfDelivery, Shipment
 
@@ -139,7 +140,7 @@ def test_staff_session_is_allowed_what_its_permissions_name(victim):
 
 def test_finance_reads_payouts_but_cannot_create_orders(victim):
     user = UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name="finance"))
+    user.groups.add(role_group("finance"))
     client = session(user)
     assert client.get("/api/v1/payouts/").status_code == 200
     assert client.post("/api/v1/orders/", {

@@ -10,7 +10,7 @@ import importlib
 
 import pytest
 from django.apps import apps
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
@@ -18,6 +18,7 @@ from payouts.rules import parcel_proven
 from payouts.services.lifecycle import parcel_facts_by_order
 from sellers.models import Order
 from tests.sellers.factories import SellerMemberFactory, UserFactory
+from tests.support.roles import role_group
 from tests.tracking.factories import ShipmentFactory
 from tracking.models import ProofOfDelivery
 
@@ -44,7 +45,7 @@ def parcel(settings, tmp_path):
 @pytest.fixture
 def finance(client):
     user = UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name="finance"))
+    user.groups.add(role_group("finance"))
     # the admin's POD pages, where finance reviews uploads
     user.user_permissions.add(*Permission.objects.filter(
         codename__in=["view_proofofdelivery", "change_proofofdelivery"]))  # fmt: skip

@@ -4,6 +4,7 @@ import factory
 from django.utils import timezone
 
 from tests.sellers.factories import OrderFactory
+from tests.support.roles import role_group
 from tracking.models import Shipment, TrackingEvent
 
 
@@ -42,10 +43,9 @@ class ShipmentExceptionFactory(factory.django.DjangoModelFactory):
 
 def cs_agent(**kwargs):
     """A staff user in the "cs agent" group (created by migration tracking 0005)."""
-    from django.contrib.auth.models import Group
 
     from tests.sellers.factories import UserFactory
 
     user = UserFactory(is_staff=True, **kwargs)
-    user.groups.add(Group.objects.get(name="cs agent"))
+    user.groups.add(role_group("cs agent"))
     return user
