@@ -39,7 +39,7 @@ test: lint
 	$(VENV)/bin/pytest
 
 # The calendar sweep (issue 13): the date-sensitive tests again with the process clock moved by
-# faketime (libfaketime) to each instant of tests/calendar_instants.py: every day of one week,
+# faketime (libfaketime) to each instant of tests/support/calendar_instants.py: every day of one week,
 # both Paris time changes at 01:30 and 02:30, 31 December 23:30 UTC (1 January in Paris), Bastille
 # Day, August. A test that passes only on the day it was written fails here.
 #

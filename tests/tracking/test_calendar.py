@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from tests.calendar_instants import INSTANTS
+from tests.support.calendar_instants import INSTANTS
 from tests.tracking.factories import ShipmentFactory
 from tracking.business_days import is_business_day, next_business_day
 from tracking.carriers.base import CarrierEvent, Location, TrackingResult

@@ -4,7 +4,8 @@ and for the calendar tests that pin them with time-machine.
 Chosen where calendar code goes wrong: each day of one week (weekends, Friday evening, Monday
 morning, the 17:00 hand-over cut-off), both time changes in Europe/Paris, a UTC instant already
 on the next day (and year, and a holiday) in Paris, a French public holiday on a weekday, and
-August. `python -m tests.calendar_instants` prints them as UTC "YYYY-MM-DD HH:MM:SS" lines.
+August. `python -m tests.support.calendar_instants` prints them as UTC
+"YYYY-MM-DD HH:MM:SS" lines.
 """
 
 from datetime import UTC, datetime
