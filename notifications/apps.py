@@ -1,11 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
-
-
-def _ensure_schedules(sender, **kwargs) -> None:
-    from notifications.schedules import ensure_schedules
-
-    ensure_schedules()
 
 
 class NotificationsConfig(AppConfig):
@@ -23,5 +16,3 @@ class NotificationsConfig(AppConfig):
             receivers.on_exceptions_opened, dispatch_uid="notifications-exceptions"
         )
         payout_released.connect(receivers.on_payout_released, dispatch_uid="notifications-payout")
-        # After every migrate (fresh install, deploy): the schedules exist, exactly once each.
-        post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="notifications-schedules")
