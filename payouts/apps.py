@@ -6,9 +6,8 @@ class PayoutsConfig(AppConfig):
 
     def ready(self) -> None:
         from payouts import receivers
-        from tracking.signals import shipment_status_changed
+        from tracking.signals import status_changes_recorded
 
-        # On commit: evaluation reads the committed shipments and never slows the ingest down.
-        shipment_status_changed.connect(
-            receivers.on_shipment_status_changed, dispatch_uid="payouts-evaluate"
+        status_changes_recorded.connect(
+            receivers.on_status_changes_recorded, dispatch_uid="payouts-evaluate"
         )

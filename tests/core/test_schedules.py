@@ -16,6 +16,7 @@ EXPECTED = {
     "payouts.release_due": ("payouts.tasks.release_due", Schedule.MINUTES, 5),
     "payouts.reevaluate_open": ("payouts.tasks.reevaluate_open", Schedule.DAILY, None),
     "notifications.sweep_outbox": ("notifications.tasks.sweep_outbox", Schedule.MINUTES, 1),
+    "returns.receive_delivered": ("returns.tasks.receive_delivered", Schedule.MINUTES, 5),
     "sellers.rollups_refresh": ("sellers.tasks.rollups_refresh", Schedule.MINUTES, 5),
     "sellers.tracking_uploads_resume": (
         "sellers.tasks.tracking_uploads_resume", Schedule.MINUTES, 5,
