@@ -6,7 +6,7 @@ prepare (not timed)   truncate the payouts and tracking tables; bulk-create sell
                       entry, as payout_open_for_order would have left them
 run (timed)           payouts.services.payouts_release_due(): claim AUTO_RELEASE_BATCH rows
                       with FOR UPDATE SKIP LOCKED, lock their parcels, re-check the POD gate,
-                      post the release entries, audit, and send payout_released on commit
+                      post the release entries, audit, and send payouts_released in the transaction
                       (the notifications app records its webhook events there)
 check (timed apart)   payouts.services.ledger_check(): every entry balances, every released
                       payout has its entries
@@ -171,11 +171,11 @@ def prepare(count: int) -> None:
 
 @contextmanager
 def receivers_timed() -> Iterator[Timer]:
-    """Time spent dispatching payout_released (other apps' receivers), summed over the run."""
-    from payouts.signals import payout_released
+    """Time spent dispatching payouts_released (other apps' receivers), summed over the run."""
+    from payouts.signals import payouts_released
 
     total = Timer()
-    original = payout_released.send
+    original = payouts_released.send
 
     def send(*args, **kwargs):
         start = time.perf_counter()
@@ -184,11 +184,11 @@ def receivers_timed() -> Iterator[Timer]:
         finally:
             total.seconds += time.perf_counter() - start
 
-    payout_released.send = send
+    payouts_released.send = send
     try:
         yield total
     finally:
-        payout_released.send = original
+        payouts_released.send = original
 
 
 def run(options: argparse.Namespace) -> bool:
@@ -209,7 +209,7 @@ def run(options: argparse.Namespace) -> bool:
         released = payouts_release_due()
     own_seconds = release.seconds - receivers.seconds
     print(f"  {released:,} released in {release.seconds:.2f} s "
-          f"({receivers.seconds:.2f} s in payout_released receivers)")  # fmt: skip
+          f"({receivers.seconds:.2f} s in payouts_released receivers)")  # fmt: skip
     with timed() as check:
         report = ledger_check()
     assert released == count, f"{released} released, {count} expected"
@@ -233,7 +233,7 @@ def run(options: argparse.Namespace) -> bool:
             f"{per_second:,.0f}",
         ],
         [
-            "  of which payout_released receivers (other apps)",
+            "  of which payouts_released receivers (other apps)",
             f"{released:,}",
             f"{receivers.seconds:.2f}",
             f"{rate(released, receivers.seconds):,.0f}",
@@ -271,7 +271,7 @@ parcel delivered with the courier's POD and a claim window that has passed, prep
 - **Release** — the job's service, `payouts.services.payouts_release_due()`, on one worker:
   batches claimed with `SELECT … FOR UPDATE SKIP LOCKED`, their parcels locked, the POD gate
   re-checked, the release entries (escrow → seller payable + commission revenue), audit rows
-  and status written, `payout_released` sent on commit per payout (the notifications app
+  and status written, `payouts_released` sent in each batch transaction (the notifications app
   records its webhook events there: included in the time).
 - **Ledger check** — `payouts.services.ledger_check()` (what `manage.py payouts check_ledger`
   runs) afterwards: {report.entries:,} entries and {report.lines:,} lines, every entry
@@ -280,7 +280,7 @@ parcel delivered with the courier's POD and a claim window that has passed, prep
 {markdown_table(headers, table)}
 
 **{per_second:,.0f} payouts/s end to end; {own_rate:,.0f} payouts/s for the payouts app's own
-work** (the goal, ≥ {goal:,.0f}/s: **{verdict}**). The rest is the `payout_released` receivers
+work** (the goal, ≥ {goal:,.0f}/s: **{verdict}**). The rest is the `payouts_released` receivers
 of other apps, measured apart by timing the signal's dispatch.
 
 Machine:

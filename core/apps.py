@@ -1,4 +1,11 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_schedules(sender, **kwargs) -> None:
+    from core.schedules import schedules_ensure
+
+    schedules_ensure()
 
 
 class CoreConfig(AppConfig):
@@ -6,3 +13,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from core import checks  # noqa: F401 - registers the system checks
+
+        # After every migrate (fresh install, deploy), once: every app's declared schedules
+        # exist, exactly once each (core/schedules.py).
+        post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="core-schedules")

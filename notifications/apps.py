@@ -1,11 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
-
-
-def _ensure_schedules(sender, **kwargs) -> None:
-    from notifications.schedules import ensure_schedules
-
-    ensure_schedules()
 
 
 class NotificationsConfig(AppConfig):
@@ -13,7 +6,8 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from notifications import receivers
-        from payouts.signals import payout_released
+        from payouts.signals import payouts_released
+        from returns.signals import return_step_recorded
         from tracking.signals import exceptions_opened, status_changes_recorded
 
         status_changes_recorded.connect(
@@ -22,6 +16,7 @@ class NotificationsConfig(AppConfig):
         exceptions_opened.connect(
             receivers.on_exceptions_opened, dispatch_uid="notifications-exceptions"
         )
-        payout_released.connect(receivers.on_payout_released, dispatch_uid="notifications-payout")
-        # After every migrate (fresh install, deploy): the schedules exist, exactly once each.
-        post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="notifications-schedules")
+        payouts_released.connect(receivers.on_payouts_released, dispatch_uid="notifications-payout")
+        return_step_recorded.connect(
+            receivers.on_return_step_recorded, dispatch_uid="notifications-returns"
+        )

@@ -1,18 +1,13 @@
-"""What the payouts app hears from the others (connected in apps.py)."""
+"""What the payouts app hears from the others (connected in apps.py; mechanism: core/fanout.py)."""
 
-from django_q.tasks import async_task
-
-from payouts import selectors
-from payouts.services.lifecycle import EVALUATE_BATCH
+from core.fanout import job_on_commit
 
 
-def on_shipment_status_changed(sender, changes, **kwargs) -> None:
-    """After a status change commits: re-evaluate the open payouts of the orders concerned, in
-    a job (the courier sync that sent this must not wait for payouts)."""
-    payout_ids = selectors.payout_ids_open_for_orders(order_ids={c.order_id for c in changes})
-    for start in range(0, len(payout_ids), EVALUATE_BATCH):
-        async_task(
-            "payouts.tasks.evaluate_payouts",
-            payout_ids[start : start + EVALUATE_BATCH],
-            group="payouts",
-        )
+def on_status_changes_recorded(sender, changes, **kwargs) -> None:
+    """Inside the transaction of the status change: once it commits, a job re-evaluates the
+    open payouts of the orders concerned. A job, not inline: the courier sync that sent this
+    must not wait for payouts, and payouts lock their rows only after the shipments' locks are
+    released. A job lost in a crash: the daily payouts.reevaluate_open catches up."""
+    order_ids = sorted({change.order_id for change in changes})
+    if order_ids:
+        job_on_commit("payouts.tasks.evaluate_orders", order_ids, group="payouts")

@@ -1,4 +1,4 @@
-"""Named django-q2 schedules of the payouts app, upserted by ensure_schedules()."""
+"""Named django-q2 schedules of the payouts app (upserted by core.schedules after migrate)."""
 
 from django_q.models import Schedule
 
@@ -17,11 +17,3 @@ SCHEDULES = [
         "schedule_type": Schedule.DAILY,
     },
 ]
-
-
-def ensure_schedules() -> None:
-    """Create or update every schedule by name: safe to run on every migrate and deploy."""
-    for spec in SCHEDULES:
-        defaults = {key: value for key, value in spec.items() if key != "name"}
-        defaults["repeats"] = -1
-        Schedule.objects.update_or_create(name=spec["name"], defaults=defaults)

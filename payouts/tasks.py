@@ -3,7 +3,12 @@
 from payouts import services
 
 
+def evaluate_orders(order_ids: list[int]) -> int:
+    return services.payouts_evaluate_for_orders(order_ids=order_ids)
+
+
 def evaluate_payouts(payout_ids: list[int]) -> int:
+    # Queued by earlier releases (jobs still in the broker at deploy time); nothing new queues it.
     return services.payouts_evaluate(payout_ids=payout_ids)
 
 

@@ -6,8 +6,8 @@ class ReturnsConfig(AppConfig):
 
     def ready(self) -> None:
         from returns import receivers
-        from tracking.signals import shipment_status_changed
+        from tracking.signals import status_changes_recorded
 
-        shipment_status_changed.connect(
-            receivers.on_shipment_status_changed, dispatch_uid="returns-receive"
+        status_changes_recorded.connect(
+            receivers.on_status_changes_recorded, dispatch_uid="returns-receive"
         )

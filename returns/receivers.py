@@ -1,12 +1,16 @@
-"""What the returns app hears from the others (connected in apps.py)."""
+"""What the returns app hears from the others (connected in apps.py; mechanism: core/fanout.py)."""
 
-from returns.services import returns_receive_delivered
+from core.fanout import job_on_commit
 
 
-def on_shipment_status_changed(sender, changes, **kwargs) -> None:
-    """After a status change commits: a return parcel delivered back to the seller means the
-    return is received (refund through the ledger). Runs after commit, in its own
-    transactions, so the courier sync's locks are released before payouts are locked."""
-    delivered = [c.shipment_id for c in changes if c.status == "delivered"]
+def on_status_changes_recorded(sender, changes, **kwargs) -> None:
+    """Inside the transaction of the status change: a return parcel delivered back to the
+    seller means its return is received (refund through the ledger). Done by a job once the
+    change commits: never in the courier sync's worker and transaction, whose shipment locks
+    must be released before payouts are locked. A job lost in a crash: the
+    returns.receive_delivered schedule receives it."""
+    delivered = sorted(
+        c.shipment_id for c in changes if c.status == "delivered" and c.direction == "return"
+    )
     if delivered:
-        returns_receive_delivered(shipment_ids=delivered)
+        job_on_commit("returns.tasks.receive_delivered", delivered, group="returns")

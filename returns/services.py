@@ -3,17 +3,20 @@
     return_policy_set (seller portal)          -> a new ReturnPolicy version, in force from now
     return_request_create (buyer, /t/<token>/return/)
         -> judged by the policy in force at delivery (clear refusal otherwise)
-        -> payouts.payout_return_open (payout on hold) -> notify buyer + seller
+        -> payouts.payout_return_open (payout on hold) -> return_step_recorded
     return_request_accept / return_request_refuse (seller portal)
         refuse -> payouts.payout_return_close (hold lifted)
     return_shipment_add (seller or buyer: the return tracking number)
         -> tracking.shipment_register(direction="return"): tracked like any parcel
-    tracking.shipment_status_changed (on commit, return parcel delivered) -> receivers
-        -> return_receive -> payouts.payout_return_refund (refund) or payout_return_close
-           (exchange) -> notify
+    tracking.status_changes_recorded (return parcel delivered) -> receivers (job on commit)
+        -> tasks.receive_delivered -> returns_receive_delivered -> return_receive
+        -> payouts.payout_return_refund (refund) or payout_return_close (exchange)
+        -> return_step_recorded
+    schedule returns.receive_delivered (every 5 min): the same, for a job lost in a crash
 
 Every service locks the request row first, checks the transition, writes a ReturnEvent (who,
-from, to, why) in the same transaction, and sends notifications through the outbox.
+from, to, why) in the same transaction, and announces the step with return_step_recorded in
+that transaction (buyer and seller hear of it through the notifications outbox: core/fanout.py).
 """
 
 from __future__ import annotations
@@ -30,8 +33,6 @@ from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
 from core.files import IMAGE_KINDS, sniffed_kind
-from notifications.services import return_step_record
-from notifications.triggers import Trigger
 from payouts.services import payout_return_close, payout_return_open, payout_return_refund
 from returns import selectors
 from returns.models import (
@@ -45,6 +46,7 @@ from returns.models import (
     ReturnRequest,
     ShippingPayer,
 )
+from returns.signals import ReturnStep, return_step_recorded
 from sellers.models import Order, OrderItem, Seller
 from tracking.models import Shipment
 from tracking.services import shipment_register
@@ -232,12 +234,11 @@ def _audit(request: ReturnRequest, *, from_status: str, actor, now: datetime, no
     )  # fmt: skip
 
 
-def _notify(request: ReturnRequest, trigger: str, now: datetime) -> None:
-    shipment = Shipment.objects.select_related("order", "seller").get(
-        pk=request.delivered_shipment_id
-    )
-    return_step_record(
-        shipment=shipment, trigger=trigger, return_reference=request.reference,
+def _announce(request: ReturnRequest, now: datetime) -> None:
+    """The step the request just made, to whoever listens (in this transaction)."""
+    step = ReturnStep(
+        request_id=request.pk, reference=request.reference, status=request.status,
+        shipment_id=request.delivered_shipment_id,
         data={"return": {
             "id": request.pk, "reference": request.reference, "status": request.status,
             "reason": request.reason, "resolution": request.resolution,
@@ -246,8 +247,9 @@ def _notify(request: ReturnRequest, trigger: str, now: datetime) -> None:
             "return_tracking_number": request.return_shipment.tracking_number
             if request.return_shipment_id else None,
         }},
-        now=now,
+        occurred_at=now,
     )  # fmt: skip
+    return_step_recorded.send(sender=ReturnRequest, step=step)
 
 
 @transaction.atomic
@@ -339,7 +341,7 @@ def return_request_create(
         row.save()
     _audit(request, from_status="", actor="buyer", now=now, note=f"reason {reason}")
     payout_return_open(order_id=order.pk, reference=request.reference, actor=None, now=now)
-    _notify(request, Trigger.RETURN_REQUESTED, now)
+    _announce(request, now)
     return request
 
 
@@ -372,7 +374,7 @@ def return_request_accept(*, request: ReturnRequest, actor, now: datetime | None
     )
     request.save()
     _audit(request, from_status=previous, actor=actor, now=now)
-    _notify(request, Trigger.RETURN_ACCEPTED, now)
+    _announce(request, now)
     return request
 
 
@@ -394,7 +396,7 @@ def return_request_refuse(
     _audit(request, from_status=previous, actor=actor, now=now, note=reason)
     payout_return_close(order_id=request.order_id, reference=request.reference, actor=actor,
                         reason="refused by the seller", now=now)  # fmt: skip
-    _notify(request, Trigger.RETURN_REFUSED, now)
+    _announce(request, now)
     return request
 
 
@@ -465,20 +467,20 @@ def return_receive(*, request: ReturnRequest | int, actor, now: datetime | None 
         payout_return_close(order_id=request.order_id, reference=request.reference,
                             actor=actor, reason="exchange received", now=now)  # fmt: skip
     _audit(request, from_status=previous, actor=actor, now=now, note=note)
-    _notify(request, Trigger.RETURN_RECEIVED, now)
+    _announce(request, now)
     return request
 
 
-def returns_receive_delivered(*, shipment_ids: Sequence[int]) -> int:
-    """For return parcels delivered back to the seller: receive their returns, each in its
-    own transaction (one failure does not stop the others). Returns how many were received."""
-    ids = list(
-        ReturnRequest.objects.filter(
-            return_shipment_id__in=list(shipment_ids),
-            return_shipment__status="delivered",
-            status=ReturnRequest.Status.SHIPPED,
-        ).values_list("id", flat=True)
+def returns_receive_delivered(*, shipment_ids: Sequence[int] | None = None) -> int:
+    """Receive the shipped returns whose return parcel is delivered back to the seller: those
+    of these parcels, or (None: the sweep) all of them. Each in its own transaction (one
+    failure does not stop the others); idempotent. Returns how many were received."""
+    requests = ReturnRequest.objects.filter(
+        return_shipment__status="delivered", status=ReturnRequest.Status.SHIPPED
     )
+    if shipment_ids is not None:
+        requests = requests.filter(return_shipment_id__in=list(shipment_ids))
+    ids = list(requests.order_by("id").values_list("id", flat=True))
     received = 0
     for request_id in ids:
         try:

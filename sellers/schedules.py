@@ -1,4 +1,4 @@
-"""Named django-q2 schedules of the sellers app, upserted by ensure_schedules()."""
+"""Named django-q2 schedules of the sellers app (upserted by core.schedules after migrate)."""
 
 from django_q.models import Schedule
 
@@ -18,11 +18,3 @@ SCHEDULES = [
         "minutes": 5,
     },
 ]
-
-
-def ensure_schedules() -> None:
-    """Create or update every schedule by name: safe to run on every migrate and deploy."""
-    for spec in SCHEDULES:
-        defaults = {key: value for key, value in spec.items() if key != "name"}
-        defaults["repeats"] = -1
-        Schedule.objects.update_or_create(name=spec["name"], defaults=defaults)

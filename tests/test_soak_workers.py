@@ -35,6 +35,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django_q.models import Schedule, Task
 
+from core.schedules import schedules_ensure
 from devtools.sandbox.journeys import SCENARIOS, journey_for
 from devtools.sandbox.numbers import number_for_scenario
 from devtools.sandbox.server import make_app, run_in_thread
@@ -118,8 +119,7 @@ def _processes(commands: dict[str, list[str]], env: dict[str, str], logs: Path):
 def _schedules_due_now() -> datetime:
     """The apps' schedules (a transactional test before this one flushed them), due at once so
     that both schedulers race for the first tick; returns that first tick's time."""
-    for app in ("tracking", "payouts", "notifications"):
-        import_module(f"{app}.schedules").ensure_schedules()
+    schedules_ensure(app_labels=["tracking", "payouts", "notifications"])
     first_tick = timezone.now()
     Schedule.objects.update(next_run=first_tick)
     import_module("notifications.migrations.0002_default_rules").create_defaults(apps, None)

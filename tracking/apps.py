@@ -1,11 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
-
-
-def _ensure_schedules(sender, **kwargs) -> None:
-    from tracking.schedules import ensure_schedules
-
-    ensure_schedules()
 
 
 def _record_exceptions(sender, changes, **kwargs) -> None:
@@ -37,5 +30,3 @@ class TrackingConfig(AppConfig):
         carriers.configure(_carrier_configuration)
 
         status_changes_recorded.connect(_record_exceptions, dispatch_uid="tracking-exceptions")
-        # After every migrate (fresh install, deploy): the schedules exist, exactly once each.
-        post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="tracking-schedules")

@@ -1,11 +1,18 @@
 """Signals other apps subscribe to, sent by the tracking services (never from post_save).
 
+Both are sent INSIDE the transaction that made the change (the one mechanism, core/fanout.py):
+a receiver writes rows that commit or roll back with the change, and queues its follow-up
+work with core.fanout.job_on_commit. No I/O and no enqueueing outside on_commit.
+
 status_changes_recorded(sender=Shipment, changes=list[StatusChange])
-    Sent INSIDE the transaction that changed the statuses: a receiver's writes commit or roll
-    back with the change (the notifications outbox relies on it). Receivers write rows only:
-    no I/O, no enqueueing (do that on commit).
-shipment_status_changed(sender=Shipment, changes=list[StatusChange])
-    Sent after commit: for work that must only happen once the change is durable.
+    Shipments changed status: a courier's events (events_ingest, also for a POD approved by
+    finance) or the clock (shipments_expire_stale). Receivers: tracking's exceptions, the
+    notifications outbox, payouts (re-evaluation job), returns (receipt job).
+exceptions_opened(sender=ShipmentException, openings=list[ExceptionOpened])
+    The detection job opened exceptions that no status change announced (delayed, stuck, no
+    first scan): the notifications outbox turns them into buyer/seller notifications by its
+    rules. Exceptions opened by a status change are not sent again here:
+    status_changes_recorded already told everybody.
 """
 
 from dataclasses import dataclass
@@ -14,7 +21,7 @@ from datetime import datetime
 from django.dispatch import Signal
 
 status_changes_recorded = Signal()
-shipment_status_changed = Signal()
+exceptions_opened = Signal()
 
 
 @dataclass(frozen=True)
@@ -26,14 +33,8 @@ class StatusChange:
     status: str
     substatus: str
     occurred_at: datetime | None
-
-
-# exceptions_opened(sender=ShipmentException, openings=list[ExceptionOpened])
-#     Sent INSIDE the transaction of the detection job when it opens exceptions that no status
-#     change announced (delayed, stuck, no first scan): the notifications outbox turns them into
-#     buyer/seller notifications by its rules. Exceptions opened by a status change are not
-#     sent again here: status_changes_recorded already told everybody.
-exceptions_opened = Signal()
+    # "outbound" (to the buyer) or "return" (a buyer's return parcel): Shipment.Direction.
+    direction: str = "outbound"
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from notifications.services.outbox import (
     exception_notifications_record,
     notifications_record,
-    payout_released_record,
+    payouts_released_record,
 )
 from notifications.services.returns import return_step_record
 from notifications.services.rules import rule_keys, seller_notification_rules_set
@@ -20,7 +20,7 @@ __all__ = [
     "notifications_record",
     "notifications_send",
     "outbox_sweep",
-    "payout_released_record",
+    "payouts_released_record",
     "return_step_record",
     "rule_keys",
     "seller_notification_rules_set",

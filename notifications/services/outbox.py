@@ -1,9 +1,10 @@
-"""The transactional outbox: status changes become rows in the transaction that made them.
+"""The transactional outbox: changes become rows in the transaction that made them.
 
-    events_ingest -> status_changes_recorded (same transaction)
+    events_ingest, shipments_expire_stale -> status_changes_recorded (same transaction)
       -> notifications_record: Notification rows (buyer email/SMS per rule)
                                + WebhookEvent/WebhookDelivery rows (endpoints per subscription)
       -> on commit: send_notifications(shipment_ids), deliver_webhooks(delivery_ids) jobs
+    exceptions_opened, payouts_released, return_step_recorded: the same, same transaction
     notifications.sweep_outbox (every minute) sends whatever is due and unsent: consolidated
     emails at the end of their window, retries, rows whose job was lost in a crash.
 
@@ -35,6 +36,7 @@ from notifications.models import (
 from notifications.phone import InvalidPhoneNumber, to_e164
 from notifications.selectors import rulebook_load
 from notifications.triggers import Trigger, status_key, trigger_for
+from payouts.signals import PayoutReleased
 from tracking.links import public_shipment_url
 from tracking.models import Shipment
 from tracking.signals import ExceptionOpened, StatusChange
@@ -390,40 +392,43 @@ def _exception_event(shipment, opening: ExceptionOpened, now) -> WebhookEvent:
 
 
 @transaction.atomic
-def payout_released_record(
-    *,
-    payout_id: int,
-    order_id: int,
-    seller_id: int,
-    net_amount: int,
-    currency: str,
-    released_at: datetime,
-    now: datetime | None = None,
+def payouts_released_record(
+    *, releases: Sequence[PayoutReleased], now: datetime | None = None
 ) -> list[int]:
-    """The ``payout.released`` event for the seller's and the marketplace's endpoints.
-    Idempotent per payout; delivery is enqueued on commit. Returns the new deliveries' ids."""
+    """The ``payout.released`` events for the sellers' and the marketplace's endpoints, in the
+    release's transaction. Idempotent per payout; delivery is enqueued on commit. Returns the
+    new deliveries' ids."""
     from sellers.models import Order
 
+    if not releases:
+        return []
     now = now or timezone.now()
-    reference = Order.objects.filter(pk=order_id).values_list("reference", flat=True).first()
-    data = {
-        "payout": {
-            "id": payout_id,
-            "net_amount": net_amount,
-            "currency": currency,
-            "released_at": _iso(released_at),
-        },
-        "order": {"id": order_id, "reference": reference},
-        "seller": {"id": seller_id},
-    }
-    event = _event(
-        EventType.PAYOUT_RELEASED,
-        seller_id=seller_id,
-        data=data,
-        source_key=f"payout.released:{payout_id}",
-        now=now,
-        order_id=order_id if reference is not None else None,
+    references = dict(
+        Order.objects.filter(pk__in={r.order_id for r in releases}).values_list("id", "reference")
     )
-    delivery_ids = _record_events([event], now)
+    events = []
+    for release in releases:
+        reference = references.get(release.order_id)
+        data = {
+            "payout": {
+                "id": release.payout_id,
+                "net_amount": release.net_amount,
+                "currency": release.currency,
+                "released_at": _iso(release.released_at),
+            },
+            "order": {"id": release.order_id, "reference": reference},
+            "seller": {"id": release.seller_id},
+        }
+        events.append(
+            _event(
+                EventType.PAYOUT_RELEASED,
+                seller_id=release.seller_id,
+                data=data,
+                source_key=f"payout.released:{release.payout_id}",
+                now=now,
+                order_id=release.order_id if reference is not None else None,
+            )
+        )
+    delivery_ids = _record_events(events, now)
     transaction.on_commit(lambda: _enqueue([], delivery_ids))
     return delivery_ids

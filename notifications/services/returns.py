@@ -1,7 +1,8 @@
 """The steps of a buyer's return (returns app) as notifications: the same outbox as status
 changes, written in the caller's transaction and sent after commit.
 
-    returns service (requested / accepted / refused / received)
+    returns service (requested / accepted / refused / received) -> return_step_recorded
+      -> receivers.on_return_step_recorded (same transaction)
       -> return_step_record: buyer email/SMS rows per the seller's rules for that trigger
                              + a ``return.updated`` webhook event for the seller and the CRM
       -> on commit: send_notifications(shipment), deliver_webhooks(deliveries)

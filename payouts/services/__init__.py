@@ -17,6 +17,7 @@ from payouts.services.lifecycle import (
     payout_refund,
     payout_unhold,
     payouts_evaluate,
+    payouts_evaluate_for_orders,
     payouts_reevaluate_open,
     seller_commission_set,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "payout_return_refund",
     "payout_unhold",
     "payouts_evaluate",
+    "payouts_evaluate_for_orders",
     "payouts_reevaluate_open",
     "payouts_release_due",
     "release_batch_run",

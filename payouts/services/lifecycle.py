@@ -1,7 +1,8 @@
 """An order's payout from payment to its end, except the release itself (release.py).
 
     payout_open_for_order (payment received)  -> held | eligible | on_hold
-    shipment_status_changed (on commit) -> tasks.evaluate_payouts -> payouts_evaluate
+    tracking.status_changes_recorded -> receivers (job on commit) -> tasks.evaluate_orders
+      -> payouts_evaluate_for_orders -> payouts_evaluate
     payout_receipt_confirm / payout_claim_open / payout_claim_close  (marketplace API)
     payout_hold / payout_unhold / payout_refund  (finance console)
     payout_cancel  (marketplace API: order cancelled)
@@ -24,6 +25,7 @@ from django.utils import timezone
 from core.errors import ApplicationError
 from payouts.models import JournalEntry, Payout, PayoutEvent, SellerCommission
 from payouts.rules import Decision, ParcelFacts, commission_split, payout_decide
+from payouts.selectors import payout_ids_open_for_orders
 from payouts.services.actors import actor_parts, require_perm
 from payouts.services.ledger import entries_post, entry_build, payment_lines, refund_lines
 from tracking.models import Shipment
@@ -277,9 +279,16 @@ def _evaluate_batch(ids: list[int], now: datetime) -> int:
     return len(events)
 
 
+def payouts_evaluate_for_orders(*, order_ids: Sequence[int], now: datetime | None = None) -> int:
+    """Re-evaluate the open payouts of these orders (their parcels moved), like
+    payouts_evaluate. Returns how many changed status."""
+    ids = payout_ids_open_for_orders(order_ids=order_ids)
+    return payouts_evaluate(payout_ids=ids, now=now)
+
+
 def payouts_reevaluate_open(*, now: datetime | None = None) -> int:
     """The safety sweep (daily schedule): every open payout re-evaluated, so that a missed
-    shipment signal (a queue lost in an outage) delays a payout by a day at most."""
+    status-change job (lost in a crash or an outage) delays a payout by a day at most."""
     ids = list(
         Payout.objects.filter(status__in=Payout.OPEN_STATUSES)
         .order_by("id")

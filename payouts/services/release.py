@@ -4,7 +4,7 @@ payout whose time has come (the auto-release schedule).
     schedule payouts.release_due -> tasks.release_due -> payouts_release_due
         loop: claim AUTO_RELEASE_BATCH due payouts (FOR UPDATE SKIP LOCKED) -> lock their
               shipments -> re-check the POD gate -> release entries + status + audit, one
-              transaction -> on commit: payout_released per payout
+              transaction, with payouts_released (notifications' rows in it)
     console batch -> release_batch_start -> tasks.run_release_batch -> release_batch_run
         -> payout_release per payout (progress counted on the ReleaseBatch row)
 
@@ -28,7 +28,7 @@ from payouts.models import JournalEntry, Payout, PayoutEvent, ReleaseBatch
 from payouts.services.actors import actor_parts, require_perm
 from payouts.services.ledger import PendingEntry, entries_post, entry_build, release_lines
 from payouts.services.lifecycle import decide, decision_apply, parcel_facts_by_order
-from payouts.signals import payout_released
+from payouts.signals import PayoutReleased, payouts_released
 
 # Payouts released per transaction by the auto-release job: each costs a few rows (entry, three
 # lines, two audit rows, one update), so 500 keeps a transaction around a second of work while
@@ -79,26 +79,22 @@ def _release_in_memory(
     return pending, event
 
 
-def _announce_on_commit(payouts: Sequence[Payout]) -> None:
-    """payout_released for each, once the release is durable (receivers send webhooks)."""
-    announcements = [
-        {
-            "payout_id": p.pk,
-            "order_id": p.order_id,
-            "seller_id": p.seller_id,
-            "net_amount": p.net_amount,
-            "currency": p.currency,
-            "released_at": p.released_at,
-        }
+def _announce(payouts: Sequence[Payout]) -> None:
+    """payouts_released, inside the release's transaction: the receivers' rows (the webhooks)
+    commit with the release or not at all (core/fanout.py)."""
+    releases = [
+        PayoutReleased(
+            payout_id=p.pk,
+            order_id=p.order_id,
+            seller_id=p.seller_id,
+            net_amount=p.net_amount,
+            currency=p.currency,
+            released_at=p.released_at,
+        )
         for p in payouts
     ]
-
-    def send() -> None:
-        for kwargs in announcements:
-            payout_released.send(sender=Payout, **kwargs)
-
-    if announcements:
-        transaction.on_commit(send)
+    if releases:
+        payouts_released.send(sender=Payout, releases=releases)
 
 
 @transaction.atomic
@@ -151,7 +147,7 @@ def payout_release(
     payout.save()
     PayoutEvent.objects.bulk_create([e for e in (evaluated, released) if e is not None])
     entries_post([pending])
-    _announce_on_commit([payout])
+    _announce([payout])
     return payout
 
 
@@ -201,7 +197,7 @@ def _release_due_batch(now: datetime) -> tuple[int, int]:
     _payouts_write(payouts)
     PayoutEvent.objects.bulk_create(events)
     entries_post(pending)
-    _announce_on_commit(released)
+    _announce(released)
     return len(payouts), len(released)
 
 

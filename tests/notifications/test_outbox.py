@@ -199,18 +199,6 @@ def test_status_changes_without_news_notify_nobody():
 
 
 @pytest.mark.django_db
-def test_ensure_schedules_registers_the_sweeper_once():
-    from django_q.models import Schedule
-
-    from notifications.schedules import ensure_schedules
-
-    ensure_schedules()
-    ensure_schedules()
-    schedule = Schedule.objects.get(name="notifications.sweep_outbox")
-    assert (schedule.func, schedule.minutes) == ("notifications.tasks.sweep_outbox", 1)
-
-
-@pytest.mark.django_db
 def test_default_rules_migration_is_idempotent():
     from importlib import import_module
 

@@ -5,13 +5,14 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 
 from notifications import services
 from notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from notifications.services.webhooks import RETRY_DELAYS
 from notifications.signing import sign, verify
-from payouts.signals import payout_released
+from payouts.signals import PayoutReleased, payouts_released
 from tests.notifications.factories import WebhookEndpointFactory
 from tests.support.ingest import courier_says, scan
 from tests.tracking.factories import ShipmentFactory
@@ -194,16 +195,17 @@ def test_payout_released_becomes_a_signed_webhook(webhook_receiver, django_q_syn
     endpoint_for(receiver, seller=shipment.seller, event_types=["payout.released"])
     released_at = timezone.now()
     # when the payouts app announces a release, twice (a retried job)
+    release = PayoutReleased(
+        payout_id=77,
+        order_id=shipment.order_id,
+        seller_id=shipment.seller_id,
+        net_amount=4490,
+        currency="EUR",
+        released_at=released_at,
+    )
     for _ in range(2):
-        payout_released.send(
-            sender=None,
-            payout_id=77,
-            order_id=shipment.order_id,
-            seller_id=shipment.seller_id,
-            net_amount=4490,
-            currency="EUR",
-            released_at=released_at,
-        )
+        with transaction.atomic():  # sent inside the release's transaction
+            payouts_released.send(sender=None, releases=[release])
     # then one event, delivered and verified
     event = WebhookEvent.objects.get(type="payout.released")
     assert list(receiver.processed) == [str(event.event_id)]

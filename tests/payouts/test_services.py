@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 
 from core.errors import ApplicationError, PermissionDenied
@@ -16,7 +17,7 @@ from payouts.models import (
     PayoutEvent,
     SellerCommission,
 )
-from payouts.signals import payout_released
+from payouts.signals import PayoutReleased, payouts_released
 from sellers.models import Order
 from tests.payouts.factories import (
     DeliveredShipmentFactory,
@@ -202,37 +203,34 @@ def test_finance_hold_needs_permission_and_reason(open_payout, finance):
     )
 
 
-def test_payout_release_posts_balanced_entries_and_announces_on_commit(
-    open_payout, finance, django_capture_on_commit_callbacks
+def test_payout_release_posts_balanced_entries_and_announces_in_its_transaction(
+    open_payout, finance
 ):
     # given an eligible payout of 49.90 at 12 %
     payout = open_payout(total_amount=4990)
     heard = []
 
-    def receiver(sender, **kwargs):
-        heard.append(kwargs)
+    def receiver(sender, releases, **kwargs):
+        heard.append((transaction.get_connection().in_atomic_block, releases))
 
-    payout_released.connect(receiver, dispatch_uid="test-release")
+    payouts_released.connect(receiver, dispatch_uid="test-release")
     try:
         # when finance releases it
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            released = services.payout_release(payout=payout, actor=finance)
-            assert heard == []  # not before commit
+        released = services.payout_release(payout=payout, actor=finance)
     finally:
-        payout_released.disconnect(dispatch_uid="test-release")
-    # then escrow goes to the seller and the commission, and the signal carries the net amount
+        payouts_released.disconnect(dispatch_uid="test-release")
+    # then escrow goes to the seller and the commission, and the signal carries the net amount,
+    # sent inside the release's transaction (its receivers' rows commit with it)
     assert released.status == "released" and released.released_by == finance
     assert lines_of(released, "release") == [
         ("commission_revenue", -599),
         ("escrow", 4990),
         ("seller_payable", -4391),
     ]
-    assert len(callbacks) >= 1
-    assert heard == [{
-        "signal": payout_released, "payout_id": payout.pk, "order_id": payout.order_id,
-        "seller_id": payout.seller_id, "net_amount": 4391, "currency": "EUR",
-        "released_at": released.released_at,
-    }]  # fmt: skip
+    assert heard == [(True, [PayoutReleased(
+        payout_id=payout.pk, order_id=payout.order_id, seller_id=payout.seller_id,
+        net_amount=4391, currency="EUR", released_at=released.released_at,
+    )])]  # fmt: skip
 
 
 def test_payout_release_is_idempotent(open_payout, finance):

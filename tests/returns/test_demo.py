@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_seed_demo_gives_a_returnable_order_and_the_story_plays_to_the_refund(
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks, django_q_sync
 ):
     # given the demo, seeded twice
     seed_demo()

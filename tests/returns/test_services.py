@@ -346,7 +346,7 @@ def test_return_shipment_add_refuses_an_unusable_number_and_keeps_the_request():
 
 
 def test_return_parcel_delivered_refunds_the_returned_item_and_commission_on_the_rest(
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks, django_q_sync
 ):
     # given an order of 50.00 (2 lamps at 15.00, a shade at 20.00), one lamp returned and sent
     order, lamp, _shade = delivered_order(days_ago=3)

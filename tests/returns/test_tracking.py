@@ -67,7 +67,7 @@ def test_order_page_shows_the_return_parcel_as_a_return(client):
 
 
 def test_return_parcel_moves_send_no_parcel_notification_to_the_buyer(
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks, django_q_sync
 ):
     # given a return parcel on its way back
     order, lamp, _shade = delivered_order()
@@ -115,7 +115,7 @@ def test_return_refund_lines_always_balance_and_split_what_is_kept(
 
 
 def test_return_parcel_followed_on_the_sandbox_courier_refunds_when_it_arrives(
-    sandbox, carrier_client, django_capture_on_commit_callbacks
+    sandbox, carrier_client, django_capture_on_commit_callbacks, django_q_sync
 ):
     # given the demo's return number, registered on an accepted return (over real HTTP to the
     # sandbox courier, like the demo)

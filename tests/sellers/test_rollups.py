@@ -9,7 +9,6 @@ from core.access import Scope
 from sellers import rollups, selectors
 from sellers.metrics import Totals, business_days_between, region_of, shipment_facts
 from sellers.models import RollupDirtyDay, ShipmentDayStat, SummaryDayStat, WeekStat
-from sellers.schedules import ensure_schedules
 from tests.sellers.factories import SellerFactory, shipped_parcel
 from tracking.models import Shipment
 
@@ -154,14 +153,6 @@ def test_rollups_process_dirty_keeps_a_day_re_marked_while_it_was_recomputed():
     assert deleted == 0
     assert rollups.rollups_process_dirty() == 1
     assert not RollupDirtyDay.objects.exists()
-
-
-def test_ensure_schedules_registers_the_rollup_job_once():
-    from django_q.models import Schedule
-
-    ensure_schedules()
-    ensure_schedules()
-    assert Schedule.objects.filter(name="sellers.rollups_refresh").count() == 1
 
 
 def test_rollups_rebuild_all_matches_the_incremental_job():

@@ -9,7 +9,7 @@ from tests.tracking.factories import ShipmentFactory
 from tracking.carriers.base import CarrierEvent, Location, PodData, TrackingResult
 from tracking.models import ProofOfDelivery, TrackingEvent
 from tracking.services import ShipmentUpdate, events_ingest
-from tracking.signals import shipment_status_changed
+from tracking.signals import status_changes_recorded
 from tracking.status import Status, Substatus
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
@@ -83,24 +83,24 @@ def test_events_ingest_twice_stores_each_event_once():
     assert second.status_changes == []
 
 
-@pytest.mark.django_db(transaction=True)
-def test_events_ingest_signals_status_changes_after_commit():
+@pytest.mark.django_db
+def test_events_ingest_announces_each_status_change_once():
     # given a receiver of the status-change signal
     received = []
 
     def receiver(sender, changes, **kwargs):
         received.extend(changes)
 
-    shipment_status_changed.connect(receiver)
+    status_changes_recorded.connect(receiver)
     try:
         shipment = ShipmentFactory()
         # when
         events_ingest(updates=[ShipmentUpdate(shipment.id, result("X", JOURNEY[:4]))])
     finally:
-        shipment_status_changed.disconnect(receiver)
+        status_changes_recorded.disconnect(receiver)
     # then
-    assert [(c.shipment_id, c.previous_status, c.status) for c in received] == [
-        (shipment.id, Status.PENDING, Status.OUT_FOR_DELIVERY)
+    assert [(c.shipment_id, c.previous_status, c.status, c.direction) for c in received] == [
+        (shipment.id, Status.PENDING, Status.OUT_FOR_DELIVERY, "outbound")
     ]
 
 
@@ -156,8 +156,6 @@ def test_events_ingest_any_permutation_and_duplication_gives_same_result(deliver
 def test_events_ingest_status_changes_recorded_inside_the_transaction():
     # given a receiver that writes inside the ingest transaction, and an ingest that fails after
     from django.db import transaction
-
-    from tracking.signals import status_changes_recorded
 
     seen_in_transaction = []
 

@@ -4,7 +4,6 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.utils import timezone
-from django_q.models import Schedule
 
 from devtools.sandbox.couriers import get_courier
 from devtools.sandbox.numbers import number_for_scenario, sandbox_carriers
@@ -13,7 +12,6 @@ from tests.tracking.factories import ShipmentFactory
 from tracking import tasks
 from tracking.carriers import ADAPTER_CLASSES
 from tracking.models import CarrierSyncState, ProofOfDelivery, RawPayload, Shipment
-from tracking.schedules import ensure_schedules
 from tracking.services import carrier_batch_sync, shipments_expire_stale, sync_dispatch_due
 from tracking.services.payloads import raw_payloads_purge
 from tracking.services.sync import CLAIM_LEASE, _claim_due
@@ -196,18 +194,6 @@ def test_shipments_expire_stale_ends_parcels_without_news_for_30_days():
     assert (stale.status, stale.next_sync_at) == ("expired", None)
     assert fresh.status == "in_transit"
     assert delivered.status == "delivered"
-
-
-def test_ensure_schedules_is_idempotent():
-    ensure_schedules()
-    ensure_schedules()
-    schedule = Schedule.objects.get(name="tracking.dispatch_due_syncs")
-    assert Schedule.objects.filter(name="tracking.dispatch_due_syncs").count() == 1
-    assert (schedule.func, schedule.schedule_type, schedule.minutes) == (
-        "tracking.tasks.dispatch_due_syncs",
-        Schedule.MINUTES,
-        1,
-    )
 
 
 def test_dispatch_task_runs_batches_through_django_q(

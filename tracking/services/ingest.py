@@ -6,7 +6,8 @@
       -> per shipment: nothing new: state unchanged; every new event later than the last one
          stored: fold them onto the stored state; otherwise (an older event arrived late):
          read every stored event back and derive from scratch
-      -> one UPDATE of the shipments, upsert POD -> on commit: shipment_status_changed
+      -> one UPDATE of the shipments, upsert POD
+      -> status_changes_recorded (same transaction: receivers write rows, queue jobs on commit)
 
 Guarantees: an event is stored once whatever the number of deliveries; the state depends only
 on the set of stored events (never on arrival order: derive_state); ingesting the same thing
@@ -30,7 +31,7 @@ from tracking import cadence
 from tracking.carriers.base import CarrierEvent, PodData, TrackingResult
 from tracking.models import ProofOfDelivery, Shipment, ShipmentAudit, TrackingEvent
 from tracking.proof import delivery_predates_order
-from tracking.signals import StatusChange, shipment_status_changed, status_changes_recorded
+from tracking.signals import StatusChange, status_changes_recorded
 from tracking.status import DerivedState, Status, StatusPoint, derive_state, pod_standing
 
 # Rows per INSERT on the portable path: 13 parameters a row stays under SQLite's 32,766.
@@ -175,18 +176,23 @@ def events_ingest(
                     status=shipment.status,
                     substatus=shipment.substatus,
                     occurred_at=shipment.last_event_at,
+                    direction=shipment.direction,
                 )
             )
     _save_shipment_states(list(shipments.values()))
     _store_pods(pods, new_deliveries)
 
-    if changes:
-        status_changes_recorded.send(sender=Shipment, changes=changes)  # same transaction
-        transaction.on_commit(
-            lambda: shipment_status_changed.send(sender=Shipment, changes=changes)
-        )
+    status_changes_announce(changes=changes)
     stored = sum(len(points) for points in new_points.values())
     return IngestSummary(len(shipments), len(rows), stored, changes)
+
+
+def status_changes_announce(*, changes: Sequence[StatusChange]) -> None:
+    """Tell the other apps about these status changes, inside the caller's transaction (the
+    one way a status change reaches them: core/fanout.py). Every writer of a shipment's status
+    calls it: the ingest and the expiry."""
+    if changes:
+        status_changes_recorded.send(sender=Shipment, changes=list(changes))
 
 
 def _derive_states(

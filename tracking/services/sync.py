@@ -1,7 +1,8 @@
 """Asking couriers about our parcels, on django-q2.
 
     schedule "tracking.dispatch_due_syncs" (every minute)
-      -> sync_dispatch_due(): expire stale parcels; per courier not backing off, claim due
+      -> sync_dispatch_due(): expire stale parcels (a status change: audited, announced);
+         per courier not backing off, claim due
          shipments (SELECT … FOR UPDATE SKIP LOCKED), lease them, enqueue batch jobs
       -> task sync_carrier_batch(carrier, ids) -> carrier_batch_sync()
          -> adapter.fetch_and_parse(numbers) -> raw payloads kept -> events_ingest()
@@ -28,9 +29,10 @@ from django.utils import timezone
 from tracking import cadence, carriers
 from tracking.carriers.base import CarrierFault, TrackingError, not_returned_errors
 from tracking.carriers.http import CarrierHttpClient
-from tracking.models import CarrierSyncState, Shipment
-from tracking.services.ingest import ShipmentUpdate, events_ingest
+from tracking.models import CarrierSyncState, Shipment, ShipmentAudit
+from tracking.services.ingest import ShipmentUpdate, events_ingest, status_changes_announce
 from tracking.services.payloads import raw_payloads_store_answers
+from tracking.signals import StatusChange
 from tracking.status import Status
 
 # A claimed shipment is not claimed again for this long: longer than any batch job runs
@@ -43,6 +45,10 @@ DISPATCH_PERIOD_SECONDS = 60
 # Upper bound per courier per tick whatever the quota, so one tick's transaction stays short.
 MAX_CLAIM_PER_CARRIER = 20_000
 
+
+# Parcels expired per transaction: each is one updated row, one audit row and its listeners'
+# rows (a webhook event at most), so a backlog after an outage clears in short transactions.
+EXPIRE_BATCH = 500
 
 # Carrier sync state error code of a courier whose API credentials are not configured.
 NOT_CONFIGURED = "not_configured"
@@ -64,16 +70,68 @@ def carrier_capacity(adapter: carriers.CarrierAdapter) -> int:
 
 
 def shipments_expire_stale(*, now: datetime | None = None) -> int:
-    """Parcels with no news for TRACKING_EXPIRE_AFTER_DAYS become ``expired``; returns how many."""
+    """Parcels with no news for TRACKING_EXPIRE_AFTER_DAYS become ``expired``; returns how many.
+
+    A status change like any other: per batch of EXPIRE_BATCH, in one transaction, the
+    shipments are locked (SKIP LOCKED: one an ingest or another dispatcher holds is left for
+    the next run), set expired, audited (``ShipmentAudit`` "expired", actor None) and announced
+    with status_changes_recorded, so every app reacts to it as to a courier's status. Safe to
+    run twice at once."""
     now = now or timezone.now()
-    cutoff = cadence.expiry_cutoff(now)
-    return (
+    expired = 0
+    while True:
+        count = _expire_batch(cutoff=cadence.expiry_cutoff(now), now=now)
+        expired += count
+        if count < EXPIRE_BATCH:
+            return expired
+
+
+@transaction.atomic
+def _expire_batch(*, cutoff: datetime, now: datetime) -> int:
+    shipments = list(
         Shipment.objects.annotate(last_news_at=Coalesce("last_event_at", "created_at"))
         .filter(last_news_at__lt=cutoff)
         .exclude(status__in=[Status.DELIVERED, Status.EXPIRED])
         .exclude(substatus__in=list(cadence.TERMINAL_SUBSTATUSES))
-        .update(status=Status.EXPIRED, substatus="", next_sync_at=None, updated_at=now)
+        .order_by("id")
+        .select_for_update(skip_locked=True)
+        .only("id", "order_id", "status", "substatus", "direction")[:EXPIRE_BATCH]
     )
+    if not shipments:
+        return 0
+    Shipment.objects.filter(id__in=[s.id for s in shipments]).update(
+        status=Status.EXPIRED, substatus="", next_sync_at=None, updated_at=now
+    )
+    ShipmentAudit.objects.bulk_create(
+        ShipmentAudit(
+            shipment_id=s.id,
+            actor=None,
+            action="expired",
+            created_at=now,
+            detail={
+                "previous_status": s.status,
+                "previous_substatus": s.substatus,
+                "no_news_since": s.last_news_at.isoformat(),
+            },
+        )  # fmt: skip
+        for s in shipments
+    )
+    status_changes_announce(
+        changes=[
+            StatusChange(
+                shipment_id=s.id,
+                order_id=s.order_id,
+                previous_status=s.status,
+                previous_substatus=s.substatus,
+                status=Status.EXPIRED,
+                substatus="",
+                occurred_at=now,
+                direction=s.direction,
+            )  # fmt: skip
+            for s in shipments
+        ]
+    )
+    return len(shipments)
 
 
 def sync_dispatch_due(*, now: datetime | None = None) -> list[tuple[str, list[int]]]:
