@@ -147,7 +147,7 @@ def shipment_note(request: HttpRequest, shipment_id: int) -> HttpResponse:
         ),
         "Note added.",
     )
-    return redirect("cs-shipment", shipment_id=shipment_id)
+    return redirect("cs:shipment", shipment_id=shipment_id)
 
 
 @require_POST
@@ -159,7 +159,7 @@ def shipment_resync(request: HttpRequest, shipment_id: int) -> HttpResponse:
         lambda: services.shipment_resync_by_agent(shipment=shipment, actor=request.user),
         "Resync requested: the courier is asked now.",
     )
-    return redirect("cs-shipment", shipment_id=shipment_id)
+    return redirect("cs:shipment", shipment_id=shipment_id)
 
 
 @require_POST
@@ -176,7 +176,7 @@ def shipment_carrier(request: HttpRequest, shipment_id: int) -> HttpResponse:
         ),
         "Courier corrected: the parcel is synced with it now.",
     )
-    return redirect("cs-shipment", shipment_id=shipment_id)
+    return redirect("cs:shipment", shipment_id=shipment_id)
 
 
 @require_POST
@@ -199,7 +199,7 @@ def exception_assign(request: HttpRequest, exception_id: int) -> HttpResponse:
     )
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = reverse("cs-queues")
+        target = reverse("cs:queues")
     return redirect(target)
 
 
@@ -217,7 +217,7 @@ def exception_resolve(request: HttpRequest, exception_id: int) -> HttpResponse:
         ),
         "Exception resolved.",
     )
-    return redirect("cs-shipment", shipment_id=exception.shipment_id)
+    return redirect("cs:shipment", shipment_id=exception.shipment_id)
 
 
 @require_GET

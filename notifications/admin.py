@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+import core.converters  # noqa: F401 - registers the <id:…> converter
 from notifications.models import (
     EventType,
     Notification,
@@ -89,12 +90,12 @@ class NotificationAdmin(ReadOnlyAdmin):
         view = self.admin_site.admin_view
         return [
             path(
-                "log/order/<int:order_id>/",
+                "log/order/<id:order_id>/",
                 view(self.order_log),
                 name="notifications_delivery_log_order",
             ),
             path(
-                "log/shipment/<int:shipment_id>/",
+                "log/shipment/<id:shipment_id>/",
                 view(self.shipment_log),
                 name="notifications_delivery_log_shipment",
             ),

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+import core.converters  # noqa: F401 - registers the <id:…> converter
 from sellers import views
 
 app_name = "sellers"
@@ -28,5 +29,5 @@ urlpatterns += [
 ]
 urlpatterns += [
     path("seller/upload/", views.upload, name="upload"),
-    path("seller/upload/<int:upload_id>/", views.upload_detail, name="upload-detail"),
+    path("seller/upload/<id:upload_id>/", views.upload_detail, name="upload-detail"),
 ]

@@ -120,7 +120,7 @@ def test_cs_courier_correction_refuses_a_number_live_on_another_order(client):
     client.force_login(cs_agent())
     # when an agent "corrects" it to DHL
     response = client.post(
-        reverse("cs-carrier", args=[mistaken.id]),
+        reverse("cs:carrier", args=[mistaken.id]),
         {"carrier": "dhl", "reason": "wrong"},
         follow=True,
     )

@@ -87,11 +87,11 @@ def _page_html(
         "parcel_count": sum(1 for parcel in parcels if not parcel.is_return),
         "moving": any(parcel.moving for parcel in parcels),
         "poll_seconds": poll_seconds(),
-        "page_path": reverse(f"tracking-{kind}", args=[token]),
-        "live_url": reverse(f"tracking-{kind}-live", args=[token])
+        "page_path": reverse(f"buyer:{kind}", args=[token]),
+        "live_url": reverse(f"buyer:{kind}-live", args=[token])
         + "?"
         + urlencode({LANGUAGE_PARAM: language}),
-        "lookup_url": reverse("tracking-lookup"),
+        "lookup_url": reverse("buyer:lookup"),
     }
     html = render_to_string(LIVE_TEMPLATE if live else PAGE_TEMPLATE, context)
     csp = content_security_policy(style_sources=(style_hash(brand.css),), image_url=brand.logo_url)
@@ -222,7 +222,7 @@ def language_choose(request: HttpRequest) -> HttpResponse:
     A GET form, so that cached pages need no per-visitor CSRF token; it only sets a
     preference on the caller's own browser."""
     next_path = request.GET.get("next", "")
-    lookup_path = reverse("tracking-lookup")
+    lookup_path = reverse("buyer:lookup")
     local = url_has_allowed_host_and_scheme(next_path, allowed_hosts=None)
     if not (local and (next_path.startswith("/t/") or next_path == lookup_path)):
         next_path = lookup_path
@@ -273,7 +273,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
                     postcode_or_email=form.cleaned_data["postcode_or_email"],
                 )
                 if order is not None:
-                    url = reverse("tracking-order", args=[order.public_token])
+                    url = reverse("buyer:order", args=[order.public_token])
                     if supported_language(request.GET.get(LANGUAGE_PARAM)):
                         url += "?" + urlencode({LANGUAGE_PARAM: language})
                     return protect(HttpResponseRedirect(url, status=303))
