@@ -8,6 +8,7 @@ import time
 import pytest
 import requests
 
+from tests.support.services import redis_client_or_skip
 from tests.tracking.factories import ShipmentFactory
 
 REDIS_URL = os.environ.get("RATE_LIMIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -18,15 +19,7 @@ LIMIT = 23  # not a multiple of anything above: an off-by-one or a lost incremen
 
 @pytest.fixture
 def redis_cache(settings):
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        if os.environ.get("CI"):
-            raise  # CI machines run Redis
-        pytest.skip(f"needs Redis at {REDIS_URL}")
+    client = redis_client_or_skip(REDIS_URL)
     client.flushdb()
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
