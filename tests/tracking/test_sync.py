@@ -2,7 +2,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
@@ -242,11 +242,23 @@ def test_claim_due_concurrent_dispatchers_never_share_a_shipment():
     }
     claims: list[list[int]] = []
     barrier = threading.Barrier(8)
+    # Each dispatcher keeps its claim's transaction (and so its row locks) open until all eight
+    # have claimed, or five seconds pass: the claims overlap in time, so a claim that does not
+    # skip the others' locked rows (or takes none) hands one parcel to two dispatchers.
+    # A claim that waits for the others' locks (FOR UPDATE without SKIP LOCKED) breaks the
+    # barrier: dispatchers must not queue behind each other.
+    held = threading.Barrier(8)
+    waited: list[bool] = []
 
     def dispatcher():
         barrier.wait()
         try:
-            claims.append(_claim_due("laposte", limit=80, now=now))
+            with transaction.atomic():
+                claims.append(_claim_due("laposte", limit=80, now=now))
+                try:
+                    held.wait(timeout=5)
+                except threading.BrokenBarrierError:
+                    waited.append(True)
         finally:
             connection.close()
 
@@ -255,7 +267,8 @@ def test_claim_due_concurrent_dispatchers_never_share_a_shipment():
         thread.start()
     for thread in threads:
         thread.join()
-    # then every parcel went to exactly one dispatcher
+    # then every parcel went to exactly one dispatcher, none waiting for another
+    assert waited == []
     claimed = [i for claim in claims for i in claim]
     assert len(claimed) == len(set(claimed)) == 400
     assert set(claimed) == ids
