@@ -1,5 +1,5 @@
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection, transaction
@@ -178,6 +178,23 @@ def test_carrier_batch_sync_unknown_number_backs_off_that_shipment_only(sandbox,
     assert unknown.next_sync_at == now + timedelta(hours=1)
     assert known.sync_error_count == 0 and known.events.exists()
     assert not CarrierSyncState.objects.filter(carrier="laposte", consecutive_failures__gt=0)
+
+
+def test_shipments_expire_stale_the_30_day_edge(settings):
+    # given parcels whose last news is a minute over and a minute under 30 days old
+    settings.TRACKING_EXPIRE_AFTER_DAYS = 30
+    now = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    over = ShipmentFactory(status="in_transit", last_event_at=now - timedelta(days=30, minutes=1))
+    under = ShipmentFactory(
+        status="in_transit", last_event_at=now - timedelta(days=30) + timedelta(minutes=1)
+    )
+    # when
+    expired = shipments_expire_stale(now=now)
+    # then only the one past the edge expires
+    over.refresh_from_db()
+    under.refresh_from_db()
+    assert expired == 1
+    assert (over.status, under.status) == ("expired", "in_transit")
 
 
 def test_shipments_expire_stale_ends_parcels_without_news_for_30_days():
