@@ -44,6 +44,7 @@ from payouts.models import JournalEntry, Payout
 from payouts.services import ledger_check, payout_open_for_order
 from tests.notifications.factories import WebhookEndpointFactory
 from tests.support.mail import running_smtp_server
+from tests.support.services import redis_client_or_skip
 from tests.support.webhooks import running_receiver
 from tests.tracking.factories import ShipmentFactory
 from tracking.models import CarrierSyncState, Shipment, TrackingEvent
@@ -77,16 +78,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def _redis_or_skip():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        if os.environ.get("CI"):
-            raise  # CI machines run Redis: its absence is a failure, not a skip
-        pytest.skip(f"needs Redis at {REDIS_URL}")
-    return client
+    return redis_client_or_skip(REDIS_URL)
 
 
 def _database_url() -> str:

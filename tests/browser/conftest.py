@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.browser import PHONE
+from tests.support.services import require_service
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -27,8 +28,9 @@ CHROMIUM_ARGS = [
 # browser tests (tests/payouts) start their own.
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    require_service(
+        "Chromium", available=CHROMIUM.exists(), detail=f"apt-get install chromium: {CHROMIUM}"
+    )
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the tests' own ORM calls (seeding

@@ -1,5 +1,5 @@
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -215,3 +215,18 @@ def test_default_rules_migration_is_idempotent():
         "available_for_pickup",
         "failed_attempt",
     }
+
+
+@pytest.mark.django_db
+@pytest.mark.time_machine(datetime(2026, 12, 3, 9, 0, tzinfo=UTC), tick=False)
+def test_outbox_sweep_sends_the_email_only_once_its_consolidation_window_ends(settings):
+    # given a 120-second window and a parcel out for delivery (its on-commit job never ran)
+    settings.NOTIFICATION_CONSOLIDATION_SECONDS = 120
+    shipment = ShipmentFactory(order__buyer_locale="en")
+    courier_says(shipment, scan("out_for_delivery"))
+    # when the sweeper runs a second before the window ends, then the email waits
+    assert sweep_later(timedelta(seconds=119))["notifications"] == 0
+    assert mail.outbox == []
+    # and when it runs a second after, then it leaves
+    assert sweep_later(timedelta(seconds=121))["notifications"] == 1
+    assert len(mail.outbox) == 1

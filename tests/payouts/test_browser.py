@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 
 from payouts.models import JournalEntry, Payout
+from tests.support.services import require_service
 
 CHROMIUM = Path("/usr/bin/chromium")
 HTMX = Path(settings.BASE_DIR) / "static" / "vendor" / "htmx.min.js"
@@ -15,7 +16,6 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium")
 @pytest.mark.skipif(not HTMX.is_file() or HTMX.stat().st_size == 0,
                     reason="static/vendor/htmx.min.js is not vendored yet")  # fmt: skip
 @pytest.mark.browser
@@ -23,6 +23,7 @@ CHROMIUM_ARGS = [
 def test_console_batch_release_of_two_payouts(
     live_server, client, finance, open_payout, django_q_sync, monkeypatch
 ):
+    require_service("Chromium", available=CHROMIUM.exists(), detail=str(CHROMIUM))
     playwright_api = pytest.importorskip("playwright.sync_api")
     # Playwright's sync API runs an event loop in this thread; the ORM calls below are plain
     # synchronous calls made before and after it, never concurrently with it.

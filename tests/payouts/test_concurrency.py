@@ -7,13 +7,15 @@ from django.db import connection, connections
 
 from payouts import services
 from payouts.models import JournalEntry, JournalLine, Payout, PayoutEvent
+from payouts.services import release
 from tests.payouts.factories import OrderFactory, finance_user, proven_parcel
+from tests.support.concurrency import ContendedSection
 
 ATTEMPTS = 20
 
 
 @pytest.mark.django_db(transaction=True)
-def test_payout_release_twenty_concurrent_attempts_release_once():
+def test_payout_release_twenty_concurrent_attempts_release_once(monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL row locks: SQLite serialises whole-database writes")
     # given an eligible payout
@@ -24,6 +26,17 @@ def test_payout_release_twenty_concurrent_attempts_release_once():
     assert payout.status == "eligible"
     barrier = threading.Barrier(ATTEMPTS)
     outcomes, errors = [], []
+    # The release decides inside the payout's row lock: the first attempt to decide is held there
+    # until another one comes in (or a second passes), so without the lock they all decide that
+    # the payout is eligible and release it
+    deciding = ContendedSection()
+    real_decide = release.decide
+
+    def held_decide(*args, **kwargs):
+        deciding.enter()
+        return real_decide(*args, **kwargs)
+
+    monkeypatch.setattr(release, "decide", held_decide)
 
     def attempt(index: int) -> None:
         try:
@@ -45,6 +58,7 @@ def test_payout_release_twenty_concurrent_attempts_release_once():
 
     # then every attempt saw it released, and there is exactly one release and one set of lines
     assert errors == []
+    assert deciding.entries == 1
     assert outcomes == ["released"] * ATTEMPTS
     assert Payout.objects.get(pk=payout.pk).status == "released"
     assert JournalEntry.objects.filter(payout=payout, kind="release").count() == 1

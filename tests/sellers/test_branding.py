@@ -156,6 +156,12 @@ def test_admin_shows_the_contrast_error_at_the_field(admin_client):
 def test_admin_lists_and_opens_brandings(admin_client):
     branding = seller_branding_update(seller=SellerFactory(), primary_color="#0B3D2E", actor=None)
 
-    assert admin_client.get("/admin/sellers/sellerbranding/").status_code == 200
+    listing = admin_client.get("/admin/sellers/sellerbranding/")
     change = admin_client.get(f"/admin/sellers/sellerbranding/{branding.pk}/change/")
+
+    assert listing.status_code == 200
+    assert list(listing.context["cl"].result_list) == [branding]
+    assert "#0B3D2E" in listing.content.decode()
     assert change.status_code == 200
+    assert change.context["original"] == branding
+    assert change.context["adminform"].form["primary_color"].value() == "#0B3D2E"

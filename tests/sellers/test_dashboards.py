@@ -172,6 +172,18 @@ def test_recommendation_ranks_with_enough_data_and_says_when_there_is_not(portal
     assert b"Not enough data" in thin.content
 
 
+def test_recommendation_min_sample_is_an_edge_on_both_sides(portal, settings):
+    # given La Poste with 8 judged parcels on Lyon -> Paris, DHL with 16
+    url = "/seller/recommendations/?destination=FR-75&origin=69"
+    # when the minimum is 8, then 8 is enough; when it is 9, La Poste is left out
+    settings.RECOMMENDATION_MIN_SAMPLE = 8
+    at_edge = portal["client"].get(url).context["result"]
+    settings.RECOMMENDATION_MIN_SAMPLE = 9
+    over_edge = portal["client"].get(url).context["result"]
+    assert [o.carrier for o in at_edge.ranked] == ["laposte", "dhl"]
+    assert [o.carrier for o in over_edge.ranked] == ["dhl"]
+
+
 def test_recommendation_api_for_a_lane(portal, seller_api, settings):
     settings.RECOMMENDATION_MIN_SAMPLE = 8
     response = seller_api.get(

@@ -14,22 +14,28 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize(
-    "url",
+    ("url", "rows"),
     [
-        "/admin/tracking/shipment/",
-        "/admin/tracking/trackingevent/",
-        "/admin/tracking/proofofdelivery/",
-        "/admin/tracking/rawpayload/",
-        "/admin/tracking/carriersyncstate/",
-        "/admin/sellers/order/",
-        "/admin/sellers/seller/",
-        "/admin/core/apitoken/",
+        ("/admin/tracking/shipment/", 1),
+        ("/admin/tracking/trackingevent/", 0),
+        ("/admin/tracking/proofofdelivery/", 0),
+        ("/admin/tracking/rawpayload/", 0),
+        ("/admin/tracking/carriersyncstate/", 1),
+        ("/admin/sellers/order/", 1),
+        ("/admin/sellers/seller/", 1),
+        ("/admin/core/apitoken/", 0),
     ],
 )
-def test_admin_lists_render(admin_client, url):
+def test_admin_lists_render(admin_client, url, rows):
+    # given one parcel (with its order and seller) and one courier's sync state
     ShipmentFactory()
     CarrierSyncState.objects.create(carrier="laposte", consecutive_failures=2)
-    assert admin_client.get(url).status_code == 200
+    # when
+    response = admin_client.get(url)
+    # then the list renders and shows what exists, no more, no less
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == rows
+    assert len(response.context["cl"].result_list) == rows
 
 
 def test_admin_shipment_page_shows_events_and_raw_payload_body(admin_client):

@@ -2,7 +2,9 @@ from datetime import UTC, datetime
 
 import pytest
 from django.urls import reverse
+from django_q.models import OrmQ
 
+from sellers.models import Order
 from tests.sellers.factories import OrderFactory
 from tests.tracking.factories import ShipmentFactory, TrackingEventFactory
 from tracking.models import ProofOfDelivery, Shipment
@@ -172,12 +174,21 @@ def test_shipment_detail_has_events_oldest_first_and_pod(seller, seller_api):
     }
 
 
-def test_shipment_resync_makes_the_shipment_due_now(seller, seller_api):
-    shipment = ShipmentFactory(order__seller=seller, next_sync_at=None)
-    response = seller_api.post(f"/api/v1/shipments/{shipment.id}/resync/")
+@pytest.mark.time_machine(datetime(2026, 12, 3, 9, 0, tzinfo=UTC), tick=False)
+def test_shipment_resync_makes_the_shipment_due_now(
+    seller, seller_api, django_capture_on_commit_callbacks
+):
+    # given a parcel with no sync planned
+    shipment = ShipmentFactory(order__seller=seller, carrier="dhl", next_sync_at=None)
+    # when the seller asks for a resync
+    with django_capture_on_commit_callbacks(execute=True):
+        response = seller_api.post(f"/api/v1/shipments/{shipment.id}/resync/")
+    # then it is due now, not later, and its courier's batch job is queued for it
     assert response.status_code == 202
     shipment.refresh_from_db()
-    assert shipment.next_sync_at is not None
+    assert shipment.next_sync_at == datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    queued = [(job.func(), job.task["args"]) for job in OrmQ.objects.all()]
+    assert queued == [("tracking.tasks.sync_carrier_batch", ("dhl", [shipment.id]))]
 
 
 def test_order_tracking_lists_every_parcel_with_the_public_url(seller, seller_api):
@@ -218,14 +229,19 @@ def test_orders_create_seller_token_cannot_act_for_another_seller(other_seller, 
 
 
 def test_orders_create_rejects_float_and_negative_amounts(seller_api):
+    # given / when: a negative amount and a fraction of a minor unit
     negative = seller_api.post(
         "/api/v1/orders/", {"reference": "A", "total_amount": -5}, format="json"
     )
     fractional = seller_api.post(
         "/api/v1/orders/", {"reference": "B", "total_amount": 12.5}, format="json"
     )
+    # then each is refused on its amount, and no order is stored
     assert negative.status_code == 400
+    assert list(negative.json()) == ["total_amount"]
     assert fractional.status_code == 400
+    assert list(fractional.json()) == ["total_amount"]
+    assert not Order.objects.exists()
 
 
 def test_carriers_list_names_every_adapter(seller_api):

@@ -2,6 +2,7 @@
 closed when they no longer hold, worked by agents; the job's openings notify by the rules."""
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -12,7 +13,6 @@ from notifications.models import Notification, WebhookDelivery, WebhookEvent
 from tests.notifications.factories import WebhookEndpointFactory
 from tests.sellers.factories import OrderFactory, UserFactory
 from tests.tracking.factories import ShipmentExceptionFactory, ShipmentFactory, cs_agent
-from tracking.business_days import business_days_ago
 from tracking.carriers.base import CarrierEvent, Location, TrackingResult
 from tracking.models import Shipment, ShipmentAudit, ShipmentException
 from tracking.services import ShipmentUpdate, events_ingest
@@ -20,6 +20,8 @@ from tracking.services.cs import exception_assign, exception_resolve
 from tracking.services.exceptions import exceptions_detect
 
 pytestmark = pytest.mark.django_db
+
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def ingest(shipment, *events):
@@ -116,25 +118,28 @@ def test_exceptions_detect_flags_a_parcel_without_a_first_scan_after_48_hours():
     assert open_kinds(old) == set()
 
 
+@pytest.mark.time_machine(datetime(2026, 12, 3, 10, 0, tzinfo=PARIS), tick=False)
 def test_exceptions_detect_flags_a_parcel_stuck_for_its_status_in_business_days():
-    # given a parcel in transit whose last scan is four business days old, one of yesterday
-    today = timezone.localdate()
-    four_days = timezone.make_aware(
-        datetime.combine(business_days_ago(today, 4), datetime.min.time())
-    )
-    stuck, moving = ShipmentFactory(), ShipmentFactory()
-    ingest(stuck, (four_days, "in_transit", None))
+    # given, on Thursday 3 December 2026 at 10:00, parcels in transit whose last scan is just
+    # over and just under three business days old (Monday 10:00 is the edge), and one of
+    # yesterday: a threshold of 2 or 4 days would move one of them across
+    over = ShipmentFactory()
+    ingest(over, (datetime(2026, 11, 30, 9, 59, tzinfo=PARIS), "in_transit", None))
+    under = ShipmentFactory()
+    ingest(under, (datetime(2026, 11, 30, 10, 1, tzinfo=PARIS), "in_transit", None))
+    moving = ShipmentFactory()
     ingest(moving, (ago(hours=20), "in_transit", None))
     # when
     exceptions_detect()
-    # then
-    assert open_kinds(stuck) == {"stuck"}
+    # then only the one past the edge is stuck
+    assert open_kinds(over) == {"stuck"}
+    assert open_kinds(under) == set()
     assert open_kinds(moving) == set()
     # and a new scan settles it at the next run
-    ingest(stuck, (ago(hours=1), "in_transit", None))
+    ingest(over, (ago(hours=1), "in_transit", None))
     exceptions_detect()
-    assert open_kinds(stuck) == set()
-    assert stuck.exceptions.get().resolution == "courier_resolved"
+    assert open_kinds(over) == set()
+    assert over.exceptions.get().resolution == "courier_resolved"
 
 
 def test_exceptions_detect_flags_parcels_past_the_courier_estimate_or_the_promised_date():

@@ -7,7 +7,10 @@ import time
 
 import pytest
 import requests
+from django.core.cache.backends.redis import RedisCache
 
+from tests.support.concurrency import ContendedSection
+from tests.support.services import redis_client_or_skip
 from tests.tracking.factories import ShipmentFactory
 
 REDIS_URL = os.environ.get("RATE_LIMIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -18,15 +21,7 @@ LIMIT = 23  # not a multiple of anything above: an off-by-one or a lost incremen
 
 @pytest.fixture
 def redis_cache(settings):
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        if os.environ.get("CI"):
-            raise  # CI machines run Redis
-        pytest.skip(f"needs Redis at {REDIS_URL}")
+    client = redis_client_or_skip(REDIS_URL)
     client.flushdb()
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -36,9 +31,23 @@ def redis_cache(settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_page_rate_limit_holds_under_a_concurrent_burst(live_server, redis_cache, settings):
+def test_page_rate_limit_holds_under_a_concurrent_burst(
+    live_server, redis_cache, settings, monkeypatch
+):
     # given a limit of 23 a minute and a real, threaded server
     settings.TRACKING_PAGE_RATE_LIMIT = LIMIT
+    # and a cache whose first read of a rate-limit counter waits until a second one comes in:
+    # a counter read then written back (not incremented in Redis) loses that race at once,
+    # and the atomic increment never reads, so it never waits
+    reads = ContendedSection()
+    real_get = RedisCache.get
+
+    def held_get(self, key, *args, **kwargs):
+        if str(key).startswith("tracking-rl:"):
+            reads.enter()
+        return real_get(self, key, *args, **kwargs)
+
+    monkeypatch.setattr(RedisCache, "get", held_get)
     url = f"{live_server.url}/t/{ShipmentFactory().order.public_token}/"
     barrier = threading.Barrier(THREADS)
     codes: list[int] = []

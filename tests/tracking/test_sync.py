@@ -1,8 +1,8 @@
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from devtools.sandbox.couriers import get_courier
@@ -178,6 +178,23 @@ def test_carrier_batch_sync_unknown_number_backs_off_that_shipment_only(sandbox,
     assert not CarrierSyncState.objects.filter(carrier="laposte", consecutive_failures__gt=0)
 
 
+def test_shipments_expire_stale_the_30_day_edge(settings):
+    # given parcels whose last news is a minute over and a minute under 30 days old
+    settings.TRACKING_EXPIRE_AFTER_DAYS = 30
+    now = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    over = ShipmentFactory(status="in_transit", last_event_at=now - timedelta(days=30, minutes=1))
+    under = ShipmentFactory(
+        status="in_transit", last_event_at=now - timedelta(days=30) + timedelta(minutes=1)
+    )
+    # when
+    expired = shipments_expire_stale(now=now)
+    # then only the one past the edge expires
+    over.refresh_from_db()
+    under.refresh_from_db()
+    assert expired == 1
+    assert (over.status, under.status) == ("expired", "in_transit")
+
+
 def test_shipments_expire_stale_ends_parcels_without_news_for_30_days():
     now = timezone.now()
     stale = ShipmentFactory(status="in_transit", last_event_at=now - timedelta(days=31))
@@ -228,11 +245,23 @@ def test_claim_due_concurrent_dispatchers_never_share_a_shipment():
     }
     claims: list[list[int]] = []
     barrier = threading.Barrier(8)
+    # Each dispatcher keeps its claim's transaction (and so its row locks) open until all eight
+    # have claimed, or five seconds pass: the claims overlap in time, so a claim that does not
+    # skip the others' locked rows (or takes none) hands one parcel to two dispatchers.
+    # A claim that waits for the others' locks (FOR UPDATE without SKIP LOCKED) breaks the
+    # barrier: dispatchers must not queue behind each other.
+    held = threading.Barrier(8)
+    waited: list[bool] = []
 
     def dispatcher():
         barrier.wait()
         try:
-            claims.append(_claim_due("laposte", limit=80, now=now))
+            with transaction.atomic():
+                claims.append(_claim_due("laposte", limit=80, now=now))
+                try:
+                    held.wait(timeout=5)
+                except threading.BrokenBarrierError:
+                    waited.append(True)
         finally:
             connection.close()
 
@@ -241,7 +270,8 @@ def test_claim_due_concurrent_dispatchers_never_share_a_shipment():
         thread.start()
     for thread in threads:
         thread.join()
-    # then every parcel went to exactly one dispatcher
+    # then every parcel went to exactly one dispatcher, none waiting for another
+    assert waited == []
     claimed = [i for claim in claims for i in claim]
     assert len(claimed) == len(set(claimed)) == 400
     assert set(claimed) == ids

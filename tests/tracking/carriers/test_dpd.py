@@ -7,6 +7,7 @@ import pytest
 import responses
 from responses import matchers
 
+from tests.support.concurrency import ContendedSection
 from tracking.carriers.base import (
     CarrierAuthError,
     CarrierEvent,
@@ -697,14 +698,15 @@ def test_dpd_fetch_sends_the_label_number_without_check_character_and_escaped(ca
 
 
 def test_dpd_auth_token_is_fetched_once_by_concurrent_threads(monkeypatch, carrier_client):
-    # given a slow login shared by eight threads
+    # given a login that keeps its caller inside until another thread comes in (or a second
+    # passes), shared by eight threads: without the lock, several threads log in
     adapter = _adapter()
-    calls = []
+    login = ContendedSection()
     start = threading.Barrier(8)
 
     def slow_login(_client):
-        calls.append(1)
-        return f"TOKEN-{len(calls)}", datetime(2020, 5, 8, 0, 0, tzinfo=UTC)
+        number = login.enter()
+        return f"TOKEN-{number}", datetime(2020, 5, 8, 0, 0, tzinfo=UTC)
 
     monkeypatch.setattr(adapter, "_login", slow_login)
     tokens = []
@@ -722,7 +724,7 @@ def test_dpd_auth_token_is_fetched_once_by_concurrent_threads(monkeypatch, carri
         thread.join()
 
     # then
-    assert calls == [1]
+    assert login.entries == 1
     assert tokens == ["TOKEN-1"] * 8
 
 

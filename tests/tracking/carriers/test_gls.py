@@ -10,6 +10,7 @@ import pytest
 import responses
 from responses import matchers
 
+from tests.support.concurrency import ContendedSection
 from tracking.carriers.base import (
     CarrierAuthError,
     CarrierEvent,
@@ -729,16 +730,29 @@ def test_gls_fetch_quota_exceeded_raises_rate_limited(carrier_client):
 
 @responses.activate
 def test_gls_token_is_fetched_once_by_concurrent_threads(carrier_client):
-    # given several threads asking for a token at once
+    # given a token endpoint that keeps its caller waiting until another thread asks too (or a
+    # second passes), and eight threads asking for a token at once: without the lock, several
+    # threads fetch one
     adapter = _adapter()
-    token = responses.post(TOKEN_URL, json=_token_reply())
+    fetch = ContendedSection()
+
+    def token_reply(_request):
+        fetch.enter()
+        return 200, {}, json.dumps(_token_reply())
+
+    token = responses.add_callback(
+        responses.POST, TOKEN_URL, callback=token_reply, content_type="application/json"
+    )
     client = carrier_client
     tokens: list[str] = []
+    start = threading.Barrier(8)
+
+    def worker():
+        start.wait()
+        tokens.append(adapter.tokens.get(client))
 
     # when
-    threads = [
-        threading.Thread(target=lambda: tokens.append(adapter.tokens.get(client))) for _ in range(8)
-    ]
+    threads = [threading.Thread(target=worker) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -746,6 +760,7 @@ def test_gls_token_is_fetched_once_by_concurrent_threads(carrier_client):
 
     # then
     assert tokens == ["token-1"] * 8
+    assert fetch.entries == 1
     assert token.call_count == 1
 
 
