@@ -14,7 +14,7 @@ from core.errors import ApplicationError, NotFound
 from returns.models import Reason, ReturnItem, ReturnPolicy, ReturnRequest
 from sellers.models import Order, OrderItem
 from tracking.models import Shipment
-from tracking.status import Substatus
+from tracking.status import RETURN_SUBSTATUSES
 
 
 def policy_in_force(*, seller_id: int, at: datetime) -> ReturnPolicy:
@@ -102,7 +102,7 @@ def order_delivery(*, order: Order) -> Shipment | None:
             status="delivered",
             delivered_at__isnull=False,
         )
-        .exclude(substatus=Substatus.DELIVERED_TO_SENDER)
+        .exclude(substatus__in=RETURN_SUBSTATUSES)
         .order_by("-delivered_at", "-id")
         .first()
     )

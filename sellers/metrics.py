@@ -29,16 +29,11 @@ import holidays
 from django.conf import settings
 from django.db.models import Count, Min, Q, QuerySet
 
-from tracking.status import Status, Substatus
+from tracking.status import RETURN_SUBSTATUSES, Status, Substatus
 
 # Transit-time histogram buckets: 0..14 business days, and 15 for "15 or more".
 HIST_BUCKETS = 16
 NOT_A_SCAN = (Status.PENDING, Status.INFO_RECEIVED)
-RETURN_SUBSTATUSES = (
-    Substatus.EXCEPTION_RETURNING_TO_SENDER,
-    Substatus.EXCEPTION_RETURNED_TO_SENDER,
-    Substatus.DELIVERED_TO_SENDER,
-)
 COUNTERS = (
     "shipments", "scanned", "delivered", "on_time_eligible", "on_time", "ship_date_known",
     "late_shipped", "failed_attempt", "exception", "returned", "first_scan_lag_seconds",

@@ -15,7 +15,6 @@ from sellers.metrics import (
     COUNTERS,
     HIST_FIELDS,
     NOT_A_SCAN,
-    RETURN_SUBSTATUSES,
     Totals,
     lane_label,
     local_tz,
@@ -33,7 +32,7 @@ from sellers.models import (
     WeekStat,
 )
 from tracking.models import Shipment, TrackingEvent
-from tracking.status import Status, Substatus
+from tracking.status import RETURN_SUBSTATUSES, Status, Substatus
 
 
 def order_list(*, scope: Scope, reference: str | None = None) -> QuerySet[Order]:
