@@ -8,9 +8,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.business_days import FRANCE, add_business_days
 from core.errors import ApplicationError
 from core.weburls import strict_https_url
-from sellers.metrics import add_business_days
 from sellers.models import MAX_ORDER_AMOUNT, Order, OrderItem, Seller, SellerBranding, ServiceLevel
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,9 @@ def order_create(
     if service_level not in ServiceLevel.values:
         raise ApplicationError(f"Unknown service level {service_level!r}.", field="service_level")
     if expected_ship_date is None:
-        expected_ship_date = add_business_days(timezone.localdate(), settings.SELLER_HANDLING_DAYS)
+        expected_ship_date = add_business_days(
+            timezone.localdate(), settings.SELLER_HANDLING_DAYS, country=FRANCE
+        )
     if not 0 <= total_amount <= MAX_ORDER_AMOUNT:
         raise ApplicationError(
             f"The amount must be between 0 and {MAX_ORDER_AMOUNT} minor units.",

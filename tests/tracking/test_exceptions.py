@@ -7,12 +7,12 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.business_days import FRANCE, business_days_ago
 from core.errors import ApplicationError
 from notifications.models import Notification, WebhookDelivery, WebhookEvent
 from tests.notifications.factories import WebhookEndpointFactory
 from tests.sellers.factories import OrderFactory, UserFactory
 from tests.tracking.factories import ShipmentExceptionFactory, ShipmentFactory, cs_agent
-from tracking.business_days import business_days_ago
 from tracking.carriers.base import CarrierEvent, Location, TrackingResult
 from tracking.models import Shipment, ShipmentAudit, ShipmentException
 from tracking.services import ShipmentUpdate, events_ingest
@@ -120,7 +120,7 @@ def test_exceptions_detect_flags_a_parcel_stuck_for_its_status_in_business_days(
     # given a parcel in transit whose last scan is four business days old, one of yesterday
     today = timezone.localdate()
     four_days = timezone.make_aware(
-        datetime.combine(business_days_ago(today, 4), datetime.min.time())
+        datetime.combine(business_days_ago(today, 4, country=FRANCE), datetime.min.time())
     )
     stuck, moving = ShipmentFactory(), ShipmentFactory()
     ingest(stuck, (four_days, "in_transit", None))
