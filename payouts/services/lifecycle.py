@@ -34,11 +34,11 @@ EVALUATE_BATCH = 500
 
 
 def claim_window() -> timedelta:
-    return timedelta(days=int(getattr(settings, "PAYOUT_CLAIM_WINDOW_DAYS", 14)))
+    return timedelta(days=settings.PAYOUT_CLAIM_WINDOW_DAYS)
 
 
 def marketplace_commission_rate() -> Decimal:
-    return Decimal(str(getattr(settings, "PAYOUT_COMMISSION_RATE", "0.12")))
+    return Decimal(str(settings.PAYOUT_COMMISSION_RATE))
 
 
 def commission_rate_for(seller_id: int) -> Decimal:
