@@ -21,10 +21,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.actors import actor_parts, require_perm
 from core.errors import ApplicationError
 from payouts.models import JournalEntry, Payout, PayoutEvent, SellerCommission
 from payouts.rules import Decision, ParcelFacts, commission_split, payout_decide
-from payouts.services.actors import actor_parts, require_perm
 from payouts.services.ledger import entries_post, entry_build, payment_lines, refund_lines
 from tracking.models import Shipment
 
