@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core.access import Scope
 from core.errors import ApplicationError, NotFound
-from returns.models import Reason, ReturnItem, ReturnPolicy, ReturnRequest
+from returns.models import Reason, ReturnItem, ReturnPhoto, ReturnPolicy, ReturnRequest
 from sellers.models import Order, OrderItem
 from tracking.models import Shipment
 from tracking.status import RETURN_SUBSTATUSES
@@ -74,6 +74,27 @@ def return_get(*, scope: Scope, return_id: int) -> ReturnRequest:
             .prefetch_related("photos", "events")
             .get(pk=return_id)
         )
+    except ReturnRequest.DoesNotExist:
+        raise NotFound(f"No return {return_id}.") from None
+
+
+def return_photo_get(*, request: ReturnRequest, photo_id: int) -> ReturnPhoto:
+    """One photo of a return the caller already may see (``return_get``); NotFound otherwise."""
+    try:
+        return ReturnPhoto.objects.get(request=request, pk=photo_id)
+    except ReturnPhoto.DoesNotExist:
+        raise NotFound(f"No photo {photo_id}.") from None
+
+
+def order_lines(*, order: Order) -> list[OrderItem]:
+    """The order's lines, in the order the marketplace sent them (the buyer's return form)."""
+    return list(OrderItem.objects.filter(order=order).order_by("id"))
+
+
+def buyer_return_get(*, order: Order, return_id: int) -> ReturnRequest:
+    """One return of the order the buyer holds the token of; NotFound for any other id."""
+    try:
+        return ReturnRequest.objects.get(pk=return_id, order=order)
     except ReturnRequest.DoesNotExist:
         raise NotFound(f"No return {return_id}.") from None
 
