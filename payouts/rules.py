@@ -46,6 +46,7 @@ class ParcelFacts:
 
 
 def parcel_returning(parcel: ParcelFacts) -> bool:
+    """Going back to the seller (tracking.status.RETURN_SUBSTATUSES): never proof for the buyer."""
     return parcel.substatus in RETURN_SUBSTATUSES
 
 

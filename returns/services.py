@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from core.actors import BUYER, actor_parts
+from core.actors import BUYER, actor_parts, actor_user
 from core.errors import ApplicationError
 from core.files import IMAGE_KINDS, sniffed_kind
 from notifications.services import return_step_record
@@ -127,7 +127,7 @@ def return_policy_set(
         min_photos=values.min_photos,
         resolutions=[r for r in Resolution.values if r in values.resolutions],
         effective_from=now,
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=actor_user(actor),
     )
     logger.info(
         "return policy set",

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.actors import actor_user
 from core.business_days import FRANCE, add_business_days
 from core.errors import ApplicationError
 from core.weburls import strict_https_url
@@ -231,7 +232,7 @@ def seller_branding_update(
     branding.store_url = store_url.strip()
     branding.contact_url = contact_url.strip()
     branding.returns_url = returns_url.strip()
-    branding.updated_by = actor if getattr(actor, "pk", None) else None
+    branding.updated_by = actor_user(actor)
     branding.save()
     logger.info(
         "seller branding updated",
