@@ -298,7 +298,9 @@ RAW_PAYLOAD_RETENTION_DAYS = int(os.environ.get("RAW_PAYLOAD_RETENTION_DAYS", "9
 NOTIFICATION_CONSOLIDATION_SECONDS = int(
     os.environ.get("NOTIFICATION_CONSOLIDATION_SECONDS", "120")
 )
+# A notification that failed this many times is dead-lettered (replayable from the admin).
 NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATION_MAX_ATTEMPTS", "5"))
+# SMS: the console in development; notifications.sms.TwilioSmsBackend with the Twilio account.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "notifications.sms.ConsoleSmsBackend")
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
@@ -309,6 +311,7 @@ TWILIO_BASE_URL = os.environ.get("TWILIO_BASE_URL", "https://api.twilio.com")
 # and in the test suite, whose receivers listen on 127.0.0.1; core/checks.py refuses it in
 # production. See notifications/urlguard.py.
 WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", DEBUG)
+# One webhook delivery waits this long for the receiver before it counts as a failure.
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
 # An endpoint failing for this long (and 10 times in a row) is disabled and its owner told.
 WEBHOOK_DISABLE_AFTER_SECONDS = int(os.environ.get("WEBHOOK_DISABLE_AFTER_SECONDS", str(3 * 86400)))
@@ -326,6 +329,7 @@ TRACKING_LOOKUP_RATE_LIMIT = int(os.environ.get("TRACKING_LOOKUP_RATE_LIMIT", "1
 TRACKING_LOOKUP_REFERENCE_RATE_LIMIT = int(
     os.environ.get("TRACKING_LOOKUP_REFERENCE_RATE_LIMIT", "10")
 )  # per 15 min
+# A page is cached per parcel state this long; an open page asks for news every POLL seconds.
 TRACKING_PAGE_CACHE_SECONDS = int(os.environ.get("TRACKING_PAGE_CACHE_SECONDS", "300"))
 TRACKING_PAGE_POLL_SECONDS = int(os.environ.get("TRACKING_PAGE_POLL_SECONDS", "60"))
 # Proxies in front of the app, so the rate limiter sees the buyer's address, not the balancer's.

@@ -38,7 +38,7 @@ def rate_limits_need_a_shared_cache(app_configs=None, **kwargs) -> list[Error]:
 @register()
 def webhooks_stay_off_loopback(app_configs=None, **kwargs) -> list[Error]:
     """WEBHOOK_ALLOW_LOOPBACK lets sellers' webhooks reach this machine: development only."""
-    if settings.DEBUG or not getattr(settings, "WEBHOOK_ALLOW_LOOPBACK", False):
+    if settings.DEBUG or not settings.WEBHOOK_ALLOW_LOOPBACK:
         return []
     return [
         Error(

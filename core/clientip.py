@@ -11,7 +11,7 @@ def client_ip(request: HttpRequest) -> str:
     """The caller's address: REMOTE_ADDR, or the address our own proxies saw when
     TRACKING_TRUSTED_PROXY_COUNT says how many of them append to X-Forwarded-For (the entries
     further left are the client's say-so and cannot be trusted)."""
-    proxies = int(getattr(settings, "TRACKING_TRUSTED_PROXY_COUNT", 0))
+    proxies = settings.TRACKING_TRUSTED_PROXY_COUNT
     if proxies > 0:
         hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
         hops = [h for h in hops if h]

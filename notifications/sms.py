@@ -151,14 +151,14 @@ class TwilioSmsBackend(SmsBackend):
 
 
 def get_sms_backend() -> SmsBackend:
-    path = getattr(settings, "SMS_BACKEND", "notifications.sms.ConsoleSmsBackend")
+    path = settings.SMS_BACKEND
     cls = import_string(path)
     if cls is TwilioSmsBackend:
         return TwilioSmsBackend(
-            account_sid=getattr(settings, "TWILIO_ACCOUNT_SID", ""),
-            auth_token=getattr(settings, "TWILIO_AUTH_TOKEN", ""),
-            sender=getattr(settings, "TWILIO_FROM", ""),
-            messaging_service_sid=getattr(settings, "TWILIO_MESSAGING_SERVICE_SID", ""),
-            base_url=getattr(settings, "TWILIO_BASE_URL", "https://api.twilio.com"),
+            account_sid=settings.TWILIO_ACCOUNT_SID,
+            auth_token=settings.TWILIO_AUTH_TOKEN,
+            sender=settings.TWILIO_FROM,
+            messaging_service_sid=settings.TWILIO_MESSAGING_SERVICE_SID,
+            base_url=settings.TWILIO_BASE_URL,
         )
     return cls()

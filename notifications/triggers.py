@@ -37,13 +37,12 @@ RETURN_TRIGGERS = frozenset(
 
 # Before these a parcel had not left: the first in_transit after them is "shipped".
 _NOT_YET_SHIPPED = frozenset({"", Status.PENDING, Status.INFO_RECEIVED})
-_RETURNS = RETURN_SUBSTATUSES | {Substatus.DELIVERED_TO_SENDER}
 
 
 def trigger_for(*, previous_status: str, status: str, substatus: str) -> Trigger | None:
     """The trigger a status change fires, or None when nobody needs to hear about it
     (info received, a second in_transit scan, expiry)."""
-    if substatus in _RETURNS:
+    if substatus in RETURN_SUBSTATUSES:
         return Trigger.RETURNED
     if substatus == Substatus.EXCEPTION_DELAYED:
         return Trigger.DELAYED

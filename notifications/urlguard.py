@@ -33,7 +33,7 @@ class BlockedAddress(OSError):
 
 
 def loopback_allowed() -> bool:
-    return bool(getattr(settings, "WEBHOOK_ALLOW_LOOPBACK", False))
+    return settings.WEBHOOK_ALLOW_LOOPBACK
 
 
 def address_error(address: str) -> str:

@@ -12,14 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
-from tracking.status import RETURN_SUBSTATUSES, Status, Substatus
+from tracking.status import RETURN_SUBSTATUSES, Status
 
 POD_SOURCE_CARRIER = "carrier"
 POD_SOURCE_SELLER_UPLOAD = "seller_upload"
 POD_REVIEW_APPROVED = "approved"
-
-# A parcel in one of these states is going back to the seller: never proof for the buyer.
-RETURNING_SUBSTATUSES = frozenset({*RETURN_SUBSTATUSES, Substatus.DELIVERED_TO_SENDER})
 
 
 def commission_split(gross_amount: int, rate: Decimal) -> tuple[int, int]:
@@ -49,7 +46,8 @@ class ParcelFacts:
 
 
 def parcel_returning(parcel: ParcelFacts) -> bool:
-    return parcel.substatus in RETURNING_SUBSTATUSES
+    """Going back to the seller (tracking.status.RETURN_SUBSTATUSES): never proof for the buyer."""
+    return parcel.substatus in RETURN_SUBSTATUSES
 
 
 def parcel_proven(parcel: ParcelFacts) -> bool:

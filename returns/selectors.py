@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from core.access import Scope
 from core.errors import ApplicationError, NotFound
-from returns.models import Reason, ReturnItem, ReturnPolicy, ReturnRequest
+from returns.models import Reason, ReturnItem, ReturnPhoto, ReturnPolicy, ReturnRequest
 from sellers.models import Order, OrderItem
 from tracking.models import Shipment
-from tracking.status import Substatus
+from tracking.status import RETURN_SUBSTATUSES
 
 
 def policy_in_force(*, seller_id: int, at: datetime) -> ReturnPolicy:
@@ -78,6 +78,27 @@ def return_get(*, scope: Scope, return_id: int) -> ReturnRequest:
         raise NotFound(f"No return {return_id}.") from None
 
 
+def return_photo_get(*, request: ReturnRequest, photo_id: int) -> ReturnPhoto:
+    """One photo of a return the caller already may see (``return_get``); NotFound otherwise."""
+    try:
+        return ReturnPhoto.objects.get(request=request, pk=photo_id)
+    except ReturnPhoto.DoesNotExist:
+        raise NotFound(f"No photo {photo_id}.") from None
+
+
+def order_lines(*, order: Order) -> list[OrderItem]:
+    """The order's lines, in the order the marketplace sent them (the buyer's return form)."""
+    return list(OrderItem.objects.filter(order=order).order_by("id"))
+
+
+def buyer_return_get(*, order: Order, return_id: int) -> ReturnRequest:
+    """One return of the order the buyer holds the token of; NotFound for any other id."""
+    try:
+        return ReturnRequest.objects.get(pk=return_id, order=order)
+    except ReturnRequest.DoesNotExist:
+        raise NotFound(f"No return {return_id}.") from None
+
+
 def order_for_return_token(*, token: str) -> Order:
     """The order behind a buyer's link: an order token (/t/<token>/) or a parcel token
     (/t/s/<token>/). NotFound, with no detail, for any unknown token."""
@@ -102,7 +123,7 @@ def order_delivery(*, order: Order) -> Shipment | None:
             status="delivered",
             delivered_at__isnull=False,
         )
-        .exclude(substatus=Substatus.DELIVERED_TO_SENDER)
+        .exclude(substatus__in=RETURN_SUBSTATUSES)
         .order_by("-delivered_at", "-id")
         .first()
     )

@@ -31,6 +31,7 @@ from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from core.actors import BUYER, actor_parts, actor_user
 from core.errors import ApplicationError
 from core.files import IMAGE_KINDS, sniffed_kind
 from payouts.services import payout_return_close, payout_return_open, payout_return_refund
@@ -128,7 +129,7 @@ def return_policy_set(
         min_photos=values.min_photos,
         resolutions=[r for r in Resolution.values if r in values.resolutions],
         effective_from=now,
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=actor_user(actor),
     )
     logger.info(
         "return policy set",
@@ -224,13 +225,10 @@ def _judge(
 
 
 def _audit(request: ReturnRequest, *, from_status: str, actor, now: datetime, note: str = ""):
-    user = actor if getattr(actor, "pk", None) else None
-    label = "buyer" if actor == "buyer" else ("system" if actor is None else str(actor))
-    if user is not None:
-        label = user.get_username()
+    user, label = actor_parts(actor)
     ReturnEvent.objects.create(
         request=request, from_status=from_status, to_status=request.status, actor=user,
-        actor_label=label[:150], note=note[:500], created_at=now,
+        actor_label=label, note=note[:500], created_at=now,
     )  # fmt: skip
 
 
@@ -339,7 +337,7 @@ def return_request_create(
         row = ReturnPhoto(request=request, content_type=kind, size_bytes=photo.size)
         row.file.save(f"{request.pk}-{photo.name}"[-100:], photo, save=False)
         row.save()
-    _audit(request, from_status="", actor="buyer", now=now, note=f"reason {reason}")
+    _audit(request, from_status="", actor=BUYER, now=now, note=f"reason {reason}")
     payout_return_open(order_id=order.pk, reference=request.reference, actor=None, now=now)
     _announce(request, now)
     return request
@@ -409,7 +407,7 @@ def return_request_cancel(*, request: ReturnRequest, now: datetime | None = None
              doing="cancel it")  # fmt: skip
     previous, request.status = request.status, ReturnRequest.Status.CANCELLED
     request.save()
-    _audit(request, from_status=previous, actor="buyer", now=now)
+    _audit(request, from_status=previous, actor=BUYER, now=now)
     payout_return_close(order_id=request.order_id, reference=request.reference, actor=None,
                         reason="cancelled by the buyer", now=now)  # fmt: skip
     return request

@@ -14,12 +14,13 @@ from django.utils import translation
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.access import Scope
+from core.actors import BUYER
 from core.converters import ascii_int
 from core.errors import ApplicationError, NotFound
 from returns import selectors, services
 from returns.forms import PolicyForm, RefuseForm, TrackingNumberForm
-from returns.models import Condition, Reason, Resolution, ReturnPhoto, ReturnRequest
-from sellers.models import OrderItem, Seller
+from returns.models import Condition, Reason, Resolution, ReturnRequest
+from sellers.models import Seller
 from tracking.buyer.http import (
     PAGE_WINDOW_SECONDS,
     choose_language,
@@ -83,9 +84,10 @@ def return_detail(request: HttpRequest, return_id: int) -> HttpResponse:
 def return_photo(request: HttpRequest, return_id: int, photo_id: int) -> FileResponse:
     """A buyer's photo, to the seller of the return only (never a public media URL)."""
     _seller, item = _seller_return(request, return_id)
-    photo = ReturnPhoto.objects.filter(request=item, pk=photo_id).first()
-    if photo is None:
-        raise Http404("No such photo.")
+    try:
+        photo = selectors.return_photo_get(request=item, photo_id=photo_id)
+    except NotFound:
+        raise Http404("No such photo.") from None
     try:
         handle = photo.file.open("rb")
     except FileNotFoundError:
@@ -227,7 +229,7 @@ def buyer_return(request: HttpRequest, token: str) -> HttpResponse:
         selectors.policy_in_force(seller_id=order.seller_id, at=delivery.delivered_at)
         if delivery else None
     )  # fmt: skip
-    items = list(OrderItem.objects.filter(order=order).order_by("id"))
+    items = selectors.order_lines(order=order)
     remaining = selectors.returnable_quantities(order=order)
     error, status = "", 200
     if request.method == "POST":
@@ -260,19 +262,19 @@ def _buyer_post(request, order, items, action: str) -> tuple[str, int]:
                 photos=request.FILES.getlist("photos"),
             )  # fmt: skip
             return "", 200
-        mine = ReturnRequest.objects.get(
-            pk=ascii_int(request.POST.get("return", "")) or 0, order=order
+        mine = selectors.buyer_return_get(
+            order=order, return_id=ascii_int(request.POST.get("return", "")) or 0
         )
         if action == "tracking":
             services.return_shipment_add(
                 request=mine, tracking_number=request.POST.get("tracking_number", ""),
-                carrier=request.POST.get("carrier") or None, actor=None,
+                carrier=request.POST.get("carrier") or None, actor=BUYER,
             )  # fmt: skip
         elif action == "cancel":
             services.return_request_cancel(request=mine)
     except ApplicationError as exc:
         return exc.message, 400
-    except (ReturnRequest.DoesNotExist, ValueError):
+    except (NotFound, ValueError):
         return translation.gettext("This return does not exist."), 400
     return "", 200
 

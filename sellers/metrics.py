@@ -8,7 +8,7 @@ Definitions (a shipment belongs to the day, Europe/Paris, its tracking number wa
 - scanned: at least one courier scan (an event past ``info_received``: a label is not a scan).
 - delivered: status ``delivered`` now (a return after delivery is not a delivery).
 - transit time: business days from the confirmation day to the delivery day, skipping weekends
-  and the public holidays of France and of the destination country (``holidays``).
+  and the public holidays of France and of the destination country (``core.business_days``).
 - first-scan lag: from confirmation to the first courier scan.
 - on time: delivered on or before the order's promised date; eligible are the parcels with a
   promised date that were delivered, returned, lost or expired (still moving: not judged yet).
@@ -18,27 +18,20 @@ Definitions (a shipment belongs to the day, Europe/Paris, its tracking number wa
 
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, timedelta
-from functools import lru_cache
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-import holidays
 from django.conf import settings
 from django.db.models import Count, Min, Q, QuerySet
 
-from tracking.status import Status, Substatus
+from core.business_days import business_days_between
+from tracking.status import RETURN_SUBSTATUSES, Status, Substatus
 
 # Transit-time histogram buckets: 0..14 business days, and 15 for "15 or more".
 HIST_BUCKETS = 16
 NOT_A_SCAN = (Status.PENDING, Status.INFO_RECEIVED)
-RETURN_SUBSTATUSES = (
-    Substatus.EXCEPTION_RETURNING_TO_SENDER,
-    Substatus.EXCEPTION_RETURNED_TO_SENDER,
-    Substatus.DELIVERED_TO_SENDER,
-)
 COUNTERS = (
     "shipments", "scanned", "delivered", "on_time_eligible", "on_time", "ship_date_known",
     "late_shipped", "failed_attempt", "exception", "returned", "first_scan_lag_seconds",
@@ -76,41 +69,6 @@ def lane_parse(value: str) -> tuple[str, str]:
     if region and not (1 <= len(region) <= 3 and region.isalnum()):
         raise ValueError(f"{value!r} is not a destination such as FR-75 or DE.")
     return country, region
-
-
-@lru_cache(maxsize=512)
-def _holidays(country: str, year: int) -> frozenset[date]:
-    days = set(holidays.country_holidays("FR", years=year))
-    if country and country != "FR":
-        # a country the library does not know: French days only
-        with contextlib.suppress(NotImplementedError):
-            days |= set(holidays.country_holidays(country, years=year))
-    return frozenset(days)
-
-
-def is_business_day(day: date, country: str) -> bool:
-    return day.weekday() < 5 and day not in _holidays(country, day.year)
-
-
-@lru_cache(maxsize=65536)
-def business_days_between(start: date, end: date, country: str) -> int:
-    """Business days after ``start`` up to and including ``end`` (0 when delivered the same day
-    or before the next business day)."""
-    count, day = 0, start
-    while day < end:
-        day += timedelta(days=1)
-        if is_business_day(day, country):
-            count += 1
-    return count
-
-
-def add_business_days(start: date, days: int, country: str = "FR") -> date:
-    day = start
-    while days > 0:
-        day += timedelta(days=1)
-        if is_business_day(day, country):
-            days -= 1
-    return day
 
 
 @dataclass(slots=True)
@@ -175,7 +133,9 @@ def facts_from_values(row: dict, tz: ZoneInfo | None = None) -> ShipmentFacts:
         lag = max(0, int((first_scan_at - shipped_at).total_seconds()))
     transit = None
     if delivered:
-        transit = min(business_days_between(day, delivered_day, country), HIST_BUCKETS - 1)
+        # delivered before confirmation (a number uploaded late) counts as no transit time
+        transit = business_days_between(day, delivered_day, country=country)
+        transit = min(max(0, transit), HIST_BUCKETS - 1)
     return ShipmentFacts(
         shipment_id=row["id"],
         seller_id=row["seller_id"],

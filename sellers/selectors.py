@@ -15,7 +15,6 @@ from sellers.metrics import (
     COUNTERS,
     HIST_FIELDS,
     NOT_A_SCAN,
-    RETURN_SUBSTATUSES,
     Totals,
     lane_label,
     local_tz,
@@ -27,13 +26,14 @@ from sellers.models import (
     LaneDayStat,
     Order,
     Seller,
+    SellerBranding,
     ShipmentDayStat,
     SummaryDayStat,
     TrackingUpload,
     WeekStat,
 )
 from tracking.models import Shipment, TrackingEvent
-from tracking.status import Status, Substatus
+from tracking.status import RETURN_SUBSTATUSES, Status, Substatus
 
 
 def order_list(*, scope: Scope, reference: str | None = None) -> QuerySet[Order]:
@@ -51,6 +51,15 @@ def order_get(*, scope: Scope, order_id: int) -> Order:
         return order_list(scope=scope).get(pk=order_id)
     except Order.DoesNotExist:
         raise NotFound(f"No order {order_id}.") from None
+
+
+def seller_branding_get(*, scope: Scope, seller_id: int) -> SellerBranding | None:
+    """The seller's tracking-page branding, or None before the first save. Raises NotFound
+    when the scope may not see that seller."""
+    seller_id = _scoped_seller(scope, seller_id)
+    if seller_id is None:
+        raise NotFound("No such seller.")
+    return SellerBranding.objects.filter(seller_id=seller_id).first()
 
 
 def seller_get(*, scope: Scope, seller_id: int) -> Seller:

@@ -8,9 +8,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.actors import actor_user
+from core.business_days import FRANCE, add_business_days
 from core.errors import ApplicationError
 from core.weburls import strict_https_url
-from sellers.metrics import add_business_days
 from sellers.models import MAX_ORDER_AMOUNT, Order, OrderItem, Seller, SellerBranding, ServiceLevel
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,9 @@ def order_create(
     if service_level not in ServiceLevel.values:
         raise ApplicationError(f"Unknown service level {service_level!r}.", field="service_level")
     if expected_ship_date is None:
-        expected_ship_date = add_business_days(timezone.localdate(), settings.SELLER_HANDLING_DAYS)
+        expected_ship_date = add_business_days(
+            timezone.localdate(), settings.SELLER_HANDLING_DAYS, country=FRANCE
+        )
     if not 0 <= total_amount <= MAX_ORDER_AMOUNT:
         raise ApplicationError(
             f"The amount must be between 0 and {MAX_ORDER_AMOUNT} minor units.",
@@ -229,7 +232,7 @@ def seller_branding_update(
     branding.store_url = store_url.strip()
     branding.contact_url = contact_url.strip()
     branding.returns_url = returns_url.strip()
-    branding.updated_by = actor if getattr(actor, "pk", None) else None
+    branding.updated_by = actor_user(actor)
     branding.save()
     logger.info(
         "seller branding updated",

@@ -25,7 +25,7 @@ from sellers.forms import (
     TrackingUploadForm,
 )
 from sellers.metrics import Totals, lane_parse
-from sellers.models import Seller, SellerBranding, ServiceLevel
+from sellers.models import Seller, ServiceLevel
 from sellers.selectors import Period
 from sellers.services import seller_branding_update
 from sellers.uploads import shipment_confirm, tracking_upload_create
@@ -46,7 +46,7 @@ def portal_home(request: HttpRequest) -> HttpResponse:
 @login_required
 def branding_edit(request: HttpRequest) -> HttpResponse:
     seller = _member_seller(request)
-    branding = SellerBranding.objects.filter(seller=seller).first()
+    branding = selectors.seller_branding_get(scope=Scope.for_seller(seller.id), seller_id=seller.id)
     form = BrandingForm.for_branding(branding, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         seller_branding_update(

@@ -37,7 +37,7 @@ CARRIER_BACKOFF_MAX = timedelta(minutes=30)
 
 
 def _scaled(interval: timedelta) -> timedelta:
-    return interval / max(1, int(getattr(settings, "TRACKING_SYNC_INTERVAL_DIVISOR", 1)))
+    return interval / max(1, settings.TRACKING_SYNC_INTERVAL_DIVISOR)
 
 
 def is_terminal(status: str, substatus: str | None) -> bool:

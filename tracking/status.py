@@ -16,8 +16,16 @@ from tracking.carriers.vocabulary import DELIVERY_LOCATION_TYPES, Status, Substa
 
 # Statuses after which a parcel no longer moves forward on its way to the buyer.
 FINAL_STATUSES = frozenset({Status.DELIVERED, Status.EXPIRED})
+# What counts as a return to the seller, everywhere (payouts: never proof for the buyer;
+# notifications: the "returned" trigger; seller metrics: the return rate; the buyer page's tone):
+# on its way back, back at the courier's depot, or handed back to the seller. A refusal by the
+# buyer is an exception of its own until the courier reports the parcel going back.
 RETURN_SUBSTATUSES = frozenset(
-    {Substatus.EXCEPTION_RETURNING_TO_SENDER, Substatus.EXCEPTION_RETURNED_TO_SENDER}
+    {
+        Substatus.EXCEPTION_RETURNING_TO_SENDER,
+        Substatus.EXCEPTION_RETURNED_TO_SENDER,
+        Substatus.DELIVERED_TO_SENDER,
+    }
 )
 
 # Where each status sits in a parcel's life: breaks ties between events with the same timestamp

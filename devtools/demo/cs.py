@@ -14,10 +14,10 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
+from core.business_days import FRANCE, business_days_ago
 from payouts.services import payout_open_for_order
 from sellers.models import Order, Seller
 from sellers.services import order_create
-from tracking.business_days import business_days_ago
 from tracking.carriers.base import CarrierEvent, Location, TrackingResult
 from tracking.models import Shipment
 from tracking.services import ShipmentUpdate, events_ingest, shipment_register
@@ -99,10 +99,17 @@ def _seed_trouble(sellers, today, updates) -> int:
         )  # fmt: skip
         if shipment is None:
             continue
-        first = _at(business_days_ago(today, journey[0][4]), 10)
+        first = _at(business_days_ago(today, journey[0][4], country=FRANCE), 10)
         _backdate(shipment, first - timedelta(hours=3))
         events = tuple(
-            _event(_at(business_days_ago(today, ago), 10 + i), status, sub, code, message, "Lyon")
+            _event(
+                _at(business_days_ago(today, ago, country=FRANCE), 10 + i),
+                status,
+                sub,
+                code,
+                message,
+                "Lyon",
+            )
             for i, (status, sub, code, message, ago) in enumerate(journey)
         )
         updates.append(

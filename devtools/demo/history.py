@@ -22,7 +22,8 @@ from datetime import datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from sellers.metrics import add_business_days, local_tz
+from core.business_days import add_business_days
+from sellers.metrics import local_tz
 from sellers.models import Order, Seller
 from tracking.models import Shipment, TrackingEvent
 
@@ -81,7 +82,7 @@ def seed_history(sellers: list[Seller]) -> int:
             carrier = rng.choice(["chronopost", "dhl"] if express else list(COURIERS))
             days, failed_share, (lag_low, lag_high) = COURIERS[carrier]
             transit = rng.choice(days) + (1 if country != "FR" else 0)
-            promised = add_business_days(ship_day, 1 if express else 3, country)
+            promised = add_business_days(ship_day, 1 if express else 3, country=country)
             late_ship = rng.random() < 0.03
             orders.append(
                 Order(
@@ -107,11 +108,11 @@ def seed_history(sellers: list[Seller]) -> int:
             if not unscanned:
                 first_scan = shipped_at + timedelta(hours=rng.randint(lag_low, lag_high))
                 events.append((first_scan, "in_transit", ""))
-                arrival = add_business_days(ship_day, transit, order.destination_country)
+                arrival = add_business_days(ship_day, transit, country=order.destination_country)
                 if rng.random() < failed_share:
                     events.append((_at(arrival, 11), "failed_attempt",
                                    "failed_attempt.recipient_absent"))  # fmt: skip
-                    arrival = add_business_days(arrival, 1, order.destination_country)
+                    arrival = add_business_days(arrival, 1, country=order.destination_country)
                 if rng.random() < 0.015:
                     events.append((_at(arrival, 9), "exception", "exception.returning_to_sender"))
                 else:

@@ -54,7 +54,7 @@ EXTRA_EVENT_TYPES = {
 
 
 def consolidation_window() -> timedelta:
-    return timedelta(seconds=getattr(settings, "NOTIFICATION_CONSOLIDATION_SECONDS", 120))
+    return timedelta(seconds=settings.NOTIFICATION_CONSOLIDATION_SECONDS)
 
 
 @transaction.atomic

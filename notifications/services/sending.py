@@ -40,7 +40,7 @@ SWEEP_SECONDS = 60
 
 
 def max_attempts() -> int:
-    return getattr(settings, "NOTIFICATION_MAX_ATTEMPTS", 5)
+    return settings.NOTIFICATION_MAX_ATTEMPTS
 
 
 def retry_delay(attempt: int) -> timedelta:

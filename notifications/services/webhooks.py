@@ -42,11 +42,11 @@ USER_AGENT = "Parcelle-Webhooks/1"
 
 
 def request_timeout() -> float:
-    return float(getattr(settings, "WEBHOOK_TIMEOUT_SECONDS", 10))
+    return settings.WEBHOOK_TIMEOUT_SECONDS
 
 
 def disable_after() -> timedelta:
-    return timedelta(seconds=getattr(settings, "WEBHOOK_DISABLE_AFTER_SECONDS", 3 * 24 * 3600))
+    return timedelta(seconds=settings.WEBHOOK_DISABLE_AFTER_SECONDS)
 
 
 # A few failures over three days (a receiver down at each of our rare retries) are not

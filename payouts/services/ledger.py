@@ -24,9 +24,9 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from core.actors import actor_parts
 from core.errors import ApplicationError, PermissionDenied
 from payouts.models import Account, JournalEntry, JournalLine, Payout, PayoutEvent
-from payouts.services.actors import actor_parts
 
 
 class LedgerUnbalanced(ApplicationError):

@@ -22,11 +22,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.actors import actor_parts, require_perm
 from core.errors import ApplicationError
 from payouts.models import JournalEntry, Payout, PayoutEvent, SellerCommission
 from payouts.rules import Decision, ParcelFacts, commission_split, payout_decide
 from payouts.selectors import payout_ids_open_for_orders
-from payouts.services.actors import actor_parts, require_perm
 from payouts.services.ledger import entries_post, entry_build, payment_lines, refund_lines
 from tracking.models import Shipment
 
@@ -36,11 +36,11 @@ EVALUATE_BATCH = 500
 
 
 def claim_window() -> timedelta:
-    return timedelta(days=int(getattr(settings, "PAYOUT_CLAIM_WINDOW_DAYS", 14)))
+    return timedelta(days=settings.PAYOUT_CLAIM_WINDOW_DAYS)
 
 
 def marketplace_commission_rate() -> Decimal:
-    return Decimal(str(getattr(settings, "PAYOUT_COMMISSION_RATE", "0.12")))
+    return Decimal(str(settings.PAYOUT_COMMISSION_RATE))
 
 
 def commission_rate_for(seller_id: int) -> Decimal:

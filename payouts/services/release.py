@@ -23,9 +23,9 @@ from django.db.models import F
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from core.actors import actor_parts, require_perm
 from core.errors import ApplicationError, PermissionDenied
 from payouts.models import JournalEntry, Payout, PayoutEvent, ReleaseBatch
-from payouts.services.actors import actor_parts, require_perm
 from payouts.services.ledger import PendingEntry, entries_post, entry_build, release_lines
 from payouts.services.lifecycle import decide, decision_apply, parcel_facts_by_order
 from payouts.signals import PayoutReleased, payouts_released

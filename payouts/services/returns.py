@@ -22,10 +22,10 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from core.actors import actor_parts
 from core.errors import ApplicationError
 from payouts.models import Account, JournalEntry, Payout, PayoutEvent
 from payouts.rules import commission_split
-from payouts.services.actors import actor_parts
 from payouts.services.ledger import entries_post, entry_build
 from payouts.services.lifecycle import decide, decision_apply, parcel_facts_by_order
 

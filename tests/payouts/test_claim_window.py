@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.business_days import FRANCE, is_business_day
 from core.errors import ApplicationError
 from payouts import services
-from tracking.business_days import is_business_day
 
 pytestmark = pytest.mark.django_db
 PARIS = ZoneInfo("Europe/Paris")
@@ -21,7 +21,7 @@ def test_payout_claim_window_ending_on_a_public_holiday_ends_on_that_holiday(ope
     payout = open_payout(days_ago=0)
     # then the window ends 14 calendar days later, on Bastille Day: holidays do not move it
     ends = datetime(2027, 7, 14, 10, 0, tzinfo=PARIS)
-    assert not is_business_day(ends.date())
+    assert not is_business_day(ends.date(), country=FRANCE)
     assert payout.release_due_at == ends
     # when the release job looks a minute before, then it is still held, and says until when
     with pytest.raises(ApplicationError, match="claim window ends 2027-07-14"):

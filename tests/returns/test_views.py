@@ -4,8 +4,13 @@ from django.urls import reverse
 
 from payouts.models import JournalEntry, Payout
 from returns.models import ReturnPolicy, ReturnRequest
-from returns.services import ItemChoice, return_request_accept, return_request_create
-from tests.returns.factories import delivered_order
+from returns.services import (
+    ItemChoice,
+    return_request_accept,
+    return_request_create,
+    return_request_refuse,
+)
+from tests.returns.factories import OrderItemFactory, delivered_order
 from tests.sellers.factories import SellerMemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -106,6 +111,43 @@ def test_buyer_return_page_enters_the_return_tracking_number(client):
     assert response.status_code == 302
     request.refresh_from_db()
     assert (request.status, request.return_shipment.direction) == ("shipped", "return")
+    # and the audit trail names the buyer, not the system
+    shipped = request.events.get(to_status="shipped")
+    assert (shipped.actor, shipped.actor_label) == (None, "buyer")
+
+
+def test_buyer_return_page_with_another_orders_return_id_changes_nothing(client):
+    # given two delivered orders, the second with an accepted return
+    order, _lamp, _shade = delivered_order()
+    other, other_lamp, _ = delivered_order()
+    theirs = return_request_accept(request=a_request(other, other_lamp), actor=None)
+    # when the first order's buyer posts the other order's return id
+    response = client.post(f"/t/{order.public_token}/return/", {
+        "action": "cancel", "return": theirs.pk,
+    })  # fmt: skip
+    # then it is refused as unknown and the other return is untouched
+    assert response.status_code == 400
+    theirs.refresh_from_db()
+    assert theirs.status == "accepted"
+
+
+def test_buyer_return_page_queries_do_not_grow_with_lines_and_returns(
+    client, django_assert_max_num_queries
+):
+    # given a delivered order of many lines, with several finished returns
+    order, lamp, _shade = delivered_order()
+    for n in range(8):
+        OrderItemFactory(order=order, sku=f"EXTRA-{n}", name=f"Extra item {n}", quantity=1,
+                         unit_amount=500)  # fmt: skip
+    for _ in range(3):
+        request = a_request(order, lamp)
+        return_request_refuse(request=request, actor=None, reason="not this time")
+    # when the buyer opens the return page
+    with django_assert_max_num_queries(10):
+        page = client.get(f"/t/{order.public_token}/return/")
+    # then every line is offered
+    assert page.status_code == 200
+    assert all(f"Extra item {n}" in page.content.decode() for n in range(8))
 
 
 def test_buyer_return_page_of_an_unknown_token_is_404(client):

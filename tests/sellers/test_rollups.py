@@ -6,8 +6,9 @@ import pytest
 from django.utils import timezone
 
 from core.access import Scope
+from core.business_days import business_days_between
 from sellers import rollups, selectors
-from sellers.metrics import Totals, business_days_between, region_of, shipment_facts
+from sellers.metrics import Totals, region_of, shipment_facts
 from sellers.models import RollupDirtyDay, ShipmentDayStat, SummaryDayStat, WeekStat
 from tests.sellers.factories import SellerFactory, shipped_parcel
 from tracking.models import Shipment
@@ -51,10 +52,10 @@ def test_region_of_splits_corsica_and_overseas():
 def test_business_days_between_skips_weekends_and_both_countries_holidays():
     # given Friday 2026-05-01 (Labour Day in France and Germany) .. Tuesday 2026-05-05
     # then only Monday and Tuesday count
-    assert business_days_between(date(2026, 4, 30), date(2026, 5, 5), "FR") == 2
+    assert business_days_between(date(2026, 4, 30), date(2026, 5, 5), country="FR") == 2
     # Belgian National Day (Tuesday 2026-07-21) counts only for a parcel going to Belgium
-    assert business_days_between(date(2026, 7, 20), date(2026, 7, 22), "FR") == 2
-    assert business_days_between(date(2026, 7, 20), date(2026, 7, 22), "BE") == 1
+    assert business_days_between(date(2026, 7, 20), date(2026, 7, 22), country="FR") == 2
+    assert business_days_between(date(2026, 7, 20), date(2026, 7, 22), country="BE") == 1
 
 
 def test_rollups_equal_the_figures_computed_from_raw_shipments():

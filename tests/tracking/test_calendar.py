@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from core.business_days import FRANCE, is_business_day, next_business_day
 from tests.support.calendar_instants import INSTANTS
 from tests.tracking.factories import ShipmentFactory
-from tracking.business_days import is_business_day, next_business_day
 from tracking.carriers.base import CarrierEvent, Location, TrackingResult
 from tracking.models import Shipment
 from tracking.services import ShipmentUpdate, events_ingest
@@ -33,9 +33,9 @@ def business_position(moment: datetime, origin: date) -> float:
     whole = sum(
         1
         for offset in range((local.date() - origin).days)
-        if is_business_day(origin + timedelta(days=offset))
+        if is_business_day(origin + timedelta(days=offset), country=FRANCE)
     )
-    if not is_business_day(local.date()):
+    if not is_business_day(local.date(), country=FRANCE):
         return whole
     seconds = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
     return whole + seconds / 86400
@@ -131,8 +131,8 @@ def test_handover_date_is_a_business_day_and_after_the_cutoff_the_next_one(now):
     # when
     day = handover_date(now)
     # then its transit starts on a business day: that day before the cut-off, else the next one
-    assert is_business_day(day)
-    if local.hour < CUTOFF_HOUR and is_business_day(local.date()):
+    assert is_business_day(day, country=FRANCE)
+    if local.hour < CUTOFF_HOUR and is_business_day(local.date(), country=FRANCE):
         assert day == local.date()
     else:
-        assert day == next_business_day(local.date())
+        assert day == next_business_day(local.date(), country=FRANCE)

@@ -10,9 +10,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from core.business_days import FRANCE, add_business_days, business_days_between
 from tests.sellers.factories import OrderFactory
 from tests.tracking.factories import ShipmentFactory, TrackingEventFactory
-from tracking.business_days import add_business_days, business_days_between
 from tracking.models import DeliveryEstimate, Shipment
 from tracking.services.edd import (
     DEFAULT_CONFIDENCE,
@@ -28,9 +28,9 @@ PARIS = ZoneInfo("Europe/Paris")
 
 def test_add_business_days_skips_weekends_and_french_holidays():
     # Thursday 30 April 2026 + 1: Friday 1 May is Labour Day, then the weekend
-    assert add_business_days(date(2026, 4, 30), 1) == date(2026, 5, 4)
-    assert business_days_between(date(2026, 4, 30), date(2026, 5, 4)) == 1
-    assert business_days_between(date(2026, 5, 4), date(2026, 5, 4)) == 0
+    assert add_business_days(date(2026, 4, 30), 1, country=FRANCE) == date(2026, 5, 4)
+    assert business_days_between(date(2026, 4, 30), date(2026, 5, 4), country=FRANCE) == 1
+    assert business_days_between(date(2026, 5, 4), date(2026, 5, 4), country=FRANCE) == 0
 
 
 def test_handover_date_moves_a_late_scan_to_the_next_business_day():
@@ -44,7 +44,9 @@ def history(carrier, postcode, transit_days, count, start=datetime(2026, 3, 2, 9
     for n in range(count):
         first = start + timedelta(days=7 * (n % 4))
         delivered = datetime.combine(
-            add_business_days(first.date(), transit_days), datetime.min.time(), PARIS
+            add_business_days(first.date(), transit_days, country=FRANCE),
+            datetime.min.time(),
+            PARIS,
         ) + timedelta(hours=14)
         rows.append((carrier, "FR", postcode, first, delivered))
     return rows
@@ -121,7 +123,9 @@ def delivered_parcel(first_scan, transit_days, postcode="69003"):
     shipment = ShipmentFactory(order=OrderFactory(destination_postcode=postcode))
     TrackingEventFactory(shipment=shipment, occurred_at=first_scan)
     delivered = datetime.combine(
-        add_business_days(timezone.localdate(first_scan), transit_days), datetime.min.time(), PARIS
+        add_business_days(handover_date(first_scan), transit_days, country=FRANCE),
+        datetime.min.time(),
+        PARIS,
     ) + timedelta(hours=12)
     TrackingEventFactory(shipment=shipment, occurred_at=delivered, status="delivered")
     Shipment.objects.filter(pk=shipment.pk).update(status="delivered", delivered_at=delivered)

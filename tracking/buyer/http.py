@@ -36,23 +36,23 @@ PAGE_CACHE_VERSION = 1
 
 
 def page_rate_limit() -> int:
-    return int(getattr(settings, "TRACKING_PAGE_RATE_LIMIT", 120))
+    return settings.TRACKING_PAGE_RATE_LIMIT
 
 
 def lookup_rate_limit() -> int:
-    return int(getattr(settings, "TRACKING_LOOKUP_RATE_LIMIT", 10))
+    return settings.TRACKING_LOOKUP_RATE_LIMIT
 
 
 def lookup_reference_rate_limit() -> int:
-    return int(getattr(settings, "TRACKING_LOOKUP_REFERENCE_RATE_LIMIT", 10))
+    return settings.TRACKING_LOOKUP_REFERENCE_RATE_LIMIT
 
 
 def page_cache_seconds() -> int:
-    return int(getattr(settings, "TRACKING_PAGE_CACHE_SECONDS", 300))
+    return settings.TRACKING_PAGE_CACHE_SECONDS
 
 
 def poll_seconds() -> int:
-    return int(getattr(settings, "TRACKING_PAGE_POLL_SECONDS", 60))
+    return settings.TRACKING_PAGE_POLL_SECONDS
 
 
 # --- Language -----------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from django.utils.translation import pgettext
 from core.weburls import strict_https_url
 from tracking import carriers
 from tracking.models import OTHER_CARRIER
-from tracking.status import Status, Substatus
+from tracking.status import RETURN_SUBSTATUSES, Status, Substatus
 
 # --- Vocabulary in plain words ----------------------------------------------------------------
 
@@ -220,14 +220,9 @@ _SETTLED_SUBSTATUSES = frozenset(
         Substatus.EXCEPTION_CANCELLED,
     }
 )
-_RETURN_SUBSTATUSES = frozenset(
-    {
-        Substatus.DELIVERED_TO_SENDER,
-        Substatus.EXCEPTION_REFUSED,
-        Substatus.EXCEPTION_RETURNING_TO_SENDER,
-        Substatus.EXCEPTION_RETURNED_TO_SENDER,
-    }
-)
+# Shown in the "returned" colour: a return (the one rule, tracking.status), and the two
+# endings that lead to one or to nothing: the buyer refused the parcel, the order was cancelled.
+_RETURNED_TONE = RETURN_SUBSTATUSES | {Substatus.EXCEPTION_REFUSED, Substatus.EXCEPTION_CANCELLED}
 
 
 @dataclass(frozen=True)
@@ -341,7 +336,7 @@ def estimated_delivery_text(start: datetime | None, end: datetime | None) -> str
 
 
 def _tone(status: str, substatus: str) -> str:
-    if substatus in _RETURN_SUBSTATUSES or substatus == Substatus.EXCEPTION_CANCELLED:
+    if substatus in _RETURNED_TONE:
         return "returned"
     if status == Status.DELIVERED:
         return "done"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from core.actors import actor_user
 from core.errors import ApplicationError
 from tracking import carriers
 from tracking.models import (
@@ -23,13 +24,8 @@ NOTE_MAX_LENGTH = 4000
 
 def _audit(*, shipment_id: int, actor, action: str, **detail) -> ShipmentAudit:
     return ShipmentAudit.objects.create(
-        shipment_id=shipment_id, actor=_user(actor), action=action, detail=detail
+        shipment_id=shipment_id, actor=actor_user(actor), action=action, detail=detail
     )
-
-
-def _user(actor):
-    """A real user, or None (the system, or an API token's stand-in user)."""
-    return actor if getattr(actor, "pk", None) is not None else None
 
 
 @transaction.atomic
@@ -46,7 +42,7 @@ def shipment_note_add(
             f"A note has at most {NOTE_MAX_LENGTH} characters.", code="note_too_long",
             field="body",
         )  # fmt: skip
-    user = _user(actor)
+    user = actor_user(actor)
     label = (actor_label or (user.get_username() if user else ""))[:100]
     note = ShipmentNote.objects.create(
         shipment=shipment, author=user, author_label=label, body=body
@@ -158,7 +154,7 @@ def exception_resolve(
     if locked.resolved_at is not None:
         raise ApplicationError("This exception is already resolved.", code="exception_resolved")
     locked.resolved_at = timezone.now()
-    locked.resolved_by = _user(actor)
+    locked.resolved_by = actor_user(actor)
     locked.resolution = resolution
     locked.resolution_note = note.strip()[:500]
     locked.save(update_fields=["resolved_at", "resolved_by", "resolution", "resolution_note"])

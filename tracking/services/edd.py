@@ -8,6 +8,8 @@ the lane's history, revised as events arrive; every change appended (the EDD his
       counted from the first scan (or the upload + 1 business day), moved on by what has
       happened since (out for delivery: today; failed attempt: next business day; already
       late: from today)
+    Business days are France's (core.business_days with country=FRANCE), as the lanes' history
+    was counted.
     tracking.refresh_estimates (schedule) -> estimates_refresh: active parcels whose story
       changed since their last estimate get a new one
     edd_accuracy(): back-test on delivered parcels (older ones train, newer ones test):
@@ -26,7 +28,13 @@ from django.db import transaction
 from django.db.models import F, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from tracking.business_days import add_business_days, business_days_between, next_business_day
+from core.business_days import (
+    FRANCE,
+    add_business_days,
+    business_days_between,
+    next_business_day,
+    on_or_after,
+)
 from tracking.models import OTHER_CARRIER, DeliveryEstimate, Shipment, TrackingEvent
 from tracking.status import Status
 
@@ -51,8 +59,8 @@ def handover_date(moment: datetime) -> date:
     local = timezone.localtime(moment)
     day = local.date()
     if local.hour >= CUTOFF_HOUR:
-        return next_business_day(day)
-    return add_business_days(day, 0)
+        return next_business_day(day, country=FRANCE)
+    return on_or_after(day, country=FRANCE)
 
 
 def lane_keys(carrier: str, country: str, postcode: str) -> list[tuple]:
@@ -87,11 +95,12 @@ class TransitModel:
         """rows: (carrier, destination country, postcode, first scan, delivered at)."""
         model = cls()
         for carrier, country, postcode, first_scan, delivered_at in rows:
-            days = business_days_between(
-                handover_date(first_scan), timezone.localdate(delivered_at)
-            )
-            if days < 0:
-                continue
+            start, delivered_day = handover_date(first_scan), timezone.localdate(delivered_at)
+            if on_or_after(delivered_day, country=FRANCE) < start:
+                continue  # delivered before it was handed over: a courier's clock error
+            # a Saturday delivery of a parcel handed over on Monday (scanned on Friday after
+            # the cut-off) took no business day
+            days = business_days_between(start, max(start, delivered_day), country=FRANCE)
             for key in lane_keys(carrier, country, postcode):
                 model.transit_days[key].append(days)
         for values in model.transit_days.values():
@@ -195,24 +204,31 @@ def estimate_for(
     order = shipment.order
     lane = model.stats(shipment.carrier, order.destination_country, order.destination_postcode)
     if shipment.status in (Status.OUT_FOR_DELIVERY, Status.AVAILABLE_FOR_PICKUP):
-        day = add_business_days(today, 0) if shipment.status == Status.OUT_FOR_DELIVERY else today
+        day = (
+            on_or_after(today, country=FRANCE)
+            if shipment.status == Status.OUT_FOR_DELIVERY
+            else today
+        )
         return Estimate(DeliveryEstimate.Source.PREDICTED, day, day, day, 0.9,
                         f"{shipment.status} today")  # fmt: skip
     if first_scan_at is not None:
         start = handover_date(first_scan_at)
     else:  # not handed over yet: the seller usually drops it off the next business day
-        start = next_business_day(handover_date(shipment.created_at))
-    expected = add_business_days(start, lane.expected)
-    low, high = add_business_days(start, lane.low), add_business_days(start, lane.high)
+        start = next_business_day(handover_date(shipment.created_at), country=FRANCE)
+    expected = add_business_days(start, lane.expected, country=FRANCE)
+    low, high = (
+        add_business_days(start, lane.low, country=FRANCE),
+        add_business_days(start, lane.high, country=FRANCE),
+    )
     confidence, basis = lane.confidence, lane.basis
     if shipment.status == Status.FAILED_ATTEMPT and last_event_at is not None:
-        retry = next_business_day(timezone.localdate(last_event_at))
+        retry = next_business_day(timezone.localdate(last_event_at), country=FRANCE)
         expected, low, high = max(expected, retry), max(low, retry), max(high, retry)
         basis += "; failed attempt: next round"
     if expected < today:  # already late: from today on, with the lane's spread
         spread = max(1, lane.high - lane.expected)
-        expected = add_business_days(today, 0)
-        low, high = expected, add_business_days(expected, spread)
+        expected = on_or_after(today, country=FRANCE)
+        low, high = expected, add_business_days(expected, spread, country=FRANCE)
         confidence = round(confidence / 2, 2)
         basis += "; late: re-estimated from today"
     low, high = min(low, expected), max(high, expected)
@@ -320,8 +336,11 @@ def edd_accuracy(*, train_share: float = 0.7, now: datetime | None = None) -> Ac
     for carrier, country, postcode, first_scan, delivered_at in test:
         lane = model.stats(carrier, country, postcode)
         start = handover_date(first_scan)
-        expected = add_business_days(start, lane.expected)
-        low, high = add_business_days(start, lane.low), add_business_days(start, lane.high)
+        expected = add_business_days(start, lane.expected, country=FRANCE)
+        low, high = (
+            add_business_days(start, lane.low, country=FRANCE),
+            add_business_days(start, lane.high, country=FRANCE),
+        )
         actual = timezone.localdate(delivered_at)
         hit = low <= actual <= high
         error = abs((actual - expected).days)

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from tracking.business_days import business_days_ago, is_business_day, next_business_day
+from core.business_days import FRANCE, business_days_ago, is_business_day, next_business_day
 from tracking.models import OTHER_CARRIER, ExceptionKind, Shipment, ShipmentException
 from tracking.signals import ExceptionOpened, StatusChange, exceptions_opened
 from tracking.status import Status, Substatus
@@ -170,10 +170,13 @@ def stuck_cutoff(now: datetime, days: int) -> datetime:
     day" on Saturday, and one scanned on Friday evening is not stuck all weekend long."""
     local = timezone.localtime(now)
     today = local.date()
-    if is_business_day(today):
-        day, at = business_days_ago(today, days), local.time().replace(tzinfo=None)
+    if is_business_day(today, country=FRANCE):
+        day, at = business_days_ago(today, days, country=FRANCE), local.time().replace(tzinfo=None)
     else:
-        day, at = next_business_day(business_days_ago(today, days + 1)), time.min
+        day, at = (
+            next_business_day(business_days_ago(today, days + 1, country=FRANCE), country=FRANCE),
+            time.min,
+        )
     return datetime.combine(day, at, tzinfo=local.tzinfo)
 
 

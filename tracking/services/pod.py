@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from core.actors import actor_parts
 from core.errors import ApplicationError, PermissionDenied
 from core.files import IMAGE_KINDS, PDF_KIND, sniffed_kind
 from tracking.carriers.base import CarrierEvent, TrackingResult
@@ -26,13 +27,6 @@ from tracking.status import Status
 POD_MAX_BYTES = 10 * 1024 * 1024  # a phone photo or a scanned PDF; larger is not a receipt
 # A photo of the signed receipt or a scanned PDF.
 POD_KINDS = IMAGE_KINDS | {PDF_KIND}
-
-
-def _uploader(actor) -> tuple[object | None, str]:
-    """(user, label) of whoever uploads: a real user, or None and the token's name."""
-    if getattr(actor, "pk", None) is not None:
-        return actor, actor.get_username()[:150]
-    return None, str(actor or "")[:150]
 
 
 @transaction.atomic
@@ -80,7 +74,7 @@ def pod_upload(
         review=PodUploadVersion.Review.SUPERSEDED
     )
     last = pod.versions.order_by("-number").values_list("number", flat=True).first() or 0
-    user, label = _uploader(actor)
+    user, label = actor_parts(actor)
     version = PodUploadVersion(
         pod=pod, number=last + 1, delivered_at=delivered_at, signed_by=signed_by[:200],
         uploaded_by=user, uploaded_by_label=label,

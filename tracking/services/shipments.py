@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from core.actors import actor_user
 from core.errors import ApplicationError
 from sellers.models import Order
 from tracking import carriers
@@ -177,7 +178,7 @@ def shipment_void(*, shipment: Shipment, reason: str, actor=None) -> Shipment:
         voided_at=now, void_reason=reason.strip()[:300], next_sync_at=None, updated_at=now
     )
     ShipmentAudit.objects.create(
-        shipment_id=locked.pk, actor=actor if getattr(actor, "pk", None) else None,
+        shipment_id=locked.pk, actor=actor_user(actor),
         action="voided", detail={"reason": reason.strip()[:300]},
     )  # fmt: skip
     locked.refresh_from_db()
