@@ -1,0 +1,45 @@
+"""Courier answers that other projects recorded or published, read where they are.
+
+They live in ``../shared/`` beside the clone (``carriers/`` and ``external-payloads/``) and
+belong to their authors: the project keeps no copy. A test that reads them skips, saying why,
+when the folder is absent (a clone on its own); CI has it beside the clone.
+
+``PARCELLE_SHARED_DIR`` points elsewhere when the folder is not beside the clone.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED_DIR = Path(os.environ.get("PARCELLE_SHARED_DIR") or REPO.parent / "shared")
+CARRIERS_DIR = SHARED_DIR / "carriers"
+EXTERNAL_PAYLOADS_DIR = SHARED_DIR / "external-payloads"
+
+
+def _require(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(
+            f"needs other projects' courier data at {path} (../shared beside the clone, or "
+            "PARCELLE_SHARED_DIR): it belongs to its authors and is not committed here"
+        )
+    return path
+
+
+def carrier_sample(name: str) -> Path:
+    """A file of ``../shared/carriers/`` (skips when the folder is absent)."""
+    return _require(CARRIERS_DIR / name)
+
+
+def external_payload(name: str) -> Path:
+    """A file of ``../shared/external-payloads/``, e.g. ``"fedex/omniship-1.json"``."""
+    return _require(EXTERNAL_PAYLOADS_DIR / name)
+
+
+def read_carrier_sample(name: str) -> bytes:
+    return carrier_sample(name).read_bytes()
+
+
+def read_external_payload(name: str) -> bytes:
+    return external_payload(name).read_bytes()
