@@ -25,6 +25,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import ClassVar
 
+from tracking.carriers.documents import DocumentNotAvailable, ProofDocument
+
 # The faults and the HTTP answer are defined beside the HTTP client (which raises them) and
 # re-exported here, so that adapters find the whole protocol in one module while http.py needs
 # nothing from this one (no base <-> http import cycle).
@@ -256,6 +258,24 @@ class CarrierAdapter:
             result.extend(answer.result)
         result.errors.extend(not_returned_errors(tracking_numbers, [a.result for a in answers]))
         return result, [a.response for a in answers]
+
+    # --- Proof documents (issue 16, item 6) ---------------------------------------------------
+    # Couriers that hand out a signature image or a proof PDF override both methods in methods
+    # of their own (see tracking/carriers/documents.py); the others keep these defaults.
+
+    def proof_document_kind(self, pod: PodData) -> str | None:
+        """The kind of document this courier documents for a POD like ``pod`` (pure: no
+        HTTP), None when it has none to give."""
+        return None
+
+    def fetch_proof_document(
+        self, *, tracking_number: str, pod: PodData, destination_postcode: str,
+        client: CarrierHttpClient,
+    ) -> ProofDocument:  # fmt: skip
+        """Ask the courier for the document ``proof_document_kind`` named. Raises
+        DocumentNotAvailable when the courier has none (yet), DocumentRefused when its answer
+        is not a document, CarrierFault subclasses for the courier's faults."""
+        raise DocumentNotAvailable(f"{self.name} documents no proof document")
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ Format quirks this module deals with:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -52,6 +54,7 @@ from tracking.carriers.base import (
     TrackingError,
     TrackingResult,
 )
+from tracking.carriers.documents import DocumentNotAvailable, DocumentRefused, ProofDocument
 from tracking.carriers.jsonbody import json_child, json_object, json_text
 from tracking.carriers.oauth import OAuthCarrierAdapter, send_with_token
 from tracking.carriers.timeparse import (
@@ -284,6 +287,18 @@ class FedexAdapter(OAuthCarrierAdapter):
             ],
         }
         return self._post(client, "/track/v1/trackingdocuments", body).body
+
+    def proof_document_kind(self, pod: PodData) -> str | None:
+        """FedEx's signature proof, when the track answer listed it in ``availableImages``."""
+        return SPOD_KIND if SPOD_KIND in pod.documents else None
+
+    def fetch_proof_document(
+        self, *, tracking_number: str, pod: PodData, destination_postcode: str,
+        client: CarrierHttpClient,
+    ) -> ProofDocument:  # fmt: skip
+        """The signature proof of delivery PDF (trackingdocuments, base64 inside)."""
+        answer = self.fetch_signature_proof(tracking_number, client=client)
+        return proof_document_from_answer(answer)
 
     def _post(self, client: CarrierHttpClient, path: str, body: object) -> CarrierResponse:
         def send(token: str) -> CarrierResponse:
@@ -563,3 +578,25 @@ def _image_kinds(raw: Mapping[str, object]) -> tuple[str, ...]:
         return ()
     kinds = [json_text(image, "type") for image in images if isinstance(image, Mapping)]
     return tuple(SPOD_KIND for kind in kinds if kind == SPOD)
+
+
+def proof_document_from_answer(body: bytes) -> ProofDocument:
+    """A trackingdocuments answer -> its first document, decoded. An ``errors`` answer (no
+    proof yet) raises DocumentNotAvailable; a body without a base64 document DocumentRefused."""
+    payload = json_object(body, "FedEx")
+    errors = payload.get("errors")
+    if isinstance(errors, list) and errors and "output" not in payload:
+        first = errors[0] if isinstance(errors[0], Mapping) else {}
+        raise DocumentNotAvailable(
+            f"FedEx has no proof document: {json_text(first, 'code')} {json_text(first, 'message')}"
+        )
+    output = json_child(payload, "output")
+    documents = output.get("documents")
+    if not isinstance(documents, list) or not documents or not isinstance(documents[0], str):
+        raise DocumentRefused("FedEx documents answer carries no document")
+    try:
+        content = base64.b64decode(documents[0], validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise DocumentRefused("FedEx document is not base64") from exc
+    declared = "application/pdf" if json_text(output, "documentFormat").upper() == "PDF" else ""
+    return ProofDocument(SPOD_KIND, content, declared)

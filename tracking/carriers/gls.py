@@ -54,6 +54,7 @@ from tracking.carriers.base import (
     TrackingError,
     TrackingResult,
 )
+from tracking.carriers.documents import DocumentNotAvailable, DocumentRefused, ProofDocument
 from tracking.carriers.jsonbody import json_child, json_load, json_object, json_text
 from tracking.carriers.oauth import OAuthCarrierAdapter, send_with_token
 from tracking.carriers.timeparse import country_timezone, parse_datetime
@@ -221,6 +222,25 @@ class GlsAdapter(OAuthCarrierAdapter):
             frozenset({200, 400, 404}),
             params={"originaldestinationpostalcode": original_postcode},
         )
+
+    def proof_document_kind(self, pod: PodData) -> str | None:
+        """GLS's delivery info (which ParcelShop handed the parcel over) for pickup-point
+        deliveries: the only delivery record its Track And Trace API gives."""
+        if pod.location_type == "pickup_point" or any(
+            "parcel-shop" in d or d.startswith("gls-parcelshop:") for d in pod.documents
+        ):
+            return "delivery_info"
+        return None
+
+    def fetch_proof_document(
+        self, *, tracking_number: str, pod: PodData, destination_postcode: str,
+        client: CarrierHttpClient,
+    ) -> ProofDocument:  # fmt: skip
+        """The deliveryinfo answer, kept whole as the record (GLS requires the postcode)."""
+        if not destination_postcode:
+            raise DocumentNotAvailable("GLS delivery info needs the destination postcode")
+        response = self.fetch_delivery_info(tracking_number, destination_postcode, client=client)
+        return delivery_info_document(response.body)
 
     def _authorised_get(
         self,
@@ -445,3 +465,20 @@ def _fault_error(payload: Mapping[str, object]) -> TrackingError | None:
             "", "auth_failed", json_text(errors[0], "message") or "GLS token error"
         )
     return None
+
+
+def delivery_info_document(body: bytes) -> ProofDocument:
+    """A deliveryinfo answer naming the ParcelShop -> the record as GLS sent it. An
+    ``errorCode`` answer (no delivery info, wrong postcode) or a gateway fault raises
+    DocumentNotAvailable; any other shape DocumentRefused."""
+    payload = json_object(body, "GLS")
+    shop = payload.get("parcelshopDelivery")
+    if shop is None:
+        if "errorCode" in payload or _fault_error(payload) is not None:
+            raise DocumentNotAvailable(
+                f"GLS has no delivery info: {json_text(payload, 'errorCode') or 'fault'}"
+            )
+        raise DocumentRefused("GLS delivery info has no parcelshopDelivery")
+    if not isinstance(shop, Mapping) or not json_text(shop, "parcelshopId"):
+        raise DocumentRefused("GLS parcelshopDelivery names no shop")
+    return ProofDocument("delivery_info", body, "application/json")

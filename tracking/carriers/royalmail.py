@@ -30,6 +30,8 @@ Format quirks this module deals with:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -49,6 +51,7 @@ from tracking.carriers.base import (
     TrackingError,
     TrackingResult,
 )
+from tracking.carriers.documents import DocumentNotAvailable, DocumentRefused, ProofDocument
 from tracking.carriers.jsonbody import json_child, json_load, json_text
 from tracking.carriers.timeparse import parse_datetime
 from tracking.carriers.vocabulary import DELIVERY_LOCATION_TYPES, Status, Substatus
@@ -181,6 +184,28 @@ class RoyalMailAdapter(CarrierAdapter):
             )
             for number in tracking_numbers
         ]
+
+    def proof_document_kind(self, pod: PodData) -> str | None:
+        """The signature image, which the events answer announces by kind."""
+        return "signature" if "signature" in pod.documents else None
+
+    def fetch_proof_document(
+        self, *, tracking_number: str, pod: PodData, destination_postcode: str,
+        client: CarrierHttpClient,
+    ) -> ProofDocument:  # fmt: skip
+        """``GET /mailpieces/v2/{barcode}/signature``: the signature image, inline."""
+        response = client.request(
+            "GET",
+            f"{self.base_url}/mailpieces/v2/{quote(tracking_number, safe='')}/signature",
+            headers={
+                "X-IBM-Client-Id": self.client_id,
+                "X-IBM-Client-Secret": self.client_secret,
+                "X-Accept-RMG-Terms": "yes",
+                "Accept": "application/json",
+            },
+            accept_status=frozenset({200, 400, 404}),
+        )
+        return signature_document(response.body)
 
     def parse(self, body: bytes) -> ParseResult:
         """Events, summary or signature JSON -> shipments and errors; an error body -> one error
@@ -388,3 +413,28 @@ def _error(payload: Mapping[str, object], number: str) -> TrackingError:
         or f"HTTP {http_code}"
     )
     return TrackingError("" if code in ACCOUNT_ERRORS else number, code, message)
+
+
+def signature_document(body: bytes) -> ProofDocument:
+    """A ``/signature`` answer -> the image: SVG text as it is, PNG base64-decoded. Royal Mail's
+    error body (no signature for this item) raises DocumentNotAvailable; anything else without
+    an image DocumentRefused."""
+    payload = json_load(body, "Royal Mail")
+    if not isinstance(payload, Mapping):
+        raise DocumentRefused("Royal Mail signature answer is not a JSON object")
+    if "httpCode" in payload and "mailPieces" not in payload:
+        raise DocumentNotAvailable(
+            f"Royal Mail has no signature: {json_text(payload, 'moreInformation')}"
+        )
+    signature = json_child(json_child(payload, "mailPieces"), "signature")
+    image = signature.get("image")
+    if not isinstance(image, str) or not image.strip():
+        raise DocumentRefused("Royal Mail signature answer carries no image")
+    declared = json_text(signature, "imageFormat").lower()
+    if declared == "image/svg+xml" or image.lstrip().startswith("<"):
+        return ProofDocument("signature", image.encode(), "image/svg+xml")
+    try:
+        content = base64.b64decode(image, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise DocumentRefused("Royal Mail signature image is neither SVG nor base64") from exc
+    return ProofDocument("signature", content, declared)
