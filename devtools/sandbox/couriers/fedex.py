@@ -10,6 +10,13 @@
   the pickup scan, written as bare local time as FedEx does; an unknown or malformed number is a
   trackResult with ``error{TRACKING.TRACKINGNUMBER.NOTFOUND}``. No number (or more than 30):
   400 with top-level ``errors``. Missing or foreign token: 401 ``NOT.AUTHORIZED.ERROR``.
+- ``POST /fedex/track/v1/trackingdocuments`` (same token) with ``{"trackDocumentDetail":
+  {"documentType": "SIGNATURE_PROOF_OF_DELIVERY", "documentFormat": "PDF"},
+  "trackDocumentSpecification": [{"trackingNumberInfo": {"trackingNumber"}}]}``: for a parcel
+  delivered against a signature (the track answer lists the image in ``availableImages``), 200
+  ``output{documentType, documentFormat, documents: [<base64 PDF>]}`` as FedEx's sandbox answers;
+  otherwise 404 ``errors[{TRACKING.DOCUMENT.NOTFOUND}]`` (that code is ours: FedEx's error
+  catalogue for documents is not published).
 
 FedEx has no "lost" code: a lost parcel is a Shipment Exception (SE) whose text says it cannot
 be located; a return reaching the shipper is a Delivered (DL) scan after Return to Shipper (RS).
@@ -19,6 +26,7 @@ unknown.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -40,6 +48,7 @@ from devtools.sandbox.journeys import FINAL_KINDS, Journey, Place, SeenStep, nor
 
 OAUTH_PATH = "/oauth/token"
 TRACK_PATH = "/track/v1/trackingnumbers"
+DOCUMENTS_PATH = "/track/v1/trackingdocuments"
 ISSUED_PREFIX = "fdx-sbx-"
 MAX_NUMBERS = 30
 WEIGHTS = (3, 1, 7, 3, 1, 7, 3, 1, 7, 3, 1)
@@ -279,6 +288,8 @@ class FedexSandbox(SandboxCourier):
     def handle(self, request: CourierRequest, parcels: ParcelSource) -> Reply:
         if request.method == "POST" and request.path == OAUTH_PATH:
             return self._token(request)
+        if request.method == "POST" and request.path == DOCUMENTS_PATH:
+            return self._documents(request, parcels)
         if request.method != "POST" or request.path != TRACK_PATH:
             return Reply(404, fedex_errors("NOT.FOUND.ERROR", f"No route for {request.path}"))
         bearer = request.header("Authorization").removeprefix("Bearer ").strip()
@@ -318,6 +329,49 @@ class FedexSandbox(SandboxCourier):
         return Reply(
             200,
             {"transactionId": str(uuid.uuid4()), "output": {"completeTrackResults": results}},
+        )
+
+    def _documents(self, request: CourierRequest, parcels: ParcelSource) -> Reply:
+        """The signature proof of delivery of one parcel, as a base64 PDF."""
+        bearer = request.header("Authorization").removeprefix("Bearer ").strip()
+        if not bearer.startswith(ISSUED_PREFIX):
+            return Reply(
+                401,
+                fedex_errors(
+                    "NOT.AUTHORIZED.ERROR",
+                    "The given JWT is invalid. Please modify your request and try again.",
+                ),
+            )
+        number = _document_number(request.body)
+        if number is None:
+            return Reply(
+                400,
+                fedex_errors("TRACKING.TRACKINGNUMBER.EMPTY", "Please provide tracking number."),
+            )
+        delivery = None
+        if self.knows(number):
+            parcel = parcels.parcel(self.slug, number)
+            delivery = delivery_step(parcel.seen)
+        if delivery is None or delivery.step.kind != "delivered":
+            return Reply(
+                404,
+                fedex_errors(
+                    "TRACKING.DOCUMENT.NOTFOUND",
+                    "No signature proof of delivery is available for this tracking number.",
+                ),
+            )
+        pdf = signature_proof_pdf(number, parcel.journey.signed_by, paris_iso(delivery.at))
+        return Reply(
+            200,
+            {
+                "transactionId": str(uuid.uuid4()),
+                "output": {
+                    "localization": {"localeCode": "US", "languageCode": "en"},
+                    "documentType": "SIGNATURE_PROOF_OF_DELIVERY",
+                    "documentFormat": "PDF",
+                    "documents": [base64.b64encode(pdf).decode()],
+                },
+            },
         )
 
     def _token(self, request: CourierRequest) -> Reply:
@@ -381,6 +435,54 @@ def _asked_numbers(body: bytes) -> list[str] | None:
             return None
         numbers.append(number.strip())
     return numbers
+
+
+def _document_number(body: bytes) -> str | None:
+    """The one number of a trackingdocuments request body, None when it is not that shape."""
+    try:
+        payload = json.loads(body or b"{}")
+        specification = payload["trackDocumentSpecification"][0]
+        number = specification["trackingNumberInfo"]["trackingNumber"]
+    except (UnicodeDecodeError, ValueError, KeyError, IndexError, TypeError):
+        return None
+    return normalise_number(number) if isinstance(number, str) and number.strip() else None
+
+
+def signature_proof_pdf(number: str, signed_by: str, delivered_at: str) -> bytes:
+    """A one-page PDF saying who signed for ``number`` and when: a real PDF (objects, xref
+    table with byte offsets, trailer) so that the adapter's validation reads it as FedEx's."""
+
+    def text(value: str) -> str:
+        return value.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    lines = [
+        "Signature Proof of Delivery",
+        f"Tracking number: {number}",
+        f"Delivered: {delivered_at}",
+        f"Signed for by: {signed_by}",
+    ]
+    stream = "BT /F1 12 Tf 72 720 Td 16 TL " + " ".join(f"({text(line)}) '" for line in lines)
+    stream += " ET"
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R"
+        " >> >> /Contents 5 0 R >>",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        f"<< /Length {len(stream.encode('latin-1', 'replace'))} >>\nstream\n{stream}\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for index, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{index} 0 obj\n{body}\nendobj\n".encode("latin-1", "replace")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+    return bytes(out)
 
 
 COURIER = FedexSandbox()
