@@ -8,6 +8,13 @@ def _record_exceptions(sender, changes, **kwargs) -> None:
     exceptions_record_for_changes(changes=changes)
 
 
+def _plan_pod_evidence(sender, changes, **kwargs) -> None:
+    # Inside the ingest transaction: pending rows for the courier documents, fetched on commit.
+    from tracking.services.evidence import pod_evidence_on_status_changes
+
+    pod_evidence_on_status_changes(sender, changes, **kwargs)
+
+
 def _carrier_configuration(slug: str) -> dict[str, object]:
     # Read at each get_adapter call, so that a test overriding settings.CARRIERS is obeyed.
     from django.conf import settings
@@ -30,3 +37,4 @@ class TrackingConfig(AppConfig):
         carriers.configure(_carrier_configuration)
 
         status_changes_recorded.connect(_record_exceptions, dispatch_uid="tracking-exceptions")
+        status_changes_recorded.connect(_plan_pod_evidence, dispatch_uid="tracking-pod-evidence")

@@ -1,4 +1,5 @@
 import gzip
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -294,6 +295,64 @@ class PodUploadVersion(models.Model):
 
     def __str__(self) -> str:
         return f"POD {self.pod_id} version {self.number} ({self.review})"
+
+
+def _evidence_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class PodEvidence(models.Model):
+    """The courier's own proof document for a POD (FedEx's signature proof PDF, Royal Mail's and
+    PostNL's signature image, GLS's delivery record), fetched once after the delivery and kept
+    with the POD (issue 16, item 6).
+
+    The row is written, pending, in the transaction that records the delivery; the fetch job
+    (and, behind it, the sweep) fills it in once: a stored document is never fetched again.
+    A courier fault or a refused document leaves it pending with the next attempt's time, until
+    MAX attempts mark it failed for an operator to look at.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for the courier"
+        STORED = "stored", "Stored"
+        FAILED = "failed", "Gave up (see the last error)"
+
+    pod = models.OneToOneField(ProofOfDelivery, on_delete=models.CASCADE, related_name="evidence")
+    carrier = models.CharField(max_length=40, help_text="The courier the document came from.")
+    kind = models.CharField(max_length=40, help_text="signature, signature_proof_of_delivery…")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    # The file's name in storage is random (upload_to below), and the viewing URL carries this
+    # token: neither can be guessed from an id or a tracking number.
+    access_token = models.CharField(max_length=64, unique=True, default=_evidence_token)
+    file = models.FileField(upload_to="pod/evidence/%Y/%m/", blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveIntegerField(null=True, blank=True, help_text="Bytes.")
+    sha256 = models.CharField(max_length=64, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "POD evidence"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state="stored")
+                | (Q(size__isnull=False) & Q(fetched_at__isnull=False) & ~Q(sha256="")),
+                name="pod_evidence_stored_is_complete",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state="pending"),
+                name="pod_evidence_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of POD {self.pod_id} ({self.state})"
 
 
 class CarrierSyncState(models.Model):

@@ -22,6 +22,13 @@ SCHEDULES = [
         "minutes": 15,
     },
     {
+        # Behind tracking.tasks.fetch_pod_evidence (queued on delivery): lost jobs and retries.
+        "name": "tracking.sweep_pod_evidence",
+        "func": "tracking.tasks.sweep_pod_evidence",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 10,
+    },
+    {
         "name": "tracking.purge_raw_payloads",
         "func": "tracking.tasks.purge_raw_payloads",
         "schedule_type": Schedule.DAILY,

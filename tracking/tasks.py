@@ -2,6 +2,7 @@
 
 from tracking import services
 from tracking.services.edd import estimates_refresh
+from tracking.services.evidence import pod_evidence_fetch_many, pod_evidence_sweep
 from tracking.services.exceptions import exceptions_detect
 from tracking.services.payloads import raw_payloads_purge
 from tracking.services.push import push_process
@@ -36,3 +37,11 @@ def detect_exceptions() -> dict[str, object]:
 
 def refresh_estimates() -> int:
     return estimates_refresh()
+
+
+def fetch_pod_evidence(evidence_ids: list[int]) -> dict[str, int]:
+    return pod_evidence_fetch_many(evidence_ids=evidence_ids)
+
+
+def sweep_pod_evidence() -> dict[str, int]:
+    return pod_evidence_sweep()

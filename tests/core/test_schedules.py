@@ -13,6 +13,7 @@ EXPECTED = {
     "tracking.detect_exceptions": ("tracking.tasks.detect_exceptions", Schedule.MINUTES, 15),
     "tracking.refresh_estimates": ("tracking.tasks.refresh_estimates", Schedule.MINUTES, 15),
     "tracking.purge_raw_payloads": ("tracking.tasks.purge_raw_payloads", Schedule.DAILY, None),
+    "tracking.sweep_pod_evidence": ("tracking.tasks.sweep_pod_evidence", Schedule.MINUTES, 10),
     "payouts.release_due": ("payouts.tasks.release_due", Schedule.MINUTES, 5),
     "payouts.reevaluate_open": ("payouts.tasks.reevaluate_open", Schedule.DAILY, None),
     "notifications.sweep_outbox": ("notifications.tasks.sweep_outbox", Schedule.MINUTES, 1),
