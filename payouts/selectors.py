@@ -120,11 +120,12 @@ def audit_events(*, scope: Scope, filters: PayoutFilters | None = None) -> Query
 
 
 def payout_parcels(*, payout: Payout) -> QuerySet[Shipment]:
-    """The POD viewer: the order's parcels with their proof, the event the proof came from and
-    every delivery-related event (delivered, returns), in three queries."""
+    """The POD viewer: the order's parcels with their proof, the event the proof came from, the
+    courier's proof document and every delivery-related event (delivered, returns), in three
+    queries."""
     return (
         Shipment.objects.filter(order_id=payout.order_id)
-        .select_related("pod", "pod__source_event", "pod__reviewed_by")
+        .select_related("pod", "pod__source_event", "pod__reviewed_by", "pod__evidence")
         .prefetch_related(
             Prefetch(
                 "events",

@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from core.errors import ApplicationError
 from tracking.models import (
     CarrierSyncState,
+    PodEvidence,
     PodUploadVersion,
     ProofOfDelivery,
     RawPayload,
@@ -51,8 +52,21 @@ class ProofOfDeliveryInline(admin.StackedInline):
     can_delete = False
     fields = ["source", "delivered_at", "signed_by", "location_type", "documents",
               "uploaded_file", "review", "reviewed_by", "reviewed_at", "review_note",
-              "source_event", "created_at", "updated_at"]  # fmt: skip
+              "source_event", "courier_document", "created_at", "updated_at"]  # fmt: skip
     readonly_fields = fields
+
+    @admin.display(description="Courier's document")
+    def courier_document(self, pod: ProofOfDelivery) -> str:
+        evidence = getattr(pod, "evidence", None)
+        if evidence is None:
+            return "—"
+        if evidence.state != PodEvidence.State.STORED:
+            return f"{evidence.get_state_display()} {evidence.last_error}".strip()
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener noreferrer">{}</a> ({}, {} bytes)',
+            reverse("tracking:pod-evidence", args=[evidence.access_token]),
+            evidence.kind, evidence.content_type, evidence.size,
+        )  # fmt: skip
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -261,6 +275,23 @@ class RawPayloadAdmin(admin.ModelAdmin):
         return format_html("<pre style='white-space:pre-wrap'>{}</pre>", payload.body_text[:20000])
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PodEvidence)
+class PodEvidenceAdmin(admin.ModelAdmin):
+    """Operators see which courier documents are stored, waiting or given up, and why."""
+
+    list_display = ["pod", "carrier", "kind", "state", "attempts", "next_attempt_at", "fetched_at"]
+    list_filter = ["state", "carrier"]
+    fields = ["pod", "carrier", "kind", "state", "content_type", "size", "sha256", "fetched_at",
+              "attempts", "next_attempt_at", "last_error", "created_at"]  # fmt: skip
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):

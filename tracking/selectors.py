@@ -7,7 +7,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from core.access import Scope
 from core.errors import NotFound
 from sellers.models import Order
-from tracking.models import Shipment, TrackingEvent
+from tracking.models import PodEvidence, Shipment, TrackingEvent
 from tracking.services.shipments import tracking_number_normalise
 
 
@@ -70,3 +70,36 @@ def order_tracking_get(*, scope: Scope, order_id: int) -> Order:
         return qs.get(pk=order_id)
     except Order.DoesNotExist:
         raise NotFound(f"No order {order_id}.") from None
+
+
+# Who may open a courier's proof document besides the parcel's seller: staff with one of these
+# (finance reviews PODs; the model's own view permission lets an admin grant it to others).
+EVIDENCE_VIEWER_PERMISSIONS = (
+    "tracking.review_pod",
+    "payouts.view_finance_console",
+    "tracking.view_podevidence",
+)
+
+
+def pod_evidence_for_viewer(*, user, token: str) -> PodEvidence:
+    """The stored courier proof document behind ``token`` when ``user`` may open it: staff with
+    a finance/POD permission, or a member of the parcel's seller (sellers see their PODs in the
+    API). NotFound otherwise, the same answer whether the document does not exist or the user
+    may not see it, so a token cannot be probed."""
+    evidence = (
+        PodEvidence.objects.filter(access_token=token, state=PodEvidence.State.STORED)
+        .select_related("pod__shipment")
+        .first()
+    )
+    if evidence is None or not _may_view_evidence(user, evidence):
+        raise NotFound("No such document.")
+    return evidence
+
+
+def _may_view_evidence(user, evidence: PodEvidence) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_staff and any(user.has_perm(p) for p in EVIDENCE_VIEWER_PERMISSIONS):
+        return True
+    membership = getattr(user, "seller_membership", None)
+    return membership is not None and membership.seller_id == evidence.pod.shipment.seller_id
