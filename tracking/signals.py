@@ -6,8 +6,9 @@ work with core.fanout.job_on_commit. No I/O and no enqueueing outside on_commit.
 
 status_changes_recorded(sender=Shipment, changes=list[StatusChange])
     Shipments changed status: a courier's events (events_ingest, also for a POD approved by
-    finance) or the clock (shipments_expire_stale). Receivers: tracking's exceptions, the
-    notifications outbox, payouts (re-evaluation job), returns (receipt job).
+    finance) or the clock (shipments_expire_stale). Receivers: tracking's exceptions and POD
+    evidence (services/evidence.py: the courier's document job), the notifications outbox,
+    payouts (re-evaluation job), returns (receipt job).
 exceptions_opened(sender=ShipmentException, openings=list[ExceptionOpened])
     The detection job opened exceptions that no status change announced (delayed, stuck, no
     first scan): the notifications outbox turns them into buyer/seller notifications by its
