@@ -201,7 +201,7 @@ def test_check_warns_when_several_workers_keep_their_own_budgets(settings):
     assert courier_budget_store_check() == []
 
 
-# --- the sync job ------------------------------------------------------------------------------------
+# --- the sync job ----------------------------------------------------------------------------
 
 
 @responses.activate
