@@ -275,6 +275,12 @@ if REDIS_URL:
 # (make run does): the same adapter code then talks to the emulator instead of the courier.
 CARRIER_SANDBOX_URL = os.environ.get("CARRIER_SANDBOX_URL", "").rstrip("/")
 CARRIER_HTTP_TIMEOUT_SECONDS = float(os.environ.get("CARRIER_HTTP_TIMEOUT_SECONDS", "10"))
+# Each courier's request budget (per second, per day) is shared by every worker through this
+# Redis (tracking/budgets.py); unset, each process keeps its own (the embedded default).
+COURIER_BUDGET_REDIS_URL = os.environ.get("COURIER_BUDGET_REDIS_URL", REDIS_URL)
+# A request waits inline at most this long for room in its courier's budget; a longer wait
+# (the day's quota is spent) backs the courier off instead of holding a worker asleep.
+COURIER_BUDGET_MAX_WAIT_SECONDS = float(os.environ.get("COURIER_BUDGET_MAX_WAIT_SECONDS", "5"))
 
 
 # Each courier's base URL and credentials follow a naming rule, <SLUG>_BASE_URL and

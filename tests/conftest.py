@@ -3,6 +3,7 @@ from rest_framework.test import APIClient
 
 from core.services import api_token_create
 from tests.sellers.factories import SellerFactory
+from tracking.budgets import budgets_forget
 
 # The shared toolkit's fixtures (tests/support/): carrier_client, sandbox, smtp_server,
 # webhook_receiver. Listed as plugins so pytest rewrites their asserts; http before sandbox,
@@ -13,6 +14,15 @@ pytest_plugins = [
     "tests.support.mail",
     "tests.support.webhooks",
 ]
+
+
+@pytest.fixture(autouse=True)
+def courier_budgets_unspent():
+    """Each test starts with every courier's request budget unspent (budgets outlive a batch
+    job in a process: tracking/budgets.py)."""
+    budgets_forget()
+    yield
+    budgets_forget()
 
 
 @pytest.fixture

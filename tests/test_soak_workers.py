@@ -16,10 +16,7 @@ arrived once; every payout was released at most once and the ledger balances.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
@@ -44,6 +41,7 @@ from payouts.models import JournalEntry, Payout
 from payouts.services import ledger_check, payout_open_for_order
 from tests.notifications.factories import WebhookEndpointFactory
 from tests.support.mail import running_smtp_server
+from tests.support.processes import database_url, running_processes
 from tests.support.services import redis_client_or_skip
 from tests.support.webhooks import running_receiver
 from tests.tracking.factories import ShipmentFactory
@@ -79,33 +77,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 def _redis_or_skip():
     return redis_client_or_skip(REDIS_URL)
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-@contextlib.contextmanager
-def _processes(commands: dict[str, list[str]], env: dict[str, str], logs: Path):
-    """Start each command in its own process group; SIGINT then SIGKILL them all on exit."""
-    children = {}
-    try:
-        for name, command in commands.items():
-            children[name] = subprocess.Popen(  # noqa: S603 - our interpreter, our manage.py
-                command, env=env, cwd=settings.BASE_DIR, start_new_session=True,
-                stdout=(logs / f"{name}.log").open("wb"), stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        yield children
-    finally:
-        for child in children.values():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(child.pid, signal.SIGINT)
-        for child in children.values():
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                child.wait(timeout=20)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(child.pid, signal.SIGKILL)
 
 
 def _schedules_due_now() -> datetime:
@@ -192,7 +163,7 @@ def test_soak_many_workers_sync_notify_and_pay_once(tmp_path, capsys):
         first_tick = _schedules_due_now()
         env = {
             **os.environ,
-            "DATABASE_URL": _database_url(),
+            "DATABASE_URL": database_url(),
             "REDIS_URL": REDIS_URL,
             "CARRIER_SANDBOX_URL": sandbox.url,
             "CARRIER_HTTP_TIMEOUT_SECONDS": "2",
@@ -212,7 +183,7 @@ def test_soak_many_workers_sync_notify_and_pay_once(tmp_path, capsys):
 
         # when two clusters and the driver run until everything has settled
         started = time.monotonic()
-        with _processes(commands, env, tmp_path) as children:
+        with running_processes(commands, env, tmp_path) as children:
             while time.monotonic() - started < MAX_SECONDS:
                 time.sleep(2)
                 dead = [name for name, child in children.items() if child.poll() is not None]

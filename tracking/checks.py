@@ -35,3 +35,19 @@ def carrier_credentials_check(app_configs=None, **kwargs) -> list[checks.CheckMe
                     )
                 )
     return messages
+
+
+@checks.register(deploy=True)
+def courier_budget_store_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Several workers without a shared store each keep their own courier budgets, so together
+    they can send a courier more than its limit (tracking/budgets.py)."""
+    if settings.DEBUG or settings.COURIER_BUDGET_REDIS_URL or settings.Q_CLUSTER["workers"] < 2:
+        return []
+    return [
+        checks.Warning(
+            f"{settings.Q_CLUSTER['workers']} workers keep their own courier request budgets: "
+            "together they can exceed a courier's per-second limit and daily quota.",
+            hint="Set REDIS_URL (or COURIER_BUDGET_REDIS_URL) so that every worker shares them.",
+            id="tracking.W003",
+        )
+    ]

@@ -7,6 +7,9 @@ Adding a courier is one module ``tracking/carriers/<slug>.py`` with a ``CarrierA
     <SLUG>_BASE_URL          the courier's base URL (default: production_url, or the sandbox's)
     <SLUG>_<CREDENTIAL>      each credential, e.g. LAPOSTE_API_KEY, DHL_PUSH_TOKEN
     <SLUG>_<OPTION>          each of the adapter's ``option_defaults``, e.g. DHL_PUSH_HEADER
+    <SLUG>_REQUESTS_PER_SECOND, <SLUG>_REQUESTS_PER_DAY
+                             the courier's limits when a contract raises the documented ones
+                             (e.g. GLS_REQUESTS_PER_DAY=20000)
 
 ``carrier_settings_from_environ`` applies that rule (``config/settings.py`` stores its result in
 ``settings.CARRIERS``). ``get_adapter(slug)`` returns the adapter configured by the configuration
@@ -25,6 +28,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tracking.carriers.base import CarrierAdapter
+    from tracking.carriers.budget import RequestBudget
 
 
 class UnknownCarrier(LookupError):
@@ -65,6 +69,10 @@ def env_prefix(slug: str) -> str:
     return slug.upper().replace("-", "_")
 
 
+# A courier's limits, from its documentation by default (the adapter's class attributes).
+LIMIT_OVERRIDES = ("requests_per_second", "requests_per_day")
+
+
 def carrier_settings_from_environ(
     environ: Mapping[str, str], *, sandbox_url: str = "", placeholders: bool = False
 ) -> dict[str, dict[str, str]]:
@@ -86,6 +94,9 @@ def carrier_settings_from_environ(
         for name in cls.credentials:
             value = environ.get(f"{prefix}_{name.upper()}", "")
             config[name] = value or (f"sandbox-{name}" if placeholders else "")
+        for limit in LIMIT_OVERRIDES:
+            if value := environ.get(f"{prefix}_{limit.upper()}", "").strip():
+                config[limit] = value
         configs[slug] = config
     return configs
 
@@ -127,10 +138,13 @@ def all_adapters() -> list[CarrierAdapter]:
     return [get_adapter(slug) for slug in _discover()]
 
 
-def make_client(adapter: CarrierAdapter):
+def make_client(adapter: CarrierAdapter, *, budget: RequestBudget | None = None):
+    """The HTTP client for ``adapter``: paced by ``budget`` (the courier's budget shared by every
+    worker, tracking/budgets.py) or, without one, on its own at the courier's pace."""
     from tracking.carriers.http import CarrierHttpClient
 
     return CarrierHttpClient(
         timeout_seconds=adapter.timeout_seconds,
         requests_per_second=adapter.requests_per_second,
+        budget=budget,
     )

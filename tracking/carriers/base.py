@@ -135,6 +135,12 @@ def sort_events(events: Iterable[CarrierEvent]) -> tuple[CarrierEvent, ...]:
     return tuple(sorted(events, key=lambda e: e.occurred_at.timestamp()))
 
 
+def _positive(value: float, name: str) -> float:
+    if not value > 0:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return value
+
+
 class CarrierAdapter:
     """Base class for courier adapters. Subclasses set the class attributes and implement
     ``fetch`` and ``parse``; ``track`` ties them together."""
@@ -147,8 +153,10 @@ class CarrierAdapter:
     status_map: ClassVar[Mapping[str, tuple[str, str | None]]] = {}
     # Tracking numbers one request may carry (the courier's documented maximum).
     batch_size: ClassVar[int] = 1
-    # Requests per second the courier allows us (contract or documented quota).
-    requests_per_second: ClassVar[float] = 5.0
+    # Requests per second the courier allows us (contract or documented quota), and its daily
+    # quota when it documents one; shared by every worker (tracking/carriers/budget.py).
+    requests_per_second: float = 5.0
+    requests_per_day: int | None = None
     # The courier's public tracking page, for buyers and agents.
     tracking_url_template: ClassVar[str] = ""
     # Whether the courier can push events to us (webhooks).
@@ -168,9 +176,16 @@ class CarrierAdapter:
         api_key: str = "",
         timeout_seconds: float = 10.0,
         push_tolerance_seconds: float = 300,
+        requests_per_second: float | str | None = None,
+        requests_per_day: int | str | None = None,
         **options: object,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # A contract's limits (<SLUG>_REQUESTS_PER_SECOND / _PER_DAY) replace the documented ones.
+        if requests_per_second is not None:
+            self.requests_per_second = _positive(float(requests_per_second), "requests_per_second")
+        if requests_per_day is not None:
+            self.requests_per_day = int(_positive(int(requests_per_day), "requests_per_day"))
         self.api_key = api_key
         self.timeout_seconds = float(timeout_seconds)
         self.push_tolerance_seconds = float(push_tolerance_seconds)

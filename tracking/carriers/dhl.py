@@ -171,8 +171,10 @@ class DhlAdapter(CarrierAdapter):
     batch_size = 1  # the API takes exactly one trackingNumber per request
     # DHL's developer portal gives new keys a small default quota (we understand it as 250 calls
     # a day, one call per 5 seconds) until an upgrade is granted; this could not be confirmed in
-    # the stored docs, so we pace at that lower bound rather than meet 429s.
+    # the stored docs, so we keep to that lower bound rather than meet 429s (DHL_REQUESTS_PER_DAY
+    # and DHL_REQUESTS_PER_SECOND once the upgrade is granted).
     requests_per_second = 0.2
+    requests_per_day = 250
     tracking_url_template = "https://www.dhl.com/fr-fr/home/tracking.html?tracking-id={number}"
 
     # DHL "Shipment Tracking - Unified - Push" posts the same {"shipments": [...]} body to us,

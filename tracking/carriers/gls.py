@@ -185,10 +185,11 @@ class GlsAdapter(OAuthCarrierAdapter):
     status_map = STATUS_MAP
     batch_size = 10  # "maximum limit of 10 parcel IDs per request" (OpenAPI)
     # GLS documents no per-second limit, only a daily quota: "by default, clients are limited to
-    # 500 requests per day", raised on request through GLS. Pacing to that average (one call per
-    # three minutes) would hold a worker asleep, so we pace at 1/s and let GLS's 429
-    # QuotaViolation back the courier off; production volumes need the raised quota.
+    # 500 requests per day", raised on request through GLS (GLS_REQUESTS_PER_DAY then). We pace
+    # at 1/s and count the day: the 501st request is never sent, the courier waits for room
+    # instead of meeting GLS's 429 QuotaViolation. Production volumes need the raised quota.
     requests_per_second = 1.0
+    requests_per_day = 500
     tracking_url_template = "https://gls-group.com/GROUP/en/parcel-tracking?match={number}"
 
     # --- HTTP ---------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from email.utils import parsedate_to_datetime
 
 import requests
 
+from tracking.carriers.budget import RequestBudget
 from tracking.carriers.faults import CarrierAuthError, CarrierRateLimited, CarrierUnavailable
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -32,9 +33,10 @@ class CarrierResponse:
 
 
 class RateLimiter:
-    """Spaces requests at least ``1 / per_second`` apart within this process (thread-safe).
+    """Spaces requests at least ``1 / per_second`` apart for one client (thread-safe).
 
-    Across processes, the dispatcher already caps how many batches each courier gets per minute.
+    The pace of a client on its own (tests, ``manage.py tracking``); the sync jobs use the
+    courier's shared budget instead (tracking/carriers/budget.py), which every worker sees.
     """
 
     def __init__(
@@ -86,6 +88,7 @@ class CarrierHttpClient:
         backoff_seconds: float = 0.5,
         max_inline_wait_seconds: float = 5.0,
         requests_per_second: float = 0.0,
+        budget: RequestBudget | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -99,7 +102,8 @@ class CarrierHttpClient:
             # couriers should see who calls them. A session passed in keeps its own User-Agent.
             session.headers["User-Agent"] = "Parcelle/1.0 (+tracking back-office)"
         self.session = session
-        self.rate_limiter = RateLimiter(requests_per_second, sleep=sleep)
+        # Waited on before every request: the courier's shared budget, or this client's pace.
+        self.rate_limiter = budget or RateLimiter(requests_per_second, sleep=sleep)
         self._sleep = sleep
 
     def request(

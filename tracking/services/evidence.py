@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from core.fanout import job_on_commit
 from tracking import carriers
+from tracking.budgets import courier_budget
 from tracking.carriers.base import CarrierError, PodData
 from tracking.carriers.documents import validated
 from tracking.carriers.http import CarrierHttpClient
@@ -146,7 +147,8 @@ def pod_evidence_fetch(
             tracking_number=shipment.tracking_number,
             pod=pod_data(evidence.pod),
             destination_postcode=shipment.order.destination_postcode,
-            client=client or carriers.make_client(adapter),
+            # the courier's shared request budget: documents count against its limits too
+            client=client or carriers.make_client(adapter, budget=courier_budget(adapter)),
         )
         valid = validated(document)
     except (CarrierError, carriers.UnknownCarrier) as exc:

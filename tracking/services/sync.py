@@ -27,6 +27,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tracking import cadence, carriers
+from tracking.budgets import courier_budget
 from tracking.carriers.base import CarrierFault, TrackingError, not_returned_errors
 from tracking.carriers.http import CarrierHttpClient
 from tracking.models import CarrierSyncState, Shipment, ShipmentAudit
@@ -232,7 +233,7 @@ def carrier_batch_sync(
             return BatchOutcome(carrier, 0, 0, fault="backing_off")
     if adapter.missing_credentials:  # enqueued before the credentials went missing
         return BatchOutcome(carrier, 0, 0, fault=NOT_CONFIGURED)
-    client = client or carriers.make_client(adapter)
+    client = client or carriers.make_client(adapter, budget=courier_budget(adapter))
     shipments = list(
         Shipment.objects.filter(id__in=shipment_ids, carrier=carrier).only(
             "id", "tracking_number", "sync_error_count"
