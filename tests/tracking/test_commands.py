@@ -1,13 +1,11 @@
 import json
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
 from devtools.sandbox.numbers import number_for_scenario
+from tests.support.shared_data import carrier_sample
 from tests.tracking.factories import ShipmentFactory
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "carriers"
 
 
 def run(capsys, *args) -> dict:
@@ -23,7 +21,11 @@ def run_failing(capsys, *args) -> tuple[int, str]:
 
 def test_tracking_parse_laposte_delivered_sample(capsys):
     out = run(
-        capsys, "parse", "--carrier", "laposte", str(FIXTURES / "laposte_suivi_v2_delivered.json")
+        capsys,
+        "parse",
+        "--carrier",
+        "laposte",
+        str(carrier_sample("laposte_suivi_v2_delivered.json")),
     )
     [shipment] = out["shipments"]
     assert out["carrier"] == "laposte"
@@ -52,7 +54,7 @@ def test_tracking_parse_laposte_error_lands_in_errors(capsys):
         "parse",
         "--carrier",
         "laposte",
-        str(FIXTURES / "laposte_suivi_v2_error_400_invalid_number.json"),
+        str(carrier_sample("laposte_suivi_v2_error_400_invalid_number.json")),
     )
     assert out["shipments"] == []
     [error] = out["errors"]
@@ -61,8 +63,12 @@ def test_tracking_parse_laposte_error_lands_in_errors(capsys):
 
 
 def test_tracking_parse_dhl_samples(capsys):
-    spec = run(capsys, "parse", "--carrier", "dhl", str(FIXTURES / "dhl_unified_spec_example.json"))
-    missing = run(capsys, "parse", "--carrier", "dhl", str(FIXTURES / "dhl_unified_error_404.json"))
+    spec = run(
+        capsys, "parse", "--carrier", "dhl", str(carrier_sample("dhl_unified_spec_example.json"))
+    )
+    missing = run(
+        capsys, "parse", "--carrier", "dhl", str(carrier_sample("dhl_unified_error_404.json"))
+    )
     [shipment] = spec["shipments"]
     assert shipment["tracking_number"] == "7777777770"
     assert shipment["status"] == "info_received"  # the example's statusCode is pre-transit

@@ -1,11 +1,11 @@
 import re
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import responses
 from responses import matchers
 
+from tests.support.shared_data import read_carrier_sample
 from tracking.carriers.base import (
     CarrierEvent,
     CarrierPayloadError,
@@ -17,7 +17,6 @@ from tracking.carriers.base import (
 from tracking.carriers.chronopost import STATUS_MAP, ChronopostAdapter, soap_request
 from tracking.status import pod_standing, result_state
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://ws.chronopost.test"
 ENDPOINT = f"{BASE_URL}/tracking-cxf/TrackingServiceWS"
 CEST = timezone(timedelta(hours=2))
@@ -25,7 +24,7 @@ CET = timezone(timedelta(hours=1))
 
 
 def _sample(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return read_carrier_sample(name)
 
 
 def _adapter() -> ChronopostAdapter:

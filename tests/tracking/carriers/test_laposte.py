@@ -1,12 +1,12 @@
 import copy
 import json
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import responses
 from responses import matchers
 
+from tests.support.shared_data import read_carrier_sample
 from tracking.carriers.base import (
     CarrierEvent,
     CarrierPayloadError,
@@ -17,14 +17,13 @@ from tracking.carriers.base import (
 from tracking.carriers.laposte import STATUS_MAP, LaPosteAdapter
 from tracking.status import result_state
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://api.laposte.test"
 CET = timezone(timedelta(hours=1))
 NO_PLACE = Location()
 
 
 def _sample(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return read_carrier_sample(name)
 
 
 def _delivered_envelope() -> dict:

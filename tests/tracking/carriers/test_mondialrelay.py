@@ -1,13 +1,13 @@
 import hashlib
 import json
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import responses
 from responses import matchers
 
+from tests.support.shared_data import read_carrier_sample
 from tracking.carriers.base import (
     CarrierAuthError,
     CarrierEvent,
@@ -25,7 +25,6 @@ from tracking.carriers.mondialrelay import (
 )
 from tracking.status import result_state
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://api.mondialrelay.test"
 ENDPOINT = f"{BASE_URL}/Web_Services.asmx"
 PARIS = ZoneInfo("Europe/Paris")
@@ -34,7 +33,7 @@ ERROR_24 = "mondialrelay_wsi2_tracingcolisdetaille_error_stat24.xml"
 
 
 def _sample(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return read_carrier_sample(name)
 
 
 def _adapter() -> MondialRelayAdapter:

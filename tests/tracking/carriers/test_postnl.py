@@ -8,6 +8,7 @@ import pytest
 import responses
 from responses import matchers
 
+from tests.support.shared_data import read_carrier_sample
 from tracking.carriers.base import (
     CarrierEvent,
     CarrierPayloadError,
@@ -19,7 +20,8 @@ from tracking.carriers.base import (
 from tracking.carriers.postnl import EVENT_CODES, STATUS_CODES, STATUS_MAP, PostNLAdapter
 from tracking.status import result_state
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
+# Our own code table (not from another project) stays beside the tests.
+OWN_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://api.postnl.test"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 CEST = timezone(timedelta(hours=2))
@@ -31,7 +33,9 @@ SIGNATURE_URL = f"{BASE_URL}/shipment/v2/status/signature/{NUMBER}"
 
 
 def _sample(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    if name == "postnl_tt_status_codes.json":
+        return (OWN_FIXTURES / name).read_bytes()
+    return read_carrier_sample(name)
 
 
 def _delivered() -> dict:

@@ -1,12 +1,12 @@
 import copy
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import responses
 from responses import matchers
 
+from tests.support.shared_data import read_carrier_sample
 from tracking.carriers.base import (
     CarrierEvent,
     CarrierPayloadError,
@@ -17,7 +17,6 @@ from tracking.carriers.base import (
 )
 from tracking.carriers.royalmail import STATUS_MAP, RoyalMailAdapter
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://api.royalmail.test"
 BST = timezone(timedelta(hours=1))
 GMT = UTC
@@ -25,7 +24,7 @@ STAFFORD = Location(city="Stafford", country="GB")
 
 
 def _sample(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return read_carrier_sample(name)
 
 
 def _events_sample() -> dict:

@@ -2,7 +2,6 @@ import base64
 import copy
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
@@ -10,6 +9,7 @@ import pytest
 import responses
 from responses import matchers
 
+from tests.support.shared_data import read_carrier_sample
 from tracking.carriers.base import (
     CarrierAuthError,
     CarrierEvent,
@@ -27,7 +27,6 @@ from tracking.carriers.ups import (
 )
 from tracking.status import pod_standing, result_state
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://onlinetools.ups.test"
 TOKEN_URL = f"{BASE_URL}/security/v1/oauth/token"
 NUMBER = "1Z1442YY7229014688"
@@ -38,7 +37,7 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 def _sample(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return read_carrier_sample(name)
 
 
 def _sample_json(name: str) -> dict:

@@ -1,12 +1,12 @@
 import copy
 import json
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import responses
 from responses import matchers
 
+from tests.support.shared_data import read_carrier_sample
 from tracking.carriers.base import (
     CarrierEvent,
     CarrierPayloadError,
@@ -17,7 +17,6 @@ from tracking.carriers.base import (
 from tracking.carriers.usps import SAMPLE_CODES, STATUS_MAP, UspsAdapter
 from tracking.status import result_state
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://apis.usps.test"
 TOKEN_URL = f"{BASE_URL}/oauth2/v3/token"
 NUMBER = "9400109104250532908587"
@@ -83,7 +82,7 @@ PUB_199_CODES = set(
 
 
 def _sample(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return read_carrier_sample(name)
 
 
 def _delivered() -> dict:
