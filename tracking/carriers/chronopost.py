@@ -48,6 +48,7 @@ from tracking.carriers.base import (
     PodData,
     TrackingError,
     TrackingResult,
+    real_signatory,
     sort_events,
 )
 from tracking.carriers.soap import child_text, soap_envelope
@@ -296,7 +297,7 @@ def soap_request(number: str, language: str = LANGUAGE) -> str:
 def _signatory(raw: ET.Element) -> str:
     for info in raw.findall("infoCompList"):
         if child_text(info, "name").casefold() in _SIGNATORY_NAMES:
-            return child_text(info, "value")
+            return real_signatory(child_text(info, "value"))
     return ""
 
 

@@ -39,6 +39,7 @@ from tracking.carriers.base import (
     PodData,
     TrackingError,
     TrackingResult,
+    courier_number,
     sort_events,
 )
 from tracking.carriers.jsonbody import json_load
@@ -111,6 +112,32 @@ _ERROR_CODES: dict[int, str] = {
     404: "not_found",
     104: "not_found",
 }
+# An envelope naming no number is the whole answer's: there 401/403 (key refused), 429 and 5xx
+# concern the account or La Poste itself, and the sync backs the courier off. Inside a mixed
+# answer (with idShip) a 5xx stays that number's error: the other numbers were answered.
+_ANSWER_ERROR_CODES: dict[int, str] = {
+    401: "auth_failed",
+    403: "auth_failed",
+    429: "rate_limited",
+    500: "unavailable",
+    502: "unavailable",
+    503: "unavailable",
+    504: "unavailable",
+}
+
+# The Okapi gateway in front of Suivi v2 answers quota and outage errors itself, in its own shape
+# ``{"code": "TOO_MANY_REQUESTS", "message": ...}`` without returnCode.
+_GATEWAY_CODES: dict[str, str] = {
+    "TOO_MANY_REQUESTS": "rate_limited",
+    "SERVICE_UNAVAILABLE": "unavailable",
+    "GATEWAY_TIMEOUT": "unavailable",
+    "BAD_GATEWAY": "unavailable",
+    "INTERNAL_SERVER_ERROR": "unavailable",
+    "UNAUTHORIZED": "auth_failed",
+    "FORBIDDEN": "auth_failed",
+    "INVALID_KEY": "auth_failed",
+    "BAD_REQUEST": "bad_request",
+}
 
 # La Poste's own times always carry an offset; a naive one would be French time.
 _HOME_TZ = country_timezone("FR")
@@ -171,6 +198,9 @@ class LaPosteAdapter(CarrierAdapter):
             if not isinstance(envelope, Mapping):
                 raise CarrierPayloadError("La Poste envelope is not an object")
             return_code = envelope.get("returnCode")
+            if "returnCode" not in envelope and isinstance(envelope.get("code"), str):
+                result.errors.append(_gateway_error(envelope))
+                continue
             if not isinstance(return_code, int) or isinstance(return_code, bool):
                 raise CarrierPayloadError("La Poste envelope has no integer returnCode")
             if return_code == 200:
@@ -183,10 +213,14 @@ class LaPosteAdapter(CarrierAdapter):
 
     def _parse_error(self, envelope: Mapping[str, object], return_code: int) -> TrackingError:
         number = envelope.get("idShip")
+        number = courier_number(number) if isinstance(number, str) else ""
         message = envelope.get("returnMessage")
+        code = _ERROR_CODES.get(return_code) or (
+            "courier_error" if number else _ANSWER_ERROR_CODES.get(return_code, "courier_error")
+        )
         return TrackingError(
-            tracking_number=number if isinstance(number, str) else "",
-            code=_ERROR_CODES.get(return_code, "courier_error"),
+            tracking_number=number,
+            code=code,
             message=message
             if isinstance(message, str) and message
             else f"La Poste returnCode {return_code}",
@@ -196,7 +230,8 @@ class LaPosteAdapter(CarrierAdapter):
         if not isinstance(shipment, Mapping):
             raise CarrierPayloadError("La Poste returnCode 200 without a shipment object")
         number = shipment.get("idShip")
-        if not isinstance(number, str) or not number:
+        number = courier_number(number) if isinstance(number, str) else ""
+        if not number:
             raise CarrierPayloadError("La Poste shipment without idShip")
         raw_events = shipment.get("event", [])
         if not isinstance(raw_events, list):
@@ -248,6 +283,18 @@ class LaPosteAdapter(CarrierAdapter):
         return PodData(
             delivered_at=delivered_at, location_type="pickup_point" if at_pickup_point else ""
         )
+
+
+def _gateway_error(answer: Mapping[str, object]) -> TrackingError:
+    """The Okapi gateway's own error (quota, outage, key): about the account, never a number.
+    A code we do not know stays a generic courier error rather than a guess."""
+    code = str(answer.get("code"))
+    message = answer.get("message")
+    return TrackingError(
+        tracking_number="",
+        code=_GATEWAY_CODES.get(code.upper(), "courier_error"),
+        message=message if isinstance(message, str) and message else f"La Poste gateway {code}",
+    )
 
 
 def _mark_pickup_point_delivery(events: tuple[CarrierEvent, ...]) -> tuple[CarrierEvent, ...]:

@@ -51,6 +51,8 @@ from tracking.carriers.base import (
     PodData,
     TrackingError,
     TrackingResult,
+    courier_number,
+    real_signatory,
 )
 from tracking.carriers.jsonbody import json_child, json_object, json_text
 from tracking.carriers.oauth import OAuthCarrierAdapter, send_with_token
@@ -402,7 +404,7 @@ class UpsAdapter(OAuthCarrierAdapter):
     def _parse_shipment(self, shipment: object) -> ParseResult:
         if not isinstance(shipment, Mapping):
             raise CarrierPayloadError("UPS shipment is not an object")
-        inquiry = json_text(shipment, "inquiryNumber")
+        inquiry = courier_number(json_text(shipment, "inquiryNumber"))
         packages = shipment.get("package", [])
         if not isinstance(packages, list):
             raise CarrierPayloadError(f"UPS shipment {inquiry}: package is not a list")
@@ -418,7 +420,7 @@ class UpsAdapter(OAuthCarrierAdapter):
     def _parse_package(self, inquiry: str, package: object) -> TrackingResult:
         if not isinstance(package, Mapping):
             raise CarrierPayloadError(f"UPS shipment {inquiry}: a package is not an object")
-        own_number = json_text(package, "trackingNumber").upper()
+        own_number = courier_number(json_text(package, "trackingNumber"))
         number = own_number if self.matches(own_number) or not inquiry else inquiry
         if not number:
             raise CarrierPayloadError("UPS package without tracking number")
@@ -444,7 +446,7 @@ class UpsAdapter(OAuthCarrierAdapter):
             return result
         pod = PodData(
             delivered_at=_delivered_at(number, package, destination_tz) or delivery.occurred_at,
-            signed_by=json_text(delivery_info, "receivedBy"),
+            signed_by=real_signatory(json_text(delivery_info, "receivedBy")),
             location_type=location_type,
             documents=_pod_documents(delivery_info),
         )
@@ -486,7 +488,7 @@ class UpsAdapter(OAuthCarrierAdapter):
     def _classify(
         self, status_block: Mapping[str, object], previous: tuple[str, str | None]
     ) -> tuple[str, str | None]:
-        """statusCode first, then type, then the manifest code; updates keep the previous one."""
+        """statusCode first, then the manifest code, then type; updates keep the previous one."""
         status_code = json_text(status_block, "statusCode")
         kind = json_text(status_block, "type").upper()
         code = json_text(status_block, "code").upper()
@@ -496,12 +498,14 @@ class UpsAdapter(OAuthCarrierAdapter):
             or code in UPDATE_CODES
         ):
             return previous
+        # Finest first: the type is coarse ("I" covers a label created, a scan and the van), so
+        # a manifest code ("MP", label created) must be read before it.
         if status_code in STATUS_MAP:
             status, substatus = STATUS_MAP[status_code]
-        elif kind in TYPE_MAP:
-            status, substatus = TYPE_MAP[kind]
         elif code in MANIFEST_CODE_MAP:
             status, substatus = MANIFEST_CODE_MAP[code]
+        elif kind in TYPE_MAP:
+            status, substatus = TYPE_MAP[kind]
         else:
             return self.map_status(status_code)
         if status == _FAILED and substatus is None:
@@ -660,7 +664,9 @@ def _delivery_place(info: Mapping[str, object], at_access_point: bool) -> tuple[
     for fragment, found in DELIVERY_LOCATIONS:
         if fragment in place:
             return found
-    if json_text(info, "receivedBy") or json_text(json_child(info, "signature"), "image"):
+    if real_signatory(json_text(info, "receivedBy")) or json_text(
+        json_child(info, "signature"), "image"
+    ):
         return Substatus.DELIVERED_SIGNED, ""
     return None, ""
 

@@ -309,7 +309,7 @@ def test_royalmail_parse_estimate_without_window_is_a_date_and_naive_times_are_u
             {"httpCode": "429", "httpMessage": "Too Many Requests"},
             TrackingError("", "rate_limited", "Too Many Requests"),
         ),
-        ({"httpCode": "503"}, TrackingError("", "courier_error", "HTTP 503")),
+        ({"httpCode": "503"}, TrackingError("", "unavailable", "HTTP 503")),
     ],
 )
 def test_royalmail_parse_error_bodies_become_errors(body, expected):
