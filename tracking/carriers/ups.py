@@ -270,6 +270,17 @@ MANIFEST_CODE_MAP: dict[str, tuple[str, str | None]] = {
     "VP": (_EXC, Substatus.EXCEPTION_CANCELLED),  # Manifest cancelled and shipment voided
 }
 
+# Activity codes (status.code) that say more than the coarse type "I" does, read before it. DP is
+# left out: UPS uses it both for "manifest processed" and "Departed from Facility", so it is only
+# read as a manifest when neither statusCode nor type says anything (MANIFEST_CODE_MAP).
+SCAN_CODE_MAP: dict[str, tuple[str, str | None]] = {
+    "MP": MANIFEST_CODE_MAP["MP"],
+    "RD": MANIFEST_CODE_MAP["RD"],
+    "VP": MANIFEST_CODE_MAP["VP"],
+    "OT": (_OFD, None),  # Out For Delivery Today
+    "OF": (_OFD, None),  # Out For Delivery
+}
+
 # Activities that only update an estimate or add a photo: they keep the status before them.
 KEEP_PREVIOUS_STATUS_CODES = frozenset({"153", "154", "155"})
 KEEP_PREVIOUS_TYPES = frozenset({"U"})
@@ -488,7 +499,8 @@ class UpsAdapter(OAuthCarrierAdapter):
     def _classify(
         self, status_block: Mapping[str, object], previous: tuple[str, str | None]
     ) -> tuple[str, str | None]:
-        """statusCode first, then the manifest code, then type; updates keep the previous one."""
+        """statusCode first, then an unambiguous activity code, then type, then the manifest
+        code; updates keep the previous one."""
         status_code = json_text(status_block, "statusCode")
         kind = json_text(status_block, "type").upper()
         code = json_text(status_block, "code").upper()
@@ -502,10 +514,12 @@ class UpsAdapter(OAuthCarrierAdapter):
         # a manifest code ("MP", label created) must be read before it.
         if status_code in STATUS_MAP:
             status, substatus = STATUS_MAP[status_code]
-        elif code in MANIFEST_CODE_MAP:
-            status, substatus = MANIFEST_CODE_MAP[code]
+        elif code in SCAN_CODE_MAP:
+            status, substatus = SCAN_CODE_MAP[code]
         elif kind in TYPE_MAP:
             status, substatus = TYPE_MAP[kind]
+        elif code in MANIFEST_CODE_MAP:
+            status, substatus = MANIFEST_CODE_MAP[code]
         else:
             return self.map_status(status_code)
         if status == _FAILED and substatus is None:

@@ -394,6 +394,8 @@ class UspsAdapter(OAuthCarrierAdapter):
             summary = _summary_status(payload)
             if summary is not None and summary[0] != events[-1].status:
                 events[-1] = replace(events[-1], status=summary[0], substatus=summary[1])
+                if summary[0] == _DELIVERED:  # the courier says delivered: its date, no signer
+                    pod = PodData(delivered_at=events[-1].occurred_at)
 
         # A naive estimate is local time at the destination: its state's zone, else the offset
         # of the latest scan.

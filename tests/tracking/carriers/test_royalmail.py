@@ -6,10 +6,11 @@ import pytest
 import responses
 from responses import matchers
 
-from tests.support.shared_data import read_carrier_sample
+from tests.support.shared_data import read_carrier_sample, read_external_payload
 from tracking.carriers.base import (
     CarrierEvent,
     CarrierPayloadError,
+    CarrierRequestRejected,
     Location,
     PodData,
     TrackingError,
@@ -452,3 +453,55 @@ def test_royalmail_identity():
     assert adapter.tracking_url("FQ087430672GB") == (
         "https://www.royalmail.com/track-your-item#/tracking-results/FQ087430672GB"
     )
+
+
+# --- answers other projects recorded (../shared/external-payloads/royalmail) -----------------
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # 404 with E1142: the barcode is not known to Royal Mail
+        pytest.param(
+            "elliotjreed-1.json", TrackingError("", "not_found", "Error description"), id="404"
+        ),
+        # 401 without errors[]: the client id/secret were refused
+        pytest.param(
+            "elliotjreed-2.json", TrackingError("", "auth_failed", "More information"), id="401"
+        ),
+        # 503: Royal Mail is down, not the number unknown
+        pytest.param(
+            "elliotjreed-3.json", TrackingError("", "unavailable", "Error description"), id="503"
+        ),
+        # 400 E0004 "Failed header validation for X-Accept-RMG-Terms": our request lacks a header
+        pytest.param(
+            "karrio-1.json",
+            TrackingError("", "bad_request", "Failed header validation for X-Accept-RMG-Terms"),
+            id="400-missing-header",
+        ),
+    ],
+)
+def test_royalmail_external_error_answers_name_the_error(name, expected):
+    # given an error body Royal Mail sent, as another project recorded it
+    # when
+    result = _adapter().parse(read_external_payload(f"royalmail/{name}"))
+
+    # then it is that kind of error, about no parcel in particular
+    assert result.shipments == []
+    assert result.errors == [expected]
+
+
+@responses.activate
+def test_royalmail_missing_header_backs_the_courier_off_instead_of_invalidating_parcels(
+    carrier_client,
+):
+    # given Royal Mail refusing every request for a missing X-Accept-RMG-Terms header (400)
+    responses.get(
+        f"{BASE_URL}/mailpieces/v2/FQ087430672GB/events",
+        body=read_external_payload("royalmail/karrio-1.json"),
+        status=400,
+    )
+
+    # when / then the courier is backed off (our configuration), no parcel is marked invalid
+    with pytest.raises(CarrierRequestRejected):
+        _adapter().track(["FQ087430672GB"], client=carrier_client)

@@ -9,7 +9,7 @@ import pytest
 import responses
 from responses import matchers
 
-from tests.support.shared_data import read_carrier_sample
+from tests.support.shared_data import read_carrier_sample, read_external_payload
 from tracking.carriers.base import (
     CarrierAuthError,
     CarrierEvent,
@@ -693,3 +693,120 @@ def test_ups_event_times_are_always_aware():
     # when / then
     assert all(e.occurred_at.utcoffset() is not None for e in shipment.events)
     assert shipment.events[0].occurred_at.astimezone(UTC).hour == 20
+
+
+# --- answers other projects recorded (../shared/external-payloads/ups) -----------------------
+
+CHICAGO = ZoneInfo("America/Chicago")
+BERLIN = ZoneInfo("Europe/Berlin")
+BRUSSELS = ZoneInfo("Europe/Brussels")
+UTC8 = timezone(timedelta(hours=8))
+
+
+def _external(name: str):
+    return _adapter().parse(read_external_payload(f"ups/{name}"))
+
+
+def _outline(shipment) -> list[tuple]:
+    return [(e.occurred_at, e.code, e.status, e.substatus) for e in shipment.events]
+
+
+def test_ups_external_karrio_1_delivered_in_michigan():
+    # given karrio's recorded answer: label, drop-off in Nashville, via Maumee OH to Adrian MI
+    result = _external("karrio-1.json")
+
+    # then delivered, "Departed from Facility" (DP) read as a departure, "Out For Delivery
+    # Today" (OT) as out for delivery; local times in each scan's state's zone
+    [shipment] = result.shipments
+    assert shipment.tracking_number == "1ZR760R60332160282"
+    codes = [(e.code, e.status) for e in shipment.events]
+    assert codes == [
+        ("MP", "info_received"),
+        ("XD", "in_transit"),
+        ("OR", "in_transit"),
+        ("DP", "in_transit"),
+        ("AR", "in_transit"),
+        ("DP", "in_transit"),
+        ("AR", "in_transit"),
+        ("DP", "in_transit"),
+        ("AR", "in_transit"),
+        ("YP", "in_transit"),
+        ("OT", "out_for_delivery"),
+        ("FS", "delivered"),
+    ]
+    assert shipment.events[1].occurred_at == datetime(2021, 10, 19, 12, 18, tzinfo=CHICAGO)
+    assert shipment.events[-1].occurred_at == datetime(2021, 10, 21, 14, 33, 16, tzinfo=NEW_YORK)
+    assert shipment.events[-1].location == Location(city="ADRIAN", country="US")
+    assert result_state(shipment).status == "delivered"
+    # nobody is named as signing: a POD with the delivery time only
+    assert shipment.pod == PodData(delivered_at=datetime(2021, 10, 21, 14, 33, 16, tzinfo=NEW_YORK))
+
+
+def test_ups_external_karrio_2_label_created_is_not_in_transit():
+    # given a single activity of coarse type "I" whose code MP says "Shipper created a label"
+    result = _external("karrio-2.json")
+
+    # then the finer code wins: the label is created, UPS does not have the parcel yet
+    [shipment] = result.shipments
+    assert shipment.tracking_number == "1Z999AA10123456784"
+    assert _outline(shipment) == [
+        (datetime(2024, 3, 15, 7, 46, tzinfo=BERLIN), "MP", "info_received", None)
+    ]
+    assert shipment.events[0].location == Location("Frankfurt", "60314", "DE")
+    assert (shipment.pod, shipment.estimated_delivery) == (None, None)
+
+
+def test_ups_external_karrio_3_picked_up():
+    result = _external("karrio-3.json")
+
+    [shipment] = result.shipments
+    assert _outline(shipment) == [
+        (datetime(2024, 3, 15, 9, 25, tzinfo=BERLIN), "PU", "in_transit", None)
+    ]
+    assert shipment.pod is None
+
+
+def test_ups_external_omniship_1_international_after_customs_holds():
+    # given omniship's answer: Belgium -> Köln -> Shenzhen -> Singapore, two customs holds in
+    # Lummen each released, and last "at the clearing agency awaiting final release" (092)
+    result = _external("omniship-1.json")
+
+    # then 17 scans, the GMT offsets UPS gave kept, the hold (058) an exception the later
+    # release (014) undoes: the parcel is in transit, not stuck in customs
+    [shipment] = result.shipments
+    assert shipment.tracking_number == "1Z1202R66698804005"
+    assert len(shipment.events) == 17
+    first, last = shipment.events[0], shipment.events[-1]
+    assert (first.code, first.status, first.location.country) == ("003", "info_received", "BE")
+    assert first.occurred_at == datetime(2024, 3, 18, 12, 49, 17, tzinfo=BRUSSELS)
+    holds = [e for e in shipment.events if e.status == "exception"]
+    assert [(e.code, e.substatus) for e in holds] == [("058", "exception.customs")]
+    assert (last.code, last.status, last.occurred_at) == (
+        "092",
+        "in_transit",
+        datetime(2024, 3, 20, 19, 8, 38, tzinfo=UTC8),
+    )
+    assert result_state(shipment).status == "in_transit"
+    assert shipment.pod is None
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        pytest.param(
+            "karrio-4.json",
+            TrackingError("", "auth_failed", "Invalid Access License number"),
+            id="401-license",
+        ),
+        pytest.param(
+            "omniship-2.json",
+            TrackingError("1Z9912350341235622", "not_found", "Tracking Information Not Found"),
+            id="warning-TW0001",
+        ),
+    ],
+)
+def test_ups_external_error_answers_name_the_error(name, expected):
+    result = _external(name)
+
+    assert result.shipments == []
+    assert result.errors == [expected]
