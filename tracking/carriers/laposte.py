@@ -42,7 +42,7 @@ from tracking.carriers.base import (
     courier_number,
     sort_events,
 )
-from tracking.carriers.jsonbody import json_load
+from tracking.carriers.jsonbody import json_list, json_load
 from tracking.carriers.timeparse import country_timezone, parse_date_or_datetime, parse_datetime
 from tracking.carriers.vocabulary import Status, Substatus
 
@@ -233,8 +233,8 @@ class LaPosteAdapter(CarrierAdapter):
         number = courier_number(number) if isinstance(number, str) else ""
         if not number:
             raise CarrierPayloadError("La Poste shipment without idShip")
-        raw_events = shipment.get("event", [])
-        if not isinstance(raw_events, list):
+        raw_events = json_list(shipment, "event")
+        if raw_events is None:
             raise CarrierPayloadError(f"La Poste shipment {number}: event is not a list")
 
         # The API lists newest first: reversed, a stable sort keeps same-minute scans in order.

@@ -50,7 +50,7 @@ from tracking.carriers.base import (
     TrackingResult,
     real_signatory,
 )
-from tracking.carriers.jsonbody import json_child, json_load, json_text
+from tracking.carriers.jsonbody import json_child, json_list, json_load, json_text
 from tracking.carriers.timeparse import parse_datetime
 from tracking.carriers.vocabulary import DELIVERY_LOCATION_TYPES, Status, Substatus
 
@@ -238,8 +238,8 @@ class RoyalMailAdapter(CarrierAdapter):
             raise CarrierPayloadError("Royal Mail item without barcode nor mailPieceId")
         country = _domestic_country(summary)
         if "events" in piece:
-            raw_events = piece["events"]
-            if not isinstance(raw_events, list):
+            raw_events = json_list(piece, "events")
+            if raw_events is None:
                 raise CarrierPayloadError(f"Royal Mail item {number}: events is not a list")
             events = [self._parse_event(number, raw, country) for raw in raw_events]
         elif summary:

@@ -54,7 +54,7 @@ from tracking.carriers.base import (
     courier_number,
     real_signatory,
 )
-from tracking.carriers.jsonbody import json_child, json_object, json_text
+from tracking.carriers.jsonbody import json_child, json_list, json_object, json_text
 from tracking.carriers.oauth import OAuthCarrierAdapter, send_with_token
 from tracking.carriers.timeparse import region_timezone
 from tracking.carriers.vocabulary import Status, Substatus
@@ -400,8 +400,8 @@ class UpsAdapter(OAuthCarrierAdapter):
         """
         payload = json_object(body, "UPS")
         if "trackResponse" in payload:
-            shipments = json_child(payload, "trackResponse").get("shipment")
-            if not isinstance(shipments, list):
+            shipments = json_list(json_child(payload, "trackResponse"), "shipment")
+            if shipments is None:
                 raise CarrierPayloadError("UPS trackResponse.shipment is not a list")
             result = ParseResult()
             for shipment in shipments:
@@ -416,12 +416,12 @@ class UpsAdapter(OAuthCarrierAdapter):
         if not isinstance(shipment, Mapping):
             raise CarrierPayloadError("UPS shipment is not an object")
         inquiry = courier_number(json_text(shipment, "inquiryNumber"))
-        packages = shipment.get("package", [])
-        if not isinstance(packages, list):
+        packages = json_list(shipment, "package")
+        if packages is None:
             raise CarrierPayloadError(f"UPS shipment {inquiry}: package is not a list")
         if not packages:
-            warnings = shipment.get("warnings")
-            if not isinstance(warnings, list) or not warnings:
+            warnings = json_list(shipment, "warnings")
+            if not warnings:
                 raise CarrierPayloadError(f"UPS shipment {inquiry!r} without package nor warning")
             return ParseResult(errors=[_error(inquiry, raw) for raw in warnings])
         return ParseResult(
@@ -435,8 +435,8 @@ class UpsAdapter(OAuthCarrierAdapter):
         number = own_number if self.matches(own_number) or not inquiry else inquiry
         if not number:
             raise CarrierPayloadError("UPS package without tracking number")
-        activities = package.get("activity", [])
-        if not isinstance(activities, list):
+        activities = json_list(package, "activity")
+        if activities is None:
             raise CarrierPayloadError(f"UPS package {number}: activity is not a list")
 
         destination_tz = _destination_zone(package)
@@ -569,15 +569,15 @@ def _address_zone(address: Mapping[str, object]) -> tzinfo | None:
 
 def _destination_zone(package: Mapping[str, object]) -> tzinfo:
     """The zone of the package's destination address, else of its latest activity, else UTC."""
-    addresses = package.get("packageAddress")
-    if isinstance(addresses, list):
+    addresses = json_list(package, "packageAddress")
+    if addresses:
         for entry in addresses:
             if isinstance(entry, Mapping) and json_text(entry, "type").upper() == "DESTINATION":
                 zone = _address_zone(json_child(entry, "address"))
                 if zone is not None:
                     return zone
-    activities = package.get("activity")
-    if isinstance(activities, list) and activities and isinstance(activities[0], Mapping):
+    activities = json_list(package, "activity")
+    if activities and isinstance(activities[0], Mapping):
         zone = _address_zone(json_child(json_child(activities[0], "location"), "address"))
         if zone is not None:
             return zone

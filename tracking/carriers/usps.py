@@ -49,7 +49,7 @@ from tracking.carriers.base import (
     courier_number,
     real_signatory,
 )
-from tracking.carriers.jsonbody import json_object, json_text
+from tracking.carriers.jsonbody import json_list, json_object, json_text
 from tracking.carriers.oauth import OAuthCarrierAdapter, send_with_token
 from tracking.carriers.timeparse import (
     US_STATE_ZONES,
@@ -356,8 +356,8 @@ class UspsAdapter(OAuthCarrierAdapter):
         if not written:
             raise CarrierPayloadError("USPS answer without trackingNumber")
         number = courier_number(written)
-        raw_events = payload.get("trackingEvents", [])
-        if not isinstance(raw_events, list):
+        raw_events = json_list(payload, "trackingEvents")
+        if raw_events is None:
             raise CarrierPayloadError(f"USPS {number}: trackingEvents is not a list")
         parsed: list[tuple[datetime, Location, Mapping[str, object]]] = []
         for raw in raw_events:

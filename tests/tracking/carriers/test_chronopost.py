@@ -466,3 +466,17 @@ def test_chronopost_identity_and_tracking_url():
     assert adapter.tracking_url("XN081879383FR") == (
         "https://www.chronopost.fr/tracking-no-cms/suivi-page?listeNumerosLT=XN081879383FR"
     )
+
+
+def test_chronopost_parse_answer_without_soap_envelope_reads_like_the_enveloped_one():
+    # given Chronopost's delivered answer with only the response element (no Envelope/Body);
+    # the element declares its own namespace, so it stands alone
+    enveloped = _sample("chronopost_trackskybillv2_delivered.xml")
+    text = enveloped.decode()
+    start = text.index("<ns2:trackSkybillV2Response")
+    end = text.index("</ns2:trackSkybillV2Response>") + len("</ns2:trackSkybillV2Response>")
+    bare = text[start:end].encode()
+
+    # when / then the same shipment
+    assert _adapter().parse(bare) == _adapter().parse(enveloped)
+    assert _adapter().parse(bare).shipments[0].events
