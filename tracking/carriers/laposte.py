@@ -82,6 +82,77 @@ STATUS_MAP: dict[str, tuple[str, str | None]] = {
     "MD1": (Status.IN_TRANSIT, None),
 }
 
+# Colissimo's older six-letter codes (its merchant web services and timeline), which parcels
+# handed over through Colissimo may still carry: read the way their French labels read
+# (../shared/carriers/colissimo_legacy_event_codes.json lists them with their labels).
+_CUSTOMS = (Status.EXCEPTION, Substatus.EXCEPTION_CUSTOMS)
+_REFUSED = (Status.EXCEPTION, Substatus.EXCEPTION_REFUSED)
+_ABSENT = (Status.FAILED_ATTEMPT, Substatus.FAILED_ATTEMPT_RECIPIENT_ABSENT)
+_RETURNING = (Status.EXCEPTION, Substatus.EXCEPTION_RETURNING_TO_SENDER)
+_MOVING = (Status.IN_TRANSIT, None)
+_PICKUP = (Status.AVAILABLE_FOR_PICKUP, None)
+COLISSIMO_LEGACY_MAP: dict[str, tuple[str, str | None]] = {
+    "COMCFM": (Status.INFO_RECEIVED, None),  # prêt à être expédié, pas encore pris en charge
+    "PCHMQT": (Status.INFO_RECEIVED, None),  # idem
+    "PCHCFM": _MOVING,  # pris en charge, en cours d'acheminement
+    "PCHCEX": _MOVING,
+    "AARDVY": _MOVING,  # arrivé par erreur, réacheminé vers son site de distribution
+    "AARCFM": _MOVING,  # arrivé sur son site de distribution
+    "RSTNCG": _MOVING,  # en attente de distribution, livré prochainement
+    "QDICFM": _MOVING,  # présenté le prochain jour ouvré
+    "RENLNA": _MOVING,  # réexpédié à la demande du destinataire
+    "CHGCFM": _MOVING,  # arrivé en France
+    "DCHCFM": _MOVING,  # arrivé dans le pays de destination
+    "DCHDDT": _MOVING,  # sorti du bureau d'échange
+    "EXPCFM": _MOVING,  # s'apprête à sortir du pays d'origine
+    # "Déposé dans un point postal": waiting there for the buyer, not yet in their hands.
+    "DEPGUI": _PICKUP,
+    "RENAVI": _PICKUP,  # disponible dans votre bureau de poste
+    "MLVARS": _PICKUP,  # disponible dans le point de retrait
+    "RSTBRT": _PICKUP,  # disponible au bureau de poste (avis d'instance)
+    "LIVCFM": (Status.DELIVERED, None),  # livré
+    "LIVGAR": (Status.DELIVERED, None),  # livré au gardien
+    "LIVRTI": (Status.DELIVERED, Substatus.DELIVERED_NEIGHBOUR),  # livré au gardien ou voisin
+    "RENNRV": _ABSENT,  # destinataire absent, présenté à nouveau
+    "RENARV": _ABSENT,
+    # Postponed "for the recipient's absence or force majeure": a delivery that did not happen.
+    "RENACP": (Status.FAILED_ATTEMPT, None),
+    "RENAIN": (Status.EXCEPTION, Substatus.EXCEPTION_ADDRESS_ISSUE),  # manque d'information
+    "RENCAD": (Status.EXCEPTION, Substatus.EXCEPTION_ADDRESS_ISSUE),  # adresse incomplète
+    "RENAVA": _REFUSED,  # retourné suite à un refus du destinataire
+    "RENDIV": _REFUSED,
+    "RENSNC": _REFUSED,
+    "RENTAR": _REFUSED,
+    "RENSRB": _REFUSED,  # refus de payer le contre-remboursement
+    "RENDIA": _RETURNING,  # n'habite pas à l'adresse indiquée, retourné à l'expéditeur
+    "SOLREO": _RETURNING,  # retourné à l'expéditeur
+    "SOLREI": _RETURNING,
+    "LIVREO": (Status.EXCEPTION, Substatus.EXCEPTION_RETURNED_TO_SENDER),  # livré à l'expéditeur
+    # Not collected from the sender's letterbox: the parcel never entered the network.
+    "ENEMQT": (Status.EXCEPTION, Substatus.EXCEPTION_OTHER),
+    **dict.fromkeys(
+        [
+            "DOUAGV",
+            "DOUCOI",
+            "DOUCOM",
+            "DOUCRR",
+            "DOUDDI",
+            "DOUDDM",
+            "DOUDOU",
+            "DOUDVR",
+            "DOUEXI",
+            "DOUFCI",
+            "DOUFCM",
+            "DOUIDD",
+            "DOUIIR",
+            "DOUNIR",
+            "DOUPRO",
+            "DOURES",
+        ],
+        _CUSTOMS,
+    ),  # retenu en douane (documents, contents, duties)
+}
+
 # "adresse incomplète", "l'adresse est erronée", "adresse du destinataire inconnue"…: the word
 # "adresse" followed, within the same sentence, by what is wrong with it.
 _ADDRESS_PROBLEM = re.compile(r"adresse\b[^.]*?\b(incompl|erron|incorrect|inconnu|insuffisant)")
@@ -157,7 +228,7 @@ class LaPosteAdapter(CarrierAdapter):
         # 15-character partner numbers, as in La Poste's OpenAPI example "87000634002228A".
         re.compile(r"\d{14}[A-Z]"),
     )
-    status_map = STATUS_MAP
+    status_map = {**STATUS_MAP, **COLISSIMO_LEGACY_MAP}
     batch_size = 10  # the API's documented maximum of numbers per request
     # La Poste's catalogue page announces 10 calls/s for the Suivi plan, while its developer FAQ
     # caps free Okapi keys at 100 calls per minute. We stay under the lower one (1.5/s = 90/min)

@@ -632,3 +632,78 @@ def test_laposte_external_account_errors_back_the_courier_off(name, fault, carri
     # when / then the whole courier is backed off: no parcel is marked with the error
     with pytest.raises(fault):
         _adapter().track(["6A18987970674"], client=carrier_client)
+
+
+# --- Colissimo's legacy six-letter codes (../shared/carriers/colissimo_legacy_event_codes.json)
+
+# What a person reading each French label concludes (written from the labels, not from the
+# other project's own "anyblok_status" column, which calls a parcel waiting at a post office
+# "delivered").
+COLISSIMO_LEGACY_EXPECTED = {
+    "COMCFM": ("info_received", None),
+    "PCHMQT": ("info_received", None),
+    **dict.fromkeys(
+        [
+            "PCHCFM",
+            "PCHCEX",
+            "AARDVY",
+            "AARCFM",
+            "RENLNA",
+            "RSTNCG",
+            "QDICFM",
+            "CHGCFM",
+            "DCHCFM",
+            "DCHDDT",
+            "EXPCFM",
+        ],
+        ("in_transit", None),
+    ),
+    **dict.fromkeys(["DEPGUI", "RENAVI", "MLVARS", "RSTBRT"], ("available_for_pickup", None)),
+    "LIVCFM": ("delivered", None),
+    "LIVGAR": ("delivered", None),
+    "LIVRTI": ("delivered", "delivered.neighbour"),
+    "LIVREO": ("exception", "exception.returned_to_sender"),
+    "RENNRV": ("failed_attempt", "failed_attempt.recipient_absent"),
+    "RENARV": ("failed_attempt", "failed_attempt.recipient_absent"),
+    "RENACP": ("failed_attempt", None),
+    "RENAIN": ("exception", "exception.address_issue"),
+    "RENCAD": ("exception", "exception.address_issue"),
+    **dict.fromkeys(
+        ["RENAVA", "RENDIV", "RENSNC", "RENTAR", "RENSRB"], ("exception", "exception.refused")
+    ),
+    **dict.fromkeys(["RENDIA", "SOLREO", "SOLREI"], ("exception", "exception.returning_to_sender")),
+    "ENEMQT": ("exception", "exception.other"),
+    **dict.fromkeys(
+        [
+            "DOUAGV",
+            "DOUCOI",
+            "DOUCOM",
+            "DOUCRR",
+            "DOUDDI",
+            "DOUDDM",
+            "DOUDOU",
+            "DOUDVR",
+            "DOUEXI",
+            "DOUFCI",
+            "DOUFCM",
+            "DOUIDD",
+            "DOUIIR",
+            "DOUNIR",
+            "DOUPRO",
+            "DOURES",
+        ],
+        ("exception", "exception.customs"),
+    ),
+}
+
+
+def test_laposte_colissimo_legacy_codes_map_as_their_labels_read():
+    # given every code of Colissimo's legacy table
+    table = json.loads(read_carrier_sample("colissimo_legacy_event_codes.json"))
+    codes = [row[0] for row in table["event_codes"]]
+
+    # then each one is mapped, to what its label says
+    assert sorted(codes) == sorted(COLISSIMO_LEGACY_EXPECTED)
+    assert {code: _adapter().map_status(code) for code in codes} == {
+        code: COLISSIMO_LEGACY_EXPECTED[code] for code in codes
+    }

@@ -505,3 +505,37 @@ def test_royalmail_missing_header_backs_the_courier_off_instead_of_invalidating_
     # when / then the courier is backed off (our configuration), no parcel is marked invalid
     with pytest.raises(CarrierRequestRejected):
         _adapter().track(["FQ087430672GB"], client=carrier_client)
+
+
+def test_royalmail_every_code_of_the_list_maps_as_its_name_reads():
+    # given the code list with Royal Mail's event names
+    names = json.loads(_sample("royalmail_tracking_v2_event_codes.json"))["event_codes"]
+
+    # then each code's mapping is what its name says (EVNRT "Item Retention": held at the
+    # office at the sender's or buyer's request, still in Royal Mail's hands; EVNMI a mis-sort
+    # being forwarded)
+    expected = {
+        "EVKSP": ("delivered", "delivered.signed"),  # Delivered and Signed
+        "EVKSF": ("delivered", "delivered.front_door"),  # Delivered to Safeplace by
+        "EVKOP": ("delivered", None),  # Delivered by (the name says how)
+        "EVGPD": ("out_for_delivery", None),  # Due to be delivered today
+        "EVNSR": ("in_transit", None),  # Item Prepared for Redelivery
+        "EVNDA": ("available_for_pickup", None),  # Available for Redelivery or Collection
+        "EVKNA": ("failed_attempt", "failed_attempt.recipient_absent"),  # No Answer
+        "EVKNR": ("failed_attempt", None),  # Delivery Attempted
+        "EVODO": ("in_transit", None),
+        "EVORI": ("in_transit", None),
+        "EVOAC": ("in_transit", None),
+        "EVAIE": ("info_received", None),  # Sender preparing/despatching item
+        "EVAIP": ("info_received", None),
+        "EVPPA": ("in_transit", None),  # Accepted at Parcelshop
+        "EVDAV": ("in_transit", None),
+        "EVIMC": ("in_transit", None),
+        "EVDAC": ("in_transit", None),
+        "EVNRT": ("in_transit", None),
+        "EVOCO": ("in_transit", None),
+        "RSRXS": ("in_transit", None),  # Delivery request received
+        "EVNMI": ("in_transit", None),
+    }
+    assert set(names) == set(expected)
+    assert {code: STATUS_MAP[code] for code in names} == expected
