@@ -150,3 +150,20 @@ def test_royalmail_unknown_and_invalid_numbers_are_per_number_errors(sandbox):
         ),
         TrackingError("12AB", "invalid_number", "mailPieceId is invalid"),
     ]
+
+
+def test_royalmail_sandbox_without_terms_header_is_a_bad_request_not_invalid_numbers(sandbox):
+    # given a request without X-Accept-RMG-Terms (our configuration missing a header)
+    headers = {k: v for k, v in HEADERS.items() if k != "X-Accept-RMG-Terms"}
+    number = number_for_scenario("royalmail", "delivered_signed")
+
+    # when
+    reply = requests.get(
+        f"{sandbox.url}/royalmail/mailpieces/v2/{number}/events", headers=headers, timeout=5
+    )
+
+    # then Royal Mail's E0004 answer, which the adapter reads as our request's fault
+    assert reply.status_code == 400
+    assert reply.json()["errors"][0]["errorCode"] == "E0004"
+    [error] = _adapter(sandbox).parse(reply.content).errors
+    assert (error.tracking_number, error.code) == ("", "bad_request")
