@@ -1,6 +1,7 @@
 import base64
 import copy
 import json
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
@@ -810,3 +811,59 @@ def test_ups_external_error_answers_name_the_error(name, expected):
 
     assert result.shipments == []
     assert result.errors == [expected]
+
+
+# --- the appendix read as a person reads it -------------------------------------------------
+
+# How a person reads UPS's status descriptions, first matching phrase wins; anything else is
+# the package moving. Written from the labels of ups_track_v1_status_codes.json.
+UPS_LABEL_READING: tuple[tuple[str, tuple[str, str | None]], ...] = (
+    # the local post office sending it back (SurePost): on its way back, not there yet
+    (r"returned to sender by post office", ("exception", "exception.returning_to_sender")),
+    (r"returned to sender", ("exception", "exception.returned_to_sender")),
+    (r"return(ing)? to sender|returned - damage", ("exception", "exception.returning_to_sender")),
+    (r"^delivered to (post office for pickup|ups access point)", ("available_for_pickup", None)),
+    (r"^delivered", ("delivered", None)),
+    (r"held for customer pickup|ready for customer pickup", ("available_for_pickup", None)),
+    (r"out for delivery|loaded on delivery vehicle|driver is arriving", ("out_for_delivery", None)),
+    (r"refused", ("exception", "exception.refused")),
+    (r"damage", ("exception", "exception.damaged")),
+    (r"^delay|weather|security delay", ("exception", "exception.delayed")),
+    (
+        r"clearance information|pending release|pending government|incomplete documentation",
+        ("exception", "exception.customs"),
+    ),
+    (r"address information required", ("exception", "exception.address_issue")),
+    (r"lost and found|investigation opened", ("exception", "exception.lost")),
+    (r"claim", ("exception", "exception.other")),
+    (r"information voided", ("exception", "exception.cancelled")),
+    (r"security access required", ("failed_attempt", "failed_attempt.access_issue")),
+    (
+        r"pickup attempted|on the way to ups$|ready for ups|ready for roadie|scheduled for pickup"
+        r"|voided pickup|not at ups access point|order processed",
+        ("info_received", None),
+    ),
+    (r"attempt(ed| made)", ("failed_attempt", None)),
+    (
+        r"exception|unable to deliver|^held$|held for cod|seized|prohibited",
+        ("exception", "exception.other"),
+    ),
+)
+
+
+def _ups_label_reading(label: str) -> tuple[str, str | None]:
+    text = label.casefold()
+    for pattern, reading in UPS_LABEL_READING:
+        if re.search(pattern, text):
+            return reading
+    return ("in_transit", None)
+
+
+def test_ups_every_appendix_code_maps_as_its_description_reads():
+    # given UPS's 160 status description codes with their descriptions
+    codes = json.loads(_sample("ups_track_v1_status_codes.json"))["status_description_codes"]
+
+    # then each code's mapping is what its description says
+    mapped = {code.zfill(3): STATUS_MAP[code.zfill(3)] for code in codes}
+    read = {code.zfill(3): _ups_label_reading(label) for code, label in codes.items()}
+    assert mapped == read
