@@ -48,6 +48,7 @@ from tracking.carriers.base import (
     PodData,
     TrackingError,
     TrackingResult,
+    courier_number,
     real_signatory,
     sort_events,
 )
@@ -215,7 +216,7 @@ class ChronopostAdapter(CarrierAdapter):
         if not error_code.isdigit():
             raise CarrierPayloadError(f"Chronopost errorCode is not a number: {error_code!r}")
         listing = answer.find("listEventInfoComp")
-        number = child_text(listing, "skybillNumber") if listing is not None else ""
+        number = courier_number(child_text(listing, "skybillNumber")) if listing is not None else ""
         if error_code != "0":
             message = child_text(answer, "errorMessage") or f"Chronopost errorCode {error_code}"
             return ParseResult(errors=[TrackingError(number, "courier_error", message)])

@@ -10,6 +10,7 @@ import pytest
 from tests.support.shared_data import read_carrier_sample
 from tracking.carriers.base import courier_number, real_signatory
 from tracking.carriers.laposte import LaPosteAdapter
+from tracking.carriers.postnl import PostNLAdapter
 from tracking.carriers.royalmail import RoyalMailAdapter
 from tracking.carriers.ups import UpsAdapter
 from tracking.carriers.usps import UspsAdapter
@@ -175,3 +176,15 @@ def test_royalmail_placeholder_recipient_is_no_signatory():
 
     for shipment in result.shipments:
         assert shipment.pod is None or shipment.pod.signed_by == ""
+
+
+def test_postnl_barcode_with_spaces_is_the_stored_number():
+    sample = _json("postnl_shippingstatus_completestatus_delivered.json")
+    plain = PostNLAdapter(base_url="https://postnl.test", api_key="k").parse(_body(sample))
+    shipment = sample["CompleteStatus"]["Shipment"]
+    shipment = shipment[0] if isinstance(shipment, list) else shipment
+    shipment["Barcode"] = " ".join(shipment["Barcode"][i : i + 4] for i in range(0, 15, 4))
+
+    spaced = PostNLAdapter(base_url="https://postnl.test", api_key="k").parse(_body(sample))
+
+    assert spaced == plain
