@@ -1,13 +1,11 @@
 import json
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
 from devtools.sandbox.numbers import number_for_scenario
+from tests.support.shared_data import carrier_sample, external_payload
 from tests.tracking.factories import ShipmentFactory
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "carriers"
 
 
 def run(capsys, *args) -> dict:
@@ -23,7 +21,11 @@ def run_failing(capsys, *args) -> tuple[int, str]:
 
 def test_tracking_parse_laposte_delivered_sample(capsys):
     out = run(
-        capsys, "parse", "--carrier", "laposte", str(FIXTURES / "laposte_suivi_v2_delivered.json")
+        capsys,
+        "parse",
+        "--carrier",
+        "laposte",
+        str(carrier_sample("laposte_suivi_v2_delivered.json")),
     )
     [shipment] = out["shipments"]
     assert out["carrier"] == "laposte"
@@ -52,7 +54,7 @@ def test_tracking_parse_laposte_error_lands_in_errors(capsys):
         "parse",
         "--carrier",
         "laposte",
-        str(FIXTURES / "laposte_suivi_v2_error_400_invalid_number.json"),
+        str(carrier_sample("laposte_suivi_v2_error_400_invalid_number.json")),
     )
     assert out["shipments"] == []
     [error] = out["errors"]
@@ -61,8 +63,12 @@ def test_tracking_parse_laposte_error_lands_in_errors(capsys):
 
 
 def test_tracking_parse_dhl_samples(capsys):
-    spec = run(capsys, "parse", "--carrier", "dhl", str(FIXTURES / "dhl_unified_spec_example.json"))
-    missing = run(capsys, "parse", "--carrier", "dhl", str(FIXTURES / "dhl_unified_error_404.json"))
+    spec = run(
+        capsys, "parse", "--carrier", "dhl", str(carrier_sample("dhl_unified_spec_example.json"))
+    )
+    missing = run(
+        capsys, "parse", "--carrier", "dhl", str(carrier_sample("dhl_unified_error_404.json"))
+    )
     [shipment] = spec["shipments"]
     assert shipment["tracking_number"] == "7777777770"
     assert shipment["status"] == "info_received"  # the example's statusCode is pre-transit
@@ -125,3 +131,36 @@ def test_tracking_sync_unknown_shipment_fails_cleanly(capsys):
     code, err = run_failing(capsys, "sync", "NOPE123")
     assert code != 0
     assert "no shipment" in err
+
+
+@pytest.mark.parametrize(
+    ("carrier", "name", "code"),
+    [
+        # bodies that came with an error HTTP status (the README of external-payloads lists it):
+        # the live sync never parses them, the operator's command still names the error
+        ("laposte", "laposte/debuss-2.json", "invalid_number"),  # 400
+        ("laposte", "laposte/debuss-3.json", "auth_failed"),  # 401
+        ("laposte", "laposte/debuss-4.json", "not_found"),  # 404
+        ("laposte", "laposte/debuss-5.json", "rate_limited"),  # 429
+        ("laposte", "laposte/debuss-6.json", "unavailable"),  # 500
+        ("laposte", "laposte/debuss-7.json", "unavailable"),  # 503
+        ("royalmail", "royalmail/elliotjreed-1.json", "not_found"),  # 404
+        ("royalmail", "royalmail/elliotjreed-2.json", "auth_failed"),  # 401
+        ("royalmail", "royalmail/elliotjreed-3.json", "unavailable"),  # 503
+        ("royalmail", "royalmail/karrio-1.json", "bad_request"),  # 400, header missing
+        ("ups", "ups/karrio-4.json", "auth_failed"),  # 401
+        ("ups", "ups/omniship-2.json", "not_found"),  # 404
+        ("usps", "usps/karrio-1.json", "auth_failed"),  # 401
+        ("usps", "usps/omniship-3.json", "not_found"),  # 400, "not yet available"
+    ],
+)
+def test_tracking_parse_names_the_error_of_bodies_sent_with_an_error_status(
+    capsys, carrier, name, code
+):
+    # given a courier's error body saved to a file
+    # when
+    out = run(capsys, "parse", "--carrier", carrier, str(external_payload(name)))
+
+    # then it lands in errors with its kind, and the command succeeds
+    assert out["shipments"] == []
+    assert [e["code"] for e in out["errors"]] == [code]

@@ -36,6 +36,7 @@ from tracking.carriers.faults import (  # noqa: F401 - re-exported
     CarrierFault,
     CarrierPayloadError,
     CarrierRateLimited,
+    CarrierRequestRejected,
     CarrierUnavailable,
     PushNotConfigured,
     PushRejected,
@@ -88,6 +89,43 @@ class PodData:
             "location_type": self.location_type,
             "documents": list(self.documents),
         }
+
+
+# What couriers (and their documentation examples) put where a signatory's name goes when nobody
+# signed: never a signatory. Compared case-folded, trailing punctuation stripped.
+_PLACEHOLDER_SIGNATORIES = frozenset(
+    {
+        "string",
+        "signature not required",
+        "no signature required",
+        "no signature",
+        "not required",
+        "signature waived",
+        "n/a",
+        "na",
+        "none",
+        "null",
+        "unknown",
+        "-",
+    }
+)
+
+
+def real_signatory(value: str) -> str:
+    """The signatory's name, or "" when the courier wrote a placeholder where a name goes
+    ("Signature not required", the OpenAPI example's "string")."""
+    name = " ".join(value.split())
+    if name.casefold().strip(" .:") in _PLACEHOLDER_SIGNATORIES:
+        return ""
+    return name
+
+
+def courier_number(value: str) -> str:
+    """A tracking number the courier wrote, as we store ours: without spaces, upper case ("3S
+    ABCD 1234" is 3SABCD1234); "" for a placeholder without a single digit (an OpenAPI example's
+    "string"), so that the answer is named by the number asked instead."""
+    number = "".join(value.split()).upper()
+    return number if any(character.isdigit() for character in number) else ""
 
 
 @dataclass(frozen=True)
@@ -304,6 +342,7 @@ ACCOUNT_ERRORS: dict[str, type[CarrierFault]] = {
     "auth_failed": CarrierAuthError,
     "rate_limited": CarrierRateLimited,
     "unavailable": CarrierUnavailable,
+    "bad_request": CarrierRequestRejected,
 }
 
 

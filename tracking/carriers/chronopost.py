@@ -48,6 +48,8 @@ from tracking.carriers.base import (
     PodData,
     TrackingError,
     TrackingResult,
+    courier_number,
+    real_signatory,
     sort_events,
 )
 from tracking.carriers.soap import child_text, soap_envelope
@@ -214,7 +216,7 @@ class ChronopostAdapter(CarrierAdapter):
         if not error_code.isdigit():
             raise CarrierPayloadError(f"Chronopost errorCode is not a number: {error_code!r}")
         listing = answer.find("listEventInfoComp")
-        number = child_text(listing, "skybillNumber") if listing is not None else ""
+        number = courier_number(child_text(listing, "skybillNumber")) if listing is not None else ""
         if error_code != "0":
             message = child_text(answer, "errorMessage") or f"Chronopost errorCode {error_code}"
             return ParseResult(errors=[TrackingError(number, "courier_error", message)])
@@ -296,7 +298,7 @@ def soap_request(number: str, language: str = LANGUAGE) -> str:
 def _signatory(raw: ET.Element) -> str:
     for info in raw.findall("infoCompList"):
         if child_text(info, "name").casefold() in _SIGNATORY_NAMES:
-            return child_text(info, "value")
+            return real_signatory(child_text(info, "value"))
     return ""
 
 

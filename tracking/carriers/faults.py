@@ -30,6 +30,14 @@ class CarrierAuthError(CarrierFault):
     code = "auth_failed"  # bad or expired credentials
 
 
+class CarrierRequestRejected(CarrierFault):
+    """The courier refused the request itself, not a number (a required header missing or
+    wrong: our configuration): every number would fail alike, so the courier is backed off
+    instead of each parcel being marked invalid."""
+
+    code = "bad_request"
+
+
 class CarrierPayloadError(CarrierFault):
     """The body is not what the courier's API documents (truncated, wrong shape, not JSON/XML)."""
 

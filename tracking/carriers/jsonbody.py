@@ -41,3 +41,17 @@ def json_text(raw: Mapping[str, object], key: str) -> str:
     """The stripped string at ``key``; "" when it is missing or not a string."""
     value = raw.get(key)
     return value.strip() if isinstance(value, str) else ""
+
+
+def json_list(raw: Mapping[str, object], key: str) -> list[object] | None:
+    """The list at ``key``, a single object there as a list of one (couriers drop the brackets
+    when there is one item: UPS, PostNL, USPS), [] when missing or null; None for anything else
+    (a number, a string), which the caller refuses as the courier's malformed payload."""
+    value = raw.get(key)
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    if isinstance(value, Mapping):
+        return [value]
+    return None

@@ -39,9 +39,10 @@ from tracking.carriers.base import (
     PodData,
     TrackingError,
     TrackingResult,
+    courier_number,
     sort_events,
 )
-from tracking.carriers.jsonbody import json_load
+from tracking.carriers.jsonbody import json_list, json_load
 from tracking.carriers.timeparse import country_timezone, parse_date_or_datetime, parse_datetime
 from tracking.carriers.vocabulary import Status, Substatus
 
@@ -81,6 +82,77 @@ STATUS_MAP: dict[str, tuple[str, str | None]] = {
     "MD1": (Status.IN_TRANSIT, None),
 }
 
+# Colissimo's older six-letter codes (its merchant web services and timeline), which parcels
+# handed over through Colissimo may still carry: read the way their French labels read
+# (../shared/carriers/colissimo_legacy_event_codes.json lists them with their labels).
+_CUSTOMS = (Status.EXCEPTION, Substatus.EXCEPTION_CUSTOMS)
+_REFUSED = (Status.EXCEPTION, Substatus.EXCEPTION_REFUSED)
+_ABSENT = (Status.FAILED_ATTEMPT, Substatus.FAILED_ATTEMPT_RECIPIENT_ABSENT)
+_RETURNING = (Status.EXCEPTION, Substatus.EXCEPTION_RETURNING_TO_SENDER)
+_MOVING = (Status.IN_TRANSIT, None)
+_PICKUP = (Status.AVAILABLE_FOR_PICKUP, None)
+COLISSIMO_LEGACY_MAP: dict[str, tuple[str, str | None]] = {
+    "COMCFM": (Status.INFO_RECEIVED, None),  # prêt à être expédié, pas encore pris en charge
+    "PCHMQT": (Status.INFO_RECEIVED, None),  # idem
+    "PCHCFM": _MOVING,  # pris en charge, en cours d'acheminement
+    "PCHCEX": _MOVING,
+    "AARDVY": _MOVING,  # arrivé par erreur, réacheminé vers son site de distribution
+    "AARCFM": _MOVING,  # arrivé sur son site de distribution
+    "RSTNCG": _MOVING,  # en attente de distribution, livré prochainement
+    "QDICFM": _MOVING,  # présenté le prochain jour ouvré
+    "RENLNA": _MOVING,  # réexpédié à la demande du destinataire
+    "CHGCFM": _MOVING,  # arrivé en France
+    "DCHCFM": _MOVING,  # arrivé dans le pays de destination
+    "DCHDDT": _MOVING,  # sorti du bureau d'échange
+    "EXPCFM": _MOVING,  # s'apprête à sortir du pays d'origine
+    # "Déposé dans un point postal": waiting there for the buyer, not yet in their hands.
+    "DEPGUI": _PICKUP,
+    "RENAVI": _PICKUP,  # disponible dans votre bureau de poste
+    "MLVARS": _PICKUP,  # disponible dans le point de retrait
+    "RSTBRT": _PICKUP,  # disponible au bureau de poste (avis d'instance)
+    "LIVCFM": (Status.DELIVERED, None),  # livré
+    "LIVGAR": (Status.DELIVERED, None),  # livré au gardien
+    "LIVRTI": (Status.DELIVERED, Substatus.DELIVERED_NEIGHBOUR),  # livré au gardien ou voisin
+    "RENNRV": _ABSENT,  # destinataire absent, présenté à nouveau
+    "RENARV": _ABSENT,
+    # Postponed "for the recipient's absence or force majeure": a delivery that did not happen.
+    "RENACP": (Status.FAILED_ATTEMPT, None),
+    "RENAIN": (Status.EXCEPTION, Substatus.EXCEPTION_ADDRESS_ISSUE),  # manque d'information
+    "RENCAD": (Status.EXCEPTION, Substatus.EXCEPTION_ADDRESS_ISSUE),  # adresse incomplète
+    "RENAVA": _REFUSED,  # retourné suite à un refus du destinataire
+    "RENDIV": _REFUSED,
+    "RENSNC": _REFUSED,
+    "RENTAR": _REFUSED,
+    "RENSRB": _REFUSED,  # refus de payer le contre-remboursement
+    "RENDIA": _RETURNING,  # n'habite pas à l'adresse indiquée, retourné à l'expéditeur
+    "SOLREO": _RETURNING,  # retourné à l'expéditeur
+    "SOLREI": _RETURNING,
+    "LIVREO": (Status.EXCEPTION, Substatus.EXCEPTION_RETURNED_TO_SENDER),  # livré à l'expéditeur
+    # Not collected from the sender's letterbox: the parcel never entered the network.
+    "ENEMQT": (Status.EXCEPTION, Substatus.EXCEPTION_OTHER),
+    **dict.fromkeys(
+        [
+            "DOUAGV",
+            "DOUCOI",
+            "DOUCOM",
+            "DOUCRR",
+            "DOUDDI",
+            "DOUDDM",
+            "DOUDOU",
+            "DOUDVR",
+            "DOUEXI",
+            "DOUFCI",
+            "DOUFCM",
+            "DOUIDD",
+            "DOUIIR",
+            "DOUNIR",
+            "DOUPRO",
+            "DOURES",
+        ],
+        _CUSTOMS,
+    ),  # retenu en douane (documents, contents, duties)
+}
+
 # "adresse incomplète", "l'adresse est erronée", "adresse du destinataire inconnue"…: the word
 # "adresse" followed, within the same sentence, by what is wrong with it.
 _ADDRESS_PROBLEM = re.compile(r"adresse\b[^.]*?\b(incompl|erron|incorrect|inconnu|insuffisant)")
@@ -111,6 +183,32 @@ _ERROR_CODES: dict[int, str] = {
     404: "not_found",
     104: "not_found",
 }
+# An envelope naming no number is the whole answer's: there 401/403 (key refused), 429 and 5xx
+# concern the account or La Poste itself, and the sync backs the courier off. Inside a mixed
+# answer (with idShip) a 5xx stays that number's error: the other numbers were answered.
+_ANSWER_ERROR_CODES: dict[int, str] = {
+    401: "auth_failed",
+    403: "auth_failed",
+    429: "rate_limited",
+    500: "unavailable",
+    502: "unavailable",
+    503: "unavailable",
+    504: "unavailable",
+}
+
+# The Okapi gateway in front of Suivi v2 answers quota and outage errors itself, in its own shape
+# ``{"code": "TOO_MANY_REQUESTS", "message": ...}`` without returnCode.
+_GATEWAY_CODES: dict[str, str] = {
+    "TOO_MANY_REQUESTS": "rate_limited",
+    "SERVICE_UNAVAILABLE": "unavailable",
+    "GATEWAY_TIMEOUT": "unavailable",
+    "BAD_GATEWAY": "unavailable",
+    "INTERNAL_SERVER_ERROR": "unavailable",
+    "UNAUTHORIZED": "auth_failed",
+    "FORBIDDEN": "auth_failed",
+    "INVALID_KEY": "auth_failed",
+    "BAD_REQUEST": "bad_request",
+}
 
 # La Poste's own times always carry an offset; a naive one would be French time.
 _HOME_TZ = country_timezone("FR")
@@ -130,7 +228,7 @@ class LaPosteAdapter(CarrierAdapter):
         # 15-character partner numbers, as in La Poste's OpenAPI example "87000634002228A".
         re.compile(r"\d{14}[A-Z]"),
     )
-    status_map = STATUS_MAP
+    status_map = {**STATUS_MAP, **COLISSIMO_LEGACY_MAP}
     batch_size = 10  # the API's documented maximum of numbers per request
     # La Poste's catalogue page announces 10 calls/s for the Suivi plan, while its developer FAQ
     # caps free Okapi keys at 100 calls per minute. We stay under the lower one (1.5/s = 90/min)
@@ -171,6 +269,9 @@ class LaPosteAdapter(CarrierAdapter):
             if not isinstance(envelope, Mapping):
                 raise CarrierPayloadError("La Poste envelope is not an object")
             return_code = envelope.get("returnCode")
+            if "returnCode" not in envelope and isinstance(envelope.get("code"), str):
+                result.errors.append(_gateway_error(envelope))
+                continue
             if not isinstance(return_code, int) or isinstance(return_code, bool):
                 raise CarrierPayloadError("La Poste envelope has no integer returnCode")
             if return_code == 200:
@@ -183,10 +284,14 @@ class LaPosteAdapter(CarrierAdapter):
 
     def _parse_error(self, envelope: Mapping[str, object], return_code: int) -> TrackingError:
         number = envelope.get("idShip")
+        number = courier_number(number) if isinstance(number, str) else ""
         message = envelope.get("returnMessage")
+        code = _ERROR_CODES.get(return_code) or (
+            "courier_error" if number else _ANSWER_ERROR_CODES.get(return_code, "courier_error")
+        )
         return TrackingError(
-            tracking_number=number if isinstance(number, str) else "",
-            code=_ERROR_CODES.get(return_code, "courier_error"),
+            tracking_number=number,
+            code=code,
             message=message
             if isinstance(message, str) and message
             else f"La Poste returnCode {return_code}",
@@ -196,10 +301,11 @@ class LaPosteAdapter(CarrierAdapter):
         if not isinstance(shipment, Mapping):
             raise CarrierPayloadError("La Poste returnCode 200 without a shipment object")
         number = shipment.get("idShip")
-        if not isinstance(number, str) or not number:
+        number = courier_number(number) if isinstance(number, str) else ""
+        if not number:
             raise CarrierPayloadError("La Poste shipment without idShip")
-        raw_events = shipment.get("event", [])
-        if not isinstance(raw_events, list):
+        raw_events = json_list(shipment, "event")
+        if raw_events is None:
             raise CarrierPayloadError(f"La Poste shipment {number}: event is not a list")
 
         # The API lists newest first: reversed, a stable sort keeps same-minute scans in order.
@@ -248,6 +354,18 @@ class LaPosteAdapter(CarrierAdapter):
         return PodData(
             delivered_at=delivered_at, location_type="pickup_point" if at_pickup_point else ""
         )
+
+
+def _gateway_error(answer: Mapping[str, object]) -> TrackingError:
+    """The Okapi gateway's own error (quota, outage, key): about the account, never a number.
+    A code we do not know stays a generic courier error rather than a guess."""
+    code = str(answer.get("code"))
+    message = answer.get("message")
+    return TrackingError(
+        tracking_number="",
+        code=_GATEWAY_CODES.get(code.upper(), "courier_error"),
+        message=message if isinstance(message, str) and message else f"La Poste gateway {code}",
+    )
 
 
 def _mark_pickup_point_delivery(events: tuple[CarrierEvent, ...]) -> tuple[CarrierEvent, ...]:

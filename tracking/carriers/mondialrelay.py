@@ -229,6 +229,8 @@ class MondialRelayAdapter(CarrierAdapter):
         answer = root.find(
             "./Body/WSI2_TracingColisDetailleResponse/WSI2_TracingColisDetailleResult"
         )
+        if answer is None:  # the result element alone, without its response wrapper
+            answer = root.find("./Body/WSI2_TracingColisDetailleResult")
         if answer is None:
             raise CarrierPayloadError("Mondial Relay answer has no WSI2_TracingColisDetailleResult")
         stat = child_text(answer, "STAT")

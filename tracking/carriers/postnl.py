@@ -63,6 +63,7 @@ from tracking.carriers.base import (
     PodData,
     TrackingError,
     TrackingResult,
+    courier_number,
     sort_events,
 )
 from tracking.carriers.documents import DocumentNotAvailable, DocumentRefused, ProofDocument
@@ -587,7 +588,7 @@ class PostNLAdapter(CarrierAdapter):
     def _parse_shipment(self, shipment: object) -> TrackingResult:
         if not isinstance(shipment, Mapping):
             raise CarrierPayloadError("PostNL shipment is not an object")
-        number = _text(shipment, "Barcode") or _text(shipment, "MainBarcode")
+        number = courier_number(_text(shipment, "Barcode") or _text(shipment, "MainBarcode"))
         if not number:
             raise CarrierPayloadError("PostNL shipment without Barcode")
         receiver = _receiver(number, shipment)
@@ -804,7 +805,7 @@ def _parse_signature(raw: object) -> TrackingResult:
     """The signature call alone: a POD naming the image by kind, no events."""
     if not isinstance(raw, Mapping):
         raise CarrierPayloadError("PostNL Signature is not an object")
-    number = _text(raw, "Barcode")
+    number = courier_number(_text(raw, "Barcode"))
     signed_at = _text(raw, "SignatureDate")
     image = _text(raw, "SignatureImage")
     return TrackingResult(

@@ -50,9 +50,10 @@ from tracking.carriers.base import (
     PodData,
     TrackingError,
     TrackingResult,
+    real_signatory,
 )
 from tracking.carriers.documents import DocumentNotAvailable, DocumentRefused, ProofDocument
-from tracking.carriers.jsonbody import json_child, json_load, json_text
+from tracking.carriers.jsonbody import json_child, json_list, json_load, json_text
 from tracking.carriers.timeparse import parse_datetime
 from tracking.carriers.vocabulary import DELIVERY_LOCATION_TYPES, Status, Substatus
 
@@ -120,17 +121,25 @@ DELIVERED_PLACE_KEYWORDS: tuple[tuple[str, str], ...] = (
     ("collection", _SUB.DELIVERED_PICKUP_POINT),
 )
 
-# Item errorCode -> our code (E1142 is the one our samples show), then HTTP status -> our code.
-ERROR_CODES = {"E1142": "not_found"}
+# Item errorCode -> our code (E1142: barcode not recognised). E0004 is the gateway's "Failed header
+# validation" (X-Accept-RMG-Terms missing): our request, not the number, is wrong, so it must not
+# mark every parcel invalid. Then HTTP status (httpCode in the body) -> our code.
+ERROR_CODES = {"E1142": "not_found", "E0004": "bad_request"}
 HTTP_ERROR_CODES = {
     "400": "invalid_number",
     "401": "auth_failed",
     "403": "auth_failed",
     "404": "not_found",
     "429": "rate_limited",
+    "500": "unavailable",
+    "502": "unavailable",
+    "503": "unavailable",
+    "504": "unavailable",
 }
 # Errors about Royal Mail or our account, never about the number asked.
-ACCOUNT_ERRORS = frozenset({"auth_failed", "rate_limited", "courier_error"})
+ACCOUNT_ERRORS = frozenset(
+    {"auth_failed", "rate_limited", "courier_error", "unavailable", "bad_request"}
+)
 
 # Royal Mail office kinds at the end of locationName ("Stafford DO" = delivery office).
 _OFFICE_SUFFIX = re.compile(
@@ -254,8 +263,8 @@ class RoyalMailAdapter(CarrierAdapter):
             raise CarrierPayloadError("Royal Mail item without barcode nor mailPieceId")
         country = _domestic_country(summary)
         if "events" in piece:
-            raw_events = piece["events"]
-            if not isinstance(raw_events, list):
+            raw_events = json_list(piece, "events")
+            if raw_events is None:
                 raise CarrierPayloadError(f"Royal Mail item {number}: events is not a list")
             events = [self._parse_event(number, raw, country) for raw in raw_events]
         elif summary:
@@ -385,7 +394,7 @@ def _signature_pod(number: str, signature: Mapping[str, object]) -> PodData:
     when = signature.get("signatureDateTime")
     return PodData(
         delivered_at=_time(number, when) if when else None,
-        signed_by=json_text(signature, "recipientName"),
+        signed_by=real_signatory(json_text(signature, "recipientName")),
         # The image is inline (SVG/PNG) at /signature: name it, never carry it.
         documents=("signature",),
     )
@@ -394,7 +403,8 @@ def _signature_pod(number: str, signature: Mapping[str, object]) -> PodData:
 def _item_error(error: Mapping[str, object], number: str) -> TrackingError:
     code = json_text(error, "errorCode")
     message = json_text(error, "errorDescription") or json_text(error, "errorCause") or code
-    return TrackingError(number, ERROR_CODES.get(code, "courier_error"), message)
+    kind = ERROR_CODES.get(code, "courier_error")
+    return TrackingError("" if kind in ACCOUNT_ERRORS else number, kind, message)
 
 
 def _error(payload: Mapping[str, object], number: str) -> TrackingError:

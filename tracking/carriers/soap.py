@@ -39,13 +39,23 @@ def xml_document(body: bytes, courier: str) -> ET.Element:
 def soap_envelope(body: bytes, courier: str) -> ET.Element:
     """The parsed SOAP envelope with namespaces dropped from tag names.
 
-    Raises CarrierPayloadError as ``xml_document`` does, and when the document is not a SOAP
-    envelope.
+    Couriers (Mondial Relay among them) sometimes answer with the bare response element, without
+    ``Envelope``/``Body`` around it. Such an answer is wrapped in an ``Envelope``/``Body`` of our
+    own, so every SOAP courier reads ``./Body/<Response>`` alike whatever the courier sent; an
+    unrelated element then simply is not the response the caller looks for.
+
+    Raises CarrierPayloadError as ``xml_document`` does.
     """
     root = xml_document(body, courier)
-    if root.tag != "Envelope":
-        raise CarrierPayloadError(f"{courier} answer is not a SOAP envelope: <{root.tag}>")
-    return root
+    if root.tag == "Envelope":
+        return root
+    if root.tag == "Body":
+        envelope = ET.Element("Envelope")
+        envelope.append(root)
+        return envelope
+    envelope = ET.Element("Envelope")
+    ET.SubElement(envelope, "Body").append(root)
+    return envelope
 
 
 def child_text(parent: ET.Element | None, path: str) -> str:

@@ -51,8 +51,10 @@ from tracking.carriers.base import (
     PodData,
     TrackingError,
     TrackingResult,
+    courier_number,
+    real_signatory,
 )
-from tracking.carriers.jsonbody import json_child, json_object, json_text
+from tracking.carriers.jsonbody import json_child, json_list, json_object, json_text
 from tracking.carriers.oauth import OAuthCarrierAdapter, send_with_token
 from tracking.carriers.timeparse import region_timezone
 from tracking.carriers.vocabulary import Status, Substatus
@@ -268,6 +270,17 @@ MANIFEST_CODE_MAP: dict[str, tuple[str, str | None]] = {
     "VP": (_EXC, Substatus.EXCEPTION_CANCELLED),  # Manifest cancelled and shipment voided
 }
 
+# Activity codes (status.code) that say more than the coarse type "I" does, read before it. DP is
+# left out: UPS uses it both for "manifest processed" and "Departed from Facility", so it is only
+# read as a manifest when neither statusCode nor type says anything (MANIFEST_CODE_MAP).
+SCAN_CODE_MAP: dict[str, tuple[str, str | None]] = {
+    "MP": MANIFEST_CODE_MAP["MP"],
+    "RD": MANIFEST_CODE_MAP["RD"],
+    "VP": MANIFEST_CODE_MAP["VP"],
+    "OT": (_OFD, None),  # Out For Delivery Today
+    "OF": (_OFD, None),  # Out For Delivery
+}
+
 # Activities that only update an estimate or add a photo: they keep the status before them.
 KEEP_PREVIOUS_STATUS_CODES = frozenset({"153", "154", "155"})
 KEEP_PREVIOUS_TYPES = frozenset({"U"})
@@ -387,8 +400,8 @@ class UpsAdapter(OAuthCarrierAdapter):
         """
         payload = json_object(body, "UPS")
         if "trackResponse" in payload:
-            shipments = json_child(payload, "trackResponse").get("shipment")
-            if not isinstance(shipments, list):
+            shipments = json_list(json_child(payload, "trackResponse"), "shipment")
+            if shipments is None:
                 raise CarrierPayloadError("UPS trackResponse.shipment is not a list")
             result = ParseResult()
             for shipment in shipments:
@@ -402,13 +415,13 @@ class UpsAdapter(OAuthCarrierAdapter):
     def _parse_shipment(self, shipment: object) -> ParseResult:
         if not isinstance(shipment, Mapping):
             raise CarrierPayloadError("UPS shipment is not an object")
-        inquiry = json_text(shipment, "inquiryNumber")
-        packages = shipment.get("package", [])
-        if not isinstance(packages, list):
+        inquiry = courier_number(json_text(shipment, "inquiryNumber"))
+        packages = json_list(shipment, "package")
+        if packages is None:
             raise CarrierPayloadError(f"UPS shipment {inquiry}: package is not a list")
         if not packages:
-            warnings = shipment.get("warnings")
-            if not isinstance(warnings, list) or not warnings:
+            warnings = json_list(shipment, "warnings")
+            if not warnings:
                 raise CarrierPayloadError(f"UPS shipment {inquiry!r} without package nor warning")
             return ParseResult(errors=[_error(inquiry, raw) for raw in warnings])
         return ParseResult(
@@ -418,12 +431,12 @@ class UpsAdapter(OAuthCarrierAdapter):
     def _parse_package(self, inquiry: str, package: object) -> TrackingResult:
         if not isinstance(package, Mapping):
             raise CarrierPayloadError(f"UPS shipment {inquiry}: a package is not an object")
-        own_number = json_text(package, "trackingNumber").upper()
+        own_number = courier_number(json_text(package, "trackingNumber"))
         number = own_number if self.matches(own_number) or not inquiry else inquiry
         if not number:
             raise CarrierPayloadError("UPS package without tracking number")
-        activities = package.get("activity", [])
-        if not isinstance(activities, list):
+        activities = json_list(package, "activity")
+        if activities is None:
             raise CarrierPayloadError(f"UPS package {number}: activity is not a list")
 
         destination_tz = _destination_zone(package)
@@ -444,7 +457,7 @@ class UpsAdapter(OAuthCarrierAdapter):
             return result
         pod = PodData(
             delivered_at=_delivered_at(number, package, destination_tz) or delivery.occurred_at,
-            signed_by=json_text(delivery_info, "receivedBy"),
+            signed_by=real_signatory(json_text(delivery_info, "receivedBy")),
             location_type=location_type,
             documents=_pod_documents(delivery_info),
         )
@@ -486,7 +499,8 @@ class UpsAdapter(OAuthCarrierAdapter):
     def _classify(
         self, status_block: Mapping[str, object], previous: tuple[str, str | None]
     ) -> tuple[str, str | None]:
-        """statusCode first, then type, then the manifest code; updates keep the previous one."""
+        """statusCode first, then an unambiguous activity code, then type, then the manifest
+        code; updates keep the previous one."""
         status_code = json_text(status_block, "statusCode")
         kind = json_text(status_block, "type").upper()
         code = json_text(status_block, "code").upper()
@@ -496,8 +510,12 @@ class UpsAdapter(OAuthCarrierAdapter):
             or code in UPDATE_CODES
         ):
             return previous
+        # Finest first: the type is coarse ("I" covers a label created, a scan and the van), so
+        # a manifest code ("MP", label created) must be read before it.
         if status_code in STATUS_MAP:
             status, substatus = STATUS_MAP[status_code]
+        elif code in SCAN_CODE_MAP:
+            status, substatus = SCAN_CODE_MAP[code]
         elif kind in TYPE_MAP:
             status, substatus = TYPE_MAP[kind]
         elif code in MANIFEST_CODE_MAP:
@@ -551,15 +569,15 @@ def _address_zone(address: Mapping[str, object]) -> tzinfo | None:
 
 def _destination_zone(package: Mapping[str, object]) -> tzinfo:
     """The zone of the package's destination address, else of its latest activity, else UTC."""
-    addresses = package.get("packageAddress")
-    if isinstance(addresses, list):
+    addresses = json_list(package, "packageAddress")
+    if addresses:
         for entry in addresses:
             if isinstance(entry, Mapping) and json_text(entry, "type").upper() == "DESTINATION":
                 zone = _address_zone(json_child(entry, "address"))
                 if zone is not None:
                     return zone
-    activities = package.get("activity")
-    if isinstance(activities, list) and activities and isinstance(activities[0], Mapping):
+    activities = json_list(package, "activity")
+    if activities and isinstance(activities[0], Mapping):
         zone = _address_zone(json_child(json_child(activities[0], "location"), "address"))
         if zone is not None:
             return zone
@@ -660,7 +678,9 @@ def _delivery_place(info: Mapping[str, object], at_access_point: bool) -> tuple[
     for fragment, found in DELIVERY_LOCATIONS:
         if fragment in place:
             return found
-    if json_text(info, "receivedBy") or json_text(json_child(info, "signature"), "image"):
+    if real_signatory(json_text(info, "receivedBy")) or json_text(
+        json_child(info, "signature"), "image"
+    ):
         return Substatus.DELIVERED_SIGNED, ""
     return None, ""
 

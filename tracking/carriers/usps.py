@@ -46,8 +46,10 @@ from tracking.carriers.base import (
     PodData,
     TrackingError,
     TrackingResult,
+    courier_number,
+    real_signatory,
 )
-from tracking.carriers.jsonbody import json_object, json_text
+from tracking.carriers.jsonbody import json_list, json_object, json_text
 from tracking.carriers.oauth import OAuthCarrierAdapter, send_with_token
 from tracking.carriers.timeparse import (
     US_STATE_ZONES,
@@ -187,6 +189,90 @@ ERROR_CODES = {
     "429": "rate_limited",
 }
 
+# The wording of USPS's "no status yet" answer (a label printed, nothing scanned): it comes as a
+# 400, and its codes (400, 150001) are shared with real format errors, so the sentence decides.
+_NOT_YET_AVAILABLE = re.compile(r"status update is not yet available|not yet available", re.I)
+
+# OAuth token errors (RFC 6749 section 5.2), which USPS's gateway also sends on the tracking call.
+OAUTH_ERRORS = {
+    "invalid_client": "auth_failed",
+    "invalid_grant": "auth_failed",
+    "unauthorized_client": "auth_failed",
+    "invalid_token": "auth_failed",
+    "invalid_request": "bad_request",
+    "unsupported_grant_type": "bad_request",
+    "invalid_scope": "bad_request",
+}
+
+# statusCategory, USPS's own summary of where the item is -> our (status, substatus). It is what
+# the courier concludes; it is read when the latest scan's code is one we do not know.
+STATUS_CATEGORIES: dict[str, tuple[str, str | None]] = {
+    "pre-shipment": (_INFO, None),
+    "accepted": (_TRANSIT, None),
+    "in transit": (_TRANSIT, None),
+    "out for delivery": (_OFD, None),
+    "delivery attempt": (_FAILED, None),
+    "available for pickup": (_PICKUP, None),
+    "delivered": (_DELIVERED, None),
+    "alert": (_EXC, Substatus.EXCEPTION_OTHER),
+}
+# statusSummary's opening words, USPS's fixed sentences, for an answer whose statusCategory is
+# missing or a placeholder: read only then (a known code or category always wins).
+SUMMARY_SENTENCES: tuple[tuple[str, tuple[str, str | None]], ...] = (
+    ("your item was delivered", (_DELIVERED, None)),
+    ("your item is out for delivery", (_OFD, None)),
+)
+
+# ZIP prefixes (first three digits) -> state, for events that give a ZIP but no state. USPS's
+# ZIP ranges by state (military AE/AP/AA prefixes left out: no zone to read).
+_ZIP3_STATES: tuple[tuple[int, int, str], ...] = (
+    (5, 5, "NY"), (6, 7, "PR"), (8, 8, "VI"), (9, 9, "PR"), (10, 27, "MA"), (28, 29, "RI"),
+    (30, 38, "NH"), (39, 49, "ME"), (50, 59, "VT"), (60, 69, "CT"), (70, 89, "NJ"),
+    (100, 149, "NY"), (150, 196, "PA"), (197, 199, "DE"), (200, 205, "DC"), (206, 219, "MD"),
+    (220, 246, "VA"), (247, 268, "WV"), (270, 289, "NC"), (290, 299, "SC"), (300, 319, "GA"),
+    (320, 349, "FL"), (350, 369, "AL"), (370, 385, "TN"), (386, 397, "MS"), (398, 399, "GA"),
+    (400, 427, "KY"), (430, 459, "OH"), (460, 479, "IN"), (480, 499, "MI"), (500, 528, "IA"),
+    (530, 549, "WI"), (550, 567, "MN"), (570, 577, "SD"), (580, 588, "ND"), (590, 599, "MT"),
+    (600, 629, "IL"), (630, 658, "MO"), (660, 679, "KS"), (680, 693, "NE"), (700, 714, "LA"),
+    (716, 729, "AR"), (730, 749, "OK"), (750, 799, "TX"), (800, 816, "CO"), (820, 831, "WY"),
+    (832, 838, "ID"), (840, 847, "UT"), (850, 865, "AZ"), (870, 884, "NM"), (885, 885, "TX"),
+    (889, 898, "NV"), (900, 961, "CA"), (967, 968, "HI"), (969, 969, "GU"), (970, 979, "OR"),
+    (980, 994, "WA"), (995, 999, "AK"),
+)  # fmt: skip
+# States split between two zones get the zone of most of their people (timeparse's table); these
+# ZIP prefixes are the parts on the other side of the line, and win when the event has a ZIP.
+_ZIP3_ZONES: dict[int, str] = {
+    **dict.fromkeys((798, 799, 885), "America/Denver"),  # El Paso, west Texas
+    **dict.fromkeys((324, 325), "America/Chicago"),  # Florida panhandle west of the Apalachicola
+    **dict.fromkeys((835, 836, 837, 838), "America/Los_Angeles"),  # north Idaho
+    **dict.fromkeys((373, 374, 376, 377, 378, 379), "America/New_York"),  # east Tennessee
+    **dict.fromkeys((420, 421, 422, 423, 424, 425, 426, 427), "America/Chicago"),  # west Kentucky
+    **dict.fromkeys((463, 464, 476, 477), "America/Chicago"),  # Gary and Evansville, Indiana
+    979: "America/Boise",  # eastern Oregon (Ontario)
+    **dict.fromkeys((690, 691, 692, 693), "America/Denver"),  # western Nebraska
+    577: "America/Denver",  # western South Dakota (Rapid City)
+}
+# Zones of US territories USPS serves that timeparse's state table does not list.
+_TERRITORY_ZONES = {"GU": "Pacific/Guam", "MP": "Pacific/Saipan", "AS": "Pacific/Pago_Pago"}
+# Full state names, as some answers write eventState.
+_STATE_NAMES = {
+    "ALABAMA": "AL", "ALASKA": "AK", "ARIZONA": "AZ", "ARKANSAS": "AR", "CALIFORNIA": "CA",
+    "COLORADO": "CO", "CONNECTICUT": "CT", "DELAWARE": "DE", "DISTRICT OF COLUMBIA": "DC",
+    "FLORIDA": "FL", "GEORGIA": "GA", "HAWAII": "HI", "IDAHO": "ID", "ILLINOIS": "IL",
+    "INDIANA": "IN", "IOWA": "IA", "KANSAS": "KS", "KENTUCKY": "KY", "LOUISIANA": "LA",
+    "MAINE": "ME", "MARYLAND": "MD", "MASSACHUSETTS": "MA", "MICHIGAN": "MI", "MINNESOTA": "MN",
+    "MISSISSIPPI": "MS", "MISSOURI": "MO", "MONTANA": "MT", "NEBRASKA": "NE", "NEVADA": "NV",
+    "NEW HAMPSHIRE": "NH", "NEW JERSEY": "NJ", "NEW MEXICO": "NM", "NEW YORK": "NY",
+    "NORTH CAROLINA": "NC", "NORTH DAKOTA": "ND", "OHIO": "OH", "OKLAHOMA": "OK", "OREGON": "OR",
+    "PENNSYLVANIA": "PA", "RHODE ISLAND": "RI", "SOUTH CAROLINA": "SC", "SOUTH DAKOTA": "SD",
+    "TENNESSEE": "TN", "TEXAS": "TX", "UTAH": "UT", "VERMONT": "VT", "VIRGINIA": "VA",
+    "WASHINGTON": "WA", "WEST VIRGINIA": "WV", "WISCONSIN": "WI", "WYOMING": "WY",
+    "PUERTO RICO": "PR", "GUAM": "GU",
+}  # fmt: skip
+# USPS is a US post: a scan that says nowhere at all happened in the US, and New York is where
+# most of its volume is. Only then: a known state, ZIP or foreign country always wins.
+_UNKNOWN_PLACE_ZONE = ZoneInfo("America/New_York")
+
 _TIME = re.compile(r"(\d{1,2}):?(\d{2})(?::?(\d{2}))?\s*([ap]m)?", re.IGNORECASE)
 
 
@@ -255,16 +341,23 @@ class UspsAdapter(OAuthCarrierAdapter):
         payload = json_object(body, "USPS")
         if isinstance(payload.get("error"), Mapping):
             return ParseResult(errors=[_error(payload["error"])])
+        if isinstance(payload.get("error"), str):  # the OAuth gateway's own error shape
+            kind = OAUTH_ERRORS.get(json_text(payload, "error"), "courier_error")
+            message = json_text(payload, "error_description") or json_text(payload, "error")
+            return ParseResult(errors=[TrackingError("", kind, message)])
         if "trackingEvents" in payload or "trackingNumber" in payload:
             return ParseResult(shipments=[self._parse_shipment(payload)])
         raise CarrierPayloadError("USPS answer has neither trackingEvents nor error")
 
     def _parse_shipment(self, payload: Mapping[str, object]) -> TrackingResult:
-        number = json_text(payload, "trackingNumber")
-        if not number:
+        # With or without spaces, and "" for the OpenAPI example's "string": ``track`` then names
+        # the answer by the number it asked for.
+        written = json_text(payload, "trackingNumber")
+        if not written:
             raise CarrierPayloadError("USPS answer without trackingNumber")
-        raw_events = payload.get("trackingEvents", [])
-        if not isinstance(raw_events, list):
+        number = courier_number(written)
+        raw_events = json_list(payload, "trackingEvents")
+        if raw_events is None:
             raise CarrierPayloadError(f"USPS {number}: trackingEvents is not a list")
         parsed: list[tuple[datetime, Location, Mapping[str, object]]] = []
         for raw in raw_events:
@@ -290,11 +383,19 @@ class UspsAdapter(OAuthCarrierAdapter):
             if status == _DELIVERED:
                 pod = PodData(
                     delivered_at=occurred_at,
-                    signed_by=json_text(raw, "name") or json_text(raw, "firm"),
+                    signed_by=real_signatory(json_text(raw, "name"))
+                    or real_signatory(json_text(raw, "firm")),
                     location_type=location_type
                     or ("pickup_point" if substatus == Substatus.DELIVERED_PICKUP_POINT else ""),
                 )
             events.append(CarrierEvent(occurred_at, status, substatus, code, text, location))
+        if events and events[-1].code not in STATUS_MAP:
+            # The latest scan's code is not one we know: USPS's own summary says where it is.
+            summary = _summary_status(payload)
+            if summary is not None and summary[0] != events[-1].status:
+                events[-1] = replace(events[-1], status=summary[0], substatus=summary[1])
+                if summary[0] == _DELIVERED:  # the courier says delivered: its date, no signer
+                    pod = PodData(delivered_at=events[-1].occurred_at)
 
         # A naive estimate is local time at the destination: its state's zone, else the offset
         # of the latest scan.
@@ -324,7 +425,22 @@ def _error(error: Mapping[str, object]) -> TrackingError:
     code = json_text(error, "code") or json_text(first, "status")
     message = json_text(error, "message") or json_text(first, "detail") or f"USPS error {code}"
     our_code = ERROR_CODES.get(code) or ERROR_CODES.get(json_text(first, "status"), "courier_error")
+    if _NOT_YET_AVAILABLE.search(message) or _NOT_YET_AVAILABLE.search(json_text(first, "title")):
+        # A label USPS has not scanned yet: the number is real, only not known to tracking yet.
+        our_code = "not_found"
     return TrackingError("", our_code, message)
+
+
+def _summary_status(payload: Mapping[str, object]) -> tuple[str, str | None] | None:
+    """USPS's own conclusion: statusCategory, else statusSummary's fixed opening sentence."""
+    category = STATUS_CATEGORIES.get(json_text(payload, "statusCategory").casefold())
+    if category is not None:
+        return category
+    summary = json_text(payload, "statusSummary").casefold()
+    for opening, found in SUMMARY_SENTENCES:
+        if summary.startswith(opening):
+            return found
+    return None
 
 
 def _location(raw: Mapping[str, object]) -> Location:
@@ -345,13 +461,37 @@ def _offset(value: str) -> timezone | None:
     return timezone(sign * timedelta(hours=int(match.group(2)), minutes=int(match.group(3) or 0)))
 
 
-def _state_zone(state: str, country: str) -> tzinfo:
-    return region_timezone(country, state)
+def _us_zone(state: str, zip_code: str) -> tzinfo | None:
+    """The zone of a US place from its ZIP and state: the ZIP's side of a state's zone line,
+    else the state's zone, else the state the ZIP belongs to; None when neither says."""
+    digits = zip_code.strip()[:3]
+    prefix = int(digits) if len(digits) == 3 and digits.isdigit() else None
+    if prefix is not None and prefix in _ZIP3_ZONES:
+        return ZoneInfo(_ZIP3_ZONES[prefix])
+    state = state.strip().upper()
+    state = _STATE_NAMES.get(state, state)
+    if not state and prefix is not None:
+        state = next((s for low, high, s in _ZIP3_STATES if low <= prefix <= high), "")
+    zone = US_STATE_ZONES.get(state) or _TERRITORY_ZONES.get(state)
+    return ZoneInfo(zone) if zone else None
+
+
+def _event_zone(raw: Mapping[str, object], location: Location) -> tzinfo:
+    """Where an offset-less local time was read: the event's US state/ZIP, else its foreign
+    country, else (no place at all) New York."""
+    if location.country in {"US", ""}:
+        zone = _us_zone(json_text(raw, "eventState"), json_text(raw, "eventZIP"))
+        if zone is not None:
+            return zone
+    if location.country and location.country != "US":
+        return region_timezone(location.country)
+    if json_text(raw, "eventCountry") and not location.country:
+        return region_timezone("")  # a foreign country we cannot name: UTC, not New York
+    return _UNKNOWN_PLACE_ZONE
 
 
 def _zone_of(payload: Mapping[str, object], prefix: str) -> tzinfo | None:
-    state = json_text(payload, f"{prefix}State")
-    return ZoneInfo(US_STATE_ZONES[state]) if state in US_STATE_ZONES else None
+    return _us_zone(json_text(payload, f"{prefix}State"), json_text(payload, f"{prefix}ZIP"))
 
 
 def _event_time(number: str, raw: Mapping[str, object], location: Location) -> datetime:
@@ -359,7 +499,7 @@ def _event_time(number: str, raw: Mapping[str, object], location: Location) -> d
     try:
         if offset is not None and json_text(raw, "GMTTimestamp"):
             return parse_datetime(json_text(raw, "GMTTimestamp")).astimezone(offset)
-        zone = offset or _state_zone(json_text(raw, "eventState"), location.country)
+        zone = offset or _event_zone(raw, location)
         return parse_datetime(raw.get("eventTimestamp"), default_tz=zone)
     except ValueError as exc:
         raise CarrierPayloadError(f"USPS {number}: bad event time") from exc

@@ -4,7 +4,7 @@
     GET /postnl/shipment/v2/status/signature/<barcode>
     header ``apikey`` (any non-empty value; 401 without)
 
-Bodies as PostNL's real answer (tests/fixtures/carriers/postnl_shippingstatus_*.json): with
+Bodies as PostNL's real answer (../shared/carriers/postnl_shippingstatus_*.json): with
 ``detail=true`` ``{"CompleteStatus": {"Shipment": {…, "Address": [receiver 01, sender 02],
 "Event": [...], "Expectation": {ETAFrom, ETATo}, "Status": {...}, "OldStatus": [...]}}}``, events
 and old statuses newest first, timestamps ``dd-MM-yyyy HH:mm:ss`` in Dutch local time (the

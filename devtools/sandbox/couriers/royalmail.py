@@ -201,7 +201,19 @@ class RoyalMailSandbox(SandboxCourier):
         if refuses(request.header("X-IBM-Client-Id"), request.header("X-IBM-Client-Secret")):
             return Reply(401, error_body(401, "Client id not registered."))
         if request.header("X-Accept-RMG-Terms").lower() != "yes":
-            return Reply(400, error_body(400, "X-Accept-RMG-Terms header must be set to yes"))
+            # Royal Mail's own answer (recorded by karrio): E0004, the header, not the item.
+            body = error_body(400, "X-Accept-RMG-Terms header must be set to yes")
+            body["errors"] = [
+                {
+                    "errorCode": "E0004",
+                    "errorDescription": "Failed header validation for X-Accept-RMG-Terms",
+                    "errorCause": "The submitted request was not valid against the required "
+                    "header definition",
+                    "errorResolution": "Please check the API request against the required "
+                    "header definition and re-submit",
+                }
+            ]
+            return Reply(400, body)
         rest = request.path[len(PREFIX) :]
         if rest == "summary":
             return self._summary(request, parcels)

@@ -1,11 +1,11 @@
 import re
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import responses
 from responses import matchers
 
+from tests.support.shared_data import read_carrier_sample
 from tracking.carriers.base import (
     CarrierEvent,
     CarrierPayloadError,
@@ -17,7 +17,6 @@ from tracking.carriers.base import (
 from tracking.carriers.chronopost import STATUS_MAP, ChronopostAdapter, soap_request
 from tracking.status import pod_standing, result_state
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://ws.chronopost.test"
 ENDPOINT = f"{BASE_URL}/tracking-cxf/TrackingServiceWS"
 CEST = timezone(timedelta(hours=2))
@@ -25,7 +24,7 @@ CET = timezone(timedelta(hours=1))
 
 
 def _sample(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return read_carrier_sample(name)
 
 
 def _adapter() -> ChronopostAdapter:
@@ -467,3 +466,17 @@ def test_chronopost_identity_and_tracking_url():
     assert adapter.tracking_url("XN081879383FR") == (
         "https://www.chronopost.fr/tracking-no-cms/suivi-page?listeNumerosLT=XN081879383FR"
     )
+
+
+def test_chronopost_parse_answer_without_soap_envelope_reads_like_the_enveloped_one():
+    # given Chronopost's delivered answer with only the response element (no Envelope/Body);
+    # the element declares its own namespace, so it stands alone
+    enveloped = _sample("chronopost_trackskybillv2_delivered.xml")
+    text = enveloped.decode()
+    start = text.index("<ns2:trackSkybillV2Response")
+    end = text.index("</ns2:trackSkybillV2Response>") + len("</ns2:trackSkybillV2Response>")
+    bare = text[start:end].encode()
+
+    # when / then the same shipment
+    assert _adapter().parse(bare) == _adapter().parse(enveloped)
+    assert _adapter().parse(bare).shipments[0].events

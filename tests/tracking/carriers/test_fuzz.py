@@ -7,14 +7,25 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.shared_data import CARRIERS_DIR, EXTERNAL_PAYLOADS_DIR
 from tracking.carriers import ADAPTER_CLASSES
 from tracking.carriers.base import CarrierPayloadError, ParseResult
 
-FIXTURES = Path(__file__).resolve().parent.parent.parent / "fixtures" / "carriers"
-SAMPLES = sorted(
-    p for p in FIXTURES.rglob("*") if p.suffix in {".json", ".xml"} and "tracking_number_data"
-    not in p.parts and not p.name.endswith(("codes.json", "vocabulary.json"))
-)  # fmt: skip
+OWN_FIXTURES = Path(__file__).resolve().parent.parent.parent / "fixtures" / "carriers"
+
+
+def _samples(folder: Path) -> list[Path]:
+    """Courier bodies under ``folder`` (none when it is absent): code tables and detection data
+    are not courier answers."""
+    return sorted(
+        p for p in folder.rglob("*") if p.suffix in {".json", ".xml"} and "tracking_number_data"
+        not in p.parts and not p.name.endswith(("codes.json", "vocabulary.json"))
+    )  # fmt: skip
+
+
+# Our own fixtures always; other projects' answers too when ../shared is beside the clone (they
+# are read in place, never copied).
+SAMPLES = _samples(OWN_FIXTURES) + _samples(CARRIERS_DIR) + _samples(EXTERNAL_PAYLOADS_DIR)
 SAMPLE_BODIES = [p.read_bytes() for p in SAMPLES]
 ADAPTERS = {slug: cls(base_url="https://courier.test") for slug, cls in ADAPTER_CLASSES.items()}
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,15 +1,18 @@
 import copy
 import json
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import responses
 from responses import matchers
 
+from tests.support.shared_data import read_carrier_sample, read_external_payload
 from tracking.carriers.base import (
+    CarrierAuthError,
     CarrierEvent,
     CarrierPayloadError,
+    CarrierRateLimited,
+    CarrierUnavailable,
     Location,
     PodData,
     TrackingError,
@@ -17,14 +20,14 @@ from tracking.carriers.base import (
 from tracking.carriers.laposte import STATUS_MAP, LaPosteAdapter
 from tracking.status import result_state
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://api.laposte.test"
 CET = timezone(timedelta(hours=1))
+CEST = timezone(timedelta(hours=2))
 NO_PLACE = Location()
 
 
 def _sample(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return read_carrier_sample(name)
 
 
 def _delivered_envelope() -> dict:
@@ -391,7 +394,7 @@ def _mutated(mutate) -> bytes:
         pytest.param(_sample("laposte_suivi_v2_delivered.json")[:400], id="truncated"),
         pytest.param(b"[1, 2]", id="array-of-numbers"),
         pytest.param(b'"just a string"', id="json-string"),
-        pytest.param(b'{"code": "UNAUTHORIZED", "message": "Invalid key"}', id="no-returnCode"),
+        pytest.param(b'{"message": "Invalid key"}', id="no-returnCode"),
         pytest.param(b'{"returnCode": "200"}', id="returnCode-as-text"),
         pytest.param(b'{"returnCode": 200}', id="200-without-shipment"),
         pytest.param(_mutated(lambda e: e["shipment"].pop("idShip")), id="no-idShip"),
@@ -533,3 +536,174 @@ def test_laposte_tracking_url_points_to_the_public_page():
         "La Poste / Colissimo",
         10,
     )
+
+
+# --- answers other projects recorded (../shared/external-payloads/laposte) -------------------
+
+
+def _external(name: str) -> bytes:
+    return read_external_payload(f"laposte/{name}")
+
+
+def test_laposte_external_debuss_1_colissimo_in_transit():
+    # given debuss/lapostesuivi's recorded answer: label declared, then in La Poste's network
+    # when
+    result = _adapter().parse(_external("debuss-1.json"))
+
+    # then one parcel, in transit, no delivery and so no POD
+    assert result.errors == []
+    [shipment] = result.shipments
+    assert shipment.tracking_number == "6A18987970674"
+    assert [(e.occurred_at, e.code, e.status, e.substatus) for e in shipment.events] == [
+        (datetime(2020, 7, 3, 15, 5, 47, tzinfo=CEST), "DR1", "info_received", None),
+        (datetime(2020, 7, 4, 1, 25, 12, tzinfo=CEST), "ET1", "in_transit", None),
+    ]
+    assert result_state(shipment).status == "in_transit"
+    assert shipment.pod is None
+    # the recorded estimDate is what La Poste sent, however far from the scans it is
+    assert shipment.estimated_delivery == datetime(2023, 1, 27, tzinfo=CET)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # 400 "your request is incorrect, re-enter it in the right format": the number's format
+        pytest.param(
+            "debuss-2.json",
+            TrackingError(
+                "",
+                "invalid_number",
+                "Votre requête est incorrecte. Veuillez la ressaisir en respectant le format.",
+            ),
+            id="400-invalid-format",
+        ),
+        pytest.param(
+            "debuss-3.json", TrackingError("", "auth_failed", "Unauthorized"), id="401-key"
+        ),
+        pytest.param("debuss-4.json", TrackingError("", "not_found", "Not Found"), id="404"),
+        # the Okapi gateway's own shape, without returnCode
+        pytest.param(
+            "debuss-5.json",
+            TrackingError(
+                "",
+                "rate_limited",
+                "Rate limited, max quota reached (100 calls per 1s) (TOO_MANY_REQUESTS).",
+            ),
+            id="429-gateway",
+        ),
+        pytest.param(
+            "debuss-6.json",
+            TrackingError("", "unavailable", "Internal Server Error"),
+            id="500-in-envelope",
+        ),
+        pytest.param(
+            "debuss-7.json",
+            TrackingError(
+                "", "unavailable", "The service is currently unavailable (SERVICE_UNAVAILABLE)."
+            ),
+            id="503-gateway",
+        ),
+    ],
+)
+def test_laposte_external_error_answers_name_the_error(name, expected):
+    # given an error answer La Poste (or its gateway) sent, as debuss/lapostesuivi recorded it
+    # when
+    result = _adapter().parse(_external(name))
+
+    # then it is that kind of error, never a shipment nor a generic courier error
+    assert result.shipments == []
+    assert result.errors == [expected]
+
+
+@pytest.mark.parametrize(
+    ("name", "fault"),
+    [
+        ("debuss-3.json", CarrierAuthError),
+        ("debuss-5.json", CarrierRateLimited),
+        ("debuss-6.json", CarrierUnavailable),
+        ("debuss-7.json", CarrierUnavailable),
+    ],
+)
+@responses.activate
+def test_laposte_external_account_errors_back_the_courier_off(name, fault, carrier_client):
+    # given La Poste answering a batch with a quota, outage or key error in a 200-accepted body
+    responses.get(f"{BASE_URL}/suivi/v2/idships/6A18987970674", body=_external(name), status=200)
+
+    # when / then the whole courier is backed off: no parcel is marked with the error
+    with pytest.raises(fault):
+        _adapter().track(["6A18987970674"], client=carrier_client)
+
+
+# --- Colissimo's legacy six-letter codes (../shared/carriers/colissimo_legacy_event_codes.json)
+
+# What a person reading each French label concludes (written from the labels, not from the
+# other project's own "anyblok_status" column, which calls a parcel waiting at a post office
+# "delivered").
+COLISSIMO_LEGACY_EXPECTED = {
+    "COMCFM": ("info_received", None),
+    "PCHMQT": ("info_received", None),
+    **dict.fromkeys(
+        [
+            "PCHCFM",
+            "PCHCEX",
+            "AARDVY",
+            "AARCFM",
+            "RENLNA",
+            "RSTNCG",
+            "QDICFM",
+            "CHGCFM",
+            "DCHCFM",
+            "DCHDDT",
+            "EXPCFM",
+        ],
+        ("in_transit", None),
+    ),
+    **dict.fromkeys(["DEPGUI", "RENAVI", "MLVARS", "RSTBRT"], ("available_for_pickup", None)),
+    "LIVCFM": ("delivered", None),
+    "LIVGAR": ("delivered", None),
+    "LIVRTI": ("delivered", "delivered.neighbour"),
+    "LIVREO": ("exception", "exception.returned_to_sender"),
+    "RENNRV": ("failed_attempt", "failed_attempt.recipient_absent"),
+    "RENARV": ("failed_attempt", "failed_attempt.recipient_absent"),
+    "RENACP": ("failed_attempt", None),
+    "RENAIN": ("exception", "exception.address_issue"),
+    "RENCAD": ("exception", "exception.address_issue"),
+    **dict.fromkeys(
+        ["RENAVA", "RENDIV", "RENSNC", "RENTAR", "RENSRB"], ("exception", "exception.refused")
+    ),
+    **dict.fromkeys(["RENDIA", "SOLREO", "SOLREI"], ("exception", "exception.returning_to_sender")),
+    "ENEMQT": ("exception", "exception.other"),
+    **dict.fromkeys(
+        [
+            "DOUAGV",
+            "DOUCOI",
+            "DOUCOM",
+            "DOUCRR",
+            "DOUDDI",
+            "DOUDDM",
+            "DOUDOU",
+            "DOUDVR",
+            "DOUEXI",
+            "DOUFCI",
+            "DOUFCM",
+            "DOUIDD",
+            "DOUIIR",
+            "DOUNIR",
+            "DOUPRO",
+            "DOURES",
+        ],
+        ("exception", "exception.customs"),
+    ),
+}
+
+
+def test_laposte_colissimo_legacy_codes_map_as_their_labels_read():
+    # given every code of Colissimo's legacy table
+    table = json.loads(read_carrier_sample("colissimo_legacy_event_codes.json"))
+    codes = [row[0] for row in table["event_codes"]]
+
+    # then each one is mapped, to what its label says
+    assert sorted(codes) == sorted(COLISSIMO_LEGACY_EXPECTED)
+    assert {code: _adapter().map_status(code) for code in codes} == {
+        code: COLISSIMO_LEGACY_EXPECTED[code] for code in codes
+    }

@@ -1,13 +1,13 @@
 import hashlib
 import json
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import responses
 from responses import matchers
 
+from tests.support.shared_data import read_carrier_sample
 from tracking.carriers.base import (
     CarrierAuthError,
     CarrierEvent,
@@ -25,7 +25,6 @@ from tracking.carriers.mondialrelay import (
 )
 from tracking.status import result_state
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://api.mondialrelay.test"
 ENDPOINT = f"{BASE_URL}/Web_Services.asmx"
 PARIS = ZoneInfo("Europe/Paris")
@@ -34,7 +33,7 @@ ERROR_24 = "mondialrelay_wsi2_tracingcolisdetaille_error_stat24.xml"
 
 
 def _sample(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return read_carrier_sample(name)
 
 
 def _adapter() -> MondialRelayAdapter:
@@ -421,3 +420,46 @@ def test_mondialrelay_identity_patterns_and_url():
     assert adapter.tracking_url("12345678") == (
         "https://www.mondialrelay.fr/suivi-de-colis/?NumeroExpedition=12345678"
     )
+
+
+def _without_envelope(body: bytes, element: str) -> bytes:
+    """The courier's answer as the bare ``element`` (its namespace kept), no SOAP around it."""
+    text = body.decode("utf-8")
+    start = text.index(f"<{element}")
+    end = text.index(f"</{element}>") + len(f"</{element}>")
+    return text[start:end].encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "element", ["WSI2_TracingColisDetailleResponse", "WSI2_TracingColisDetailleResult"]
+)
+def test_mondialrelay_parse_answer_without_soap_envelope_reads_like_the_enveloped_one(element):
+    # given the stat 81 answer as Mondial Relay sometimes sends it: the bare response element
+    enveloped = _sample(IN_PROGRESS)
+    bare = _without_envelope(enveloped, element)
+    assert b"Envelope" not in bare
+
+    # when
+    result = _adapter().parse(bare)
+
+    # then the same shipment as with the envelope
+    assert result == _adapter().parse(enveloped)
+    assert len(result.shipments[0].events) > 0
+
+
+def test_mondialrelay_parse_bare_error_answer_is_still_an_error():
+    # given the stat 24 (unknown parcel) answer without its envelope
+    bare = _without_envelope(
+        _sample("mondialrelay_wsi2_tracingcolisdetaille_error_stat24.xml"),
+        "WSI2_TracingColisDetailleResponse",
+    )
+
+    # when / then the same error as enveloped
+    enveloped = _adapter().parse(_sample("mondialrelay_wsi2_tracingcolisdetaille_error_stat24.xml"))
+    assert _adapter().parse(bare) == enveloped
+    assert enveloped.errors
+
+
+def test_mondialrelay_parse_unrelated_bare_element_is_refused():
+    with pytest.raises(CarrierPayloadError):
+        _adapter().parse(b"<Something><STAT>81</STAT></Something>")

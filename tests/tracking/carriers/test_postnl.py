@@ -8,6 +8,7 @@ import pytest
 import responses
 from responses import matchers
 
+from tests.support.shared_data import read_carrier_sample, read_external_payload
 from tracking.carriers.base import (
     CarrierEvent,
     CarrierPayloadError,
@@ -19,7 +20,8 @@ from tracking.carriers.base import (
 from tracking.carriers.postnl import EVENT_CODES, STATUS_CODES, STATUS_MAP, PostNLAdapter
 from tracking.status import result_state
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
+# Our own code table (not from another project) stays beside the tests.
+OWN_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://api.postnl.test"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 CEST = timezone(timedelta(hours=2))
@@ -31,7 +33,9 @@ SIGNATURE_URL = f"{BASE_URL}/shipment/v2/status/signature/{NUMBER}"
 
 
 def _sample(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    if name == "postnl_tt_status_codes.json":
+        return (OWN_FIXTURES / name).read_bytes()
+    return read_carrier_sample(name)
 
 
 def _delivered() -> dict:
@@ -661,3 +665,98 @@ def test_postnl_identity_and_tracking_url():
     adapter = _adapter()
     assert (adapter.slug, adapter.name, adapter.batch_size) == ("postnl", "PostNL", 1)
     assert adapter.tracking_url(NUMBER) == f"https://postnl.nl/tracktrace/?B={NUMBER}"
+
+
+# --- answers other projects recorded (../shared/external-payloads/postnl, firstred) ----------
+
+
+def _external(name: str):
+    return _adapter().parse(read_external_payload(f"postnl/{name}"))
+
+
+def _ams(day: int, month: int, year: int, hour: int, minute: int, second: int) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=AMSTERDAM)
+
+
+def _outline(shipment) -> list[tuple]:
+    return [(e.occurred_at, e.code, e.status, e.substatus) for e in shipment.events]
+
+
+def test_postnl_external_firstred_1_current_status_received():
+    # given a CurrentStatus answer: status 2 "Zending in ontvangst genomen" (taken in)
+    result = _external("firstred-1.json")
+
+    # then one parcel in transit, from its current status alone
+    assert result.errors == []
+    [shipment] = result.shipments
+    assert shipment.tracking_number == "3SDEVC302392342"
+    assert _outline(shipment) == [(_ams(7, 3, 2018, 23, 20, 5), "2", "in_transit", None)]
+    assert shipment.pod is None
+
+
+def test_postnl_external_firstred_2_current_status_delivered_without_signatory():
+    # given a CurrentStatus answer: status 11 "Zending afgeleverd", nobody named as signing
+    result = _external("firstred-2.json")
+
+    # then delivered, with a POD dated by the status and no signatory
+    [shipment] = result.shipments
+    assert shipment.tracking_number == "3SABCD987040009"
+    assert _outline(shipment) == [(_ams(26, 2, 2021, 12, 54, 8), "11", "delivered", None)]
+    assert result_state(shipment).status == "delivered"
+    assert shipment.pod == PodData(delivered_at=_ams(26, 2, 2021, 12, 54, 8))
+
+
+@pytest.mark.parametrize("name", ["firstred-3.json", "firstred-4.json"])
+def test_postnl_external_firstred_complete_status_at_postnl(name):
+    # given CompleteStatus answers at "Zending is bij PostNL" (firstred-4 has single objects
+    # where firstred-3 has lists: Address, Event, OldStatus)
+    result = _external(name)
+
+    # then one parcel in transit with the ETA window PostNL gives
+    [shipment] = result.shipments
+    assert shipment.tracking_number == "3SDEVC123456789"
+    expected = [(_ams(7, 3, 2018, 23, 20, 5), "01B", "in_transit", None)]
+    if name == "firstred-3.json":
+        expected = [
+            (_ams(7, 3, 2018, 9, 50, 47), "01A", "info_received", None),
+            (_ams(7, 3, 2018, 9, 51, 8), "01A", "info_received", None),
+            *expected,
+        ]
+    assert _outline(shipment) == expected
+    assert result_state(shipment).status == "in_transit"
+    assert shipment.estimated_delivery == _ams(8, 3, 2018, 11, 30, 0)
+    assert shipment.estimated_delivery_end == _ams(8, 3, 2018, 14, 0, 0)
+    assert shipment.pod is None
+
+
+def test_postnl_external_firstred_5_delivered_after_the_round():
+    # given a CompleteStatus answer: sorted, out with the driver, "Zending is bezorgd"
+    result = _external("firstred-5.json")
+
+    # then delivered at 15:06:53, no signatory named
+    [shipment] = result.shipments
+    assert shipment.tracking_number == "3SABCD987516327"
+    assert _outline(shipment) == [
+        (_ams(25, 3, 2021, 9, 30, 58), "J01", "in_transit", None),
+        (_ams(25, 3, 2021, 12, 11, 10), "A01", "info_received", None),
+        (_ams(26, 3, 2021, 1, 15, 18), "B01", "in_transit", None),
+        (_ams(26, 3, 2021, 9, 44, 45), "J05", "out_for_delivery", None),
+        (_ams(26, 3, 2021, 15, 6, 53), "01B", "delivered", None),
+    ]
+    assert result_state(shipment).status == "delivered"
+    assert shipment.pod is not None
+    assert (shipment.pod.signed_by, shipment.pod.delivered_at) == (
+        "",
+        _ams(26, 3, 2021, 15, 6, 53),
+    )
+
+
+def test_postnl_external_firstred_6_no_shipment_found():
+    # given an empty CurrentStatus with warning 2 "No shipment found"
+    result = _external("firstred-6.json")
+
+    # then the number is unknown to PostNL
+    assert result.shipments == []
+    assert [(e.code, e.message) for e in result.errors] == [
+        ("not_found", "No shipment found (PostNL 2)")
+    ]

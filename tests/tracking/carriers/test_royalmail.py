@@ -1,15 +1,16 @@
 import copy
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import responses
 from responses import matchers
 
+from tests.support.shared_data import read_carrier_sample, read_external_payload
 from tracking.carriers.base import (
     CarrierEvent,
     CarrierPayloadError,
+    CarrierRequestRejected,
     Location,
     PodData,
     TrackingError,
@@ -17,7 +18,6 @@ from tracking.carriers.base import (
 )
 from tracking.carriers.royalmail import STATUS_MAP, RoyalMailAdapter
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://api.royalmail.test"
 BST = timezone(timedelta(hours=1))
 GMT = UTC
@@ -25,7 +25,7 @@ STAFFORD = Location(city="Stafford", country="GB")
 
 
 def _sample(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return read_carrier_sample(name)
 
 
 def _events_sample() -> dict:
@@ -310,7 +310,7 @@ def test_royalmail_parse_estimate_without_window_is_a_date_and_naive_times_are_u
             {"httpCode": "429", "httpMessage": "Too Many Requests"},
             TrackingError("", "rate_limited", "Too Many Requests"),
         ),
-        ({"httpCode": "503"}, TrackingError("", "courier_error", "HTTP 503")),
+        ({"httpCode": "503"}, TrackingError("", "unavailable", "HTTP 503")),
     ],
 )
 def test_royalmail_parse_error_bodies_become_errors(body, expected):
@@ -453,3 +453,89 @@ def test_royalmail_identity():
     assert adapter.tracking_url("FQ087430672GB") == (
         "https://www.royalmail.com/track-your-item#/tracking-results/FQ087430672GB"
     )
+
+
+# --- answers other projects recorded (../shared/external-payloads/royalmail) -----------------
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # 404 with E1142: the barcode is not known to Royal Mail
+        pytest.param(
+            "elliotjreed-1.json", TrackingError("", "not_found", "Error description"), id="404"
+        ),
+        # 401 without errors[]: the client id/secret were refused
+        pytest.param(
+            "elliotjreed-2.json", TrackingError("", "auth_failed", "More information"), id="401"
+        ),
+        # 503: Royal Mail is down, not the number unknown
+        pytest.param(
+            "elliotjreed-3.json", TrackingError("", "unavailable", "Error description"), id="503"
+        ),
+        # 400 E0004 "Failed header validation for X-Accept-RMG-Terms": our request lacks a header
+        pytest.param(
+            "karrio-1.json",
+            TrackingError("", "bad_request", "Failed header validation for X-Accept-RMG-Terms"),
+            id="400-missing-header",
+        ),
+    ],
+)
+def test_royalmail_external_error_answers_name_the_error(name, expected):
+    # given an error body Royal Mail sent, as another project recorded it
+    # when
+    result = _adapter().parse(read_external_payload(f"royalmail/{name}"))
+
+    # then it is that kind of error, about no parcel in particular
+    assert result.shipments == []
+    assert result.errors == [expected]
+
+
+@responses.activate
+def test_royalmail_missing_header_backs_the_courier_off_instead_of_invalidating_parcels(
+    carrier_client,
+):
+    # given Royal Mail refusing every request for a missing X-Accept-RMG-Terms header (400)
+    responses.get(
+        f"{BASE_URL}/mailpieces/v2/FQ087430672GB/events",
+        body=read_external_payload("royalmail/karrio-1.json"),
+        status=400,
+    )
+
+    # when / then the courier is backed off (our configuration), no parcel is marked invalid
+    with pytest.raises(CarrierRequestRejected):
+        _adapter().track(["FQ087430672GB"], client=carrier_client)
+
+
+def test_royalmail_every_code_of_the_list_maps_as_its_name_reads():
+    # given the code list with Royal Mail's event names
+    names = json.loads(_sample("royalmail_tracking_v2_event_codes.json"))["event_codes"]
+
+    # then each code's mapping is what its name says (EVNRT "Item Retention": held at the
+    # office at the sender's or buyer's request, still in Royal Mail's hands; EVNMI a mis-sort
+    # being forwarded)
+    expected = {
+        "EVKSP": ("delivered", "delivered.signed"),  # Delivered and Signed
+        "EVKSF": ("delivered", "delivered.front_door"),  # Delivered to Safeplace by
+        "EVKOP": ("delivered", None),  # Delivered by (the name says how)
+        "EVGPD": ("out_for_delivery", None),  # Due to be delivered today
+        "EVNSR": ("in_transit", None),  # Item Prepared for Redelivery
+        "EVNDA": ("available_for_pickup", None),  # Available for Redelivery or Collection
+        "EVKNA": ("failed_attempt", "failed_attempt.recipient_absent"),  # No Answer
+        "EVKNR": ("failed_attempt", None),  # Delivery Attempted
+        "EVODO": ("in_transit", None),
+        "EVORI": ("in_transit", None),
+        "EVOAC": ("in_transit", None),
+        "EVAIE": ("info_received", None),  # Sender preparing/despatching item
+        "EVAIP": ("info_received", None),
+        "EVPPA": ("in_transit", None),  # Accepted at Parcelshop
+        "EVDAV": ("in_transit", None),
+        "EVIMC": ("in_transit", None),
+        "EVDAC": ("in_transit", None),
+        "EVNRT": ("in_transit", None),
+        "EVOCO": ("in_transit", None),
+        "RSRXS": ("in_transit", None),  # Delivery request received
+        "EVNMI": ("in_transit", None),
+    }
+    assert set(names) == set(expected)
+    assert {code: STATUS_MAP[code] for code in names} == expected

@@ -1,8 +1,8 @@
 import base64
 import copy
 import json
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
@@ -10,6 +10,7 @@ import pytest
 import responses
 from responses import matchers
 
+from tests.support.shared_data import read_carrier_sample, read_external_payload
 from tracking.carriers.base import (
     CarrierAuthError,
     CarrierEvent,
@@ -27,7 +28,6 @@ from tracking.carriers.ups import (
 )
 from tracking.status import pod_standing, result_state
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://onlinetools.ups.test"
 TOKEN_URL = f"{BASE_URL}/security/v1/oauth/token"
 NUMBER = "1Z1442YY7229014688"
@@ -38,7 +38,7 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 def _sample(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return read_carrier_sample(name)
 
 
 def _sample_json(name: str) -> dict:
@@ -694,3 +694,176 @@ def test_ups_event_times_are_always_aware():
     # when / then
     assert all(e.occurred_at.utcoffset() is not None for e in shipment.events)
     assert shipment.events[0].occurred_at.astimezone(UTC).hour == 20
+
+
+# --- answers other projects recorded (../shared/external-payloads/ups) -----------------------
+
+CHICAGO = ZoneInfo("America/Chicago")
+BERLIN = ZoneInfo("Europe/Berlin")
+BRUSSELS = ZoneInfo("Europe/Brussels")
+UTC8 = timezone(timedelta(hours=8))
+
+
+def _external(name: str):
+    return _adapter().parse(read_external_payload(f"ups/{name}"))
+
+
+def _outline(shipment) -> list[tuple]:
+    return [(e.occurred_at, e.code, e.status, e.substatus) for e in shipment.events]
+
+
+def test_ups_external_karrio_1_delivered_in_michigan():
+    # given karrio's recorded answer: label, drop-off in Nashville, via Maumee OH to Adrian MI
+    result = _external("karrio-1.json")
+
+    # then delivered, "Departed from Facility" (DP) read as a departure, "Out For Delivery
+    # Today" (OT) as out for delivery; local times in each scan's state's zone
+    [shipment] = result.shipments
+    assert shipment.tracking_number == "1ZR760R60332160282"
+    codes = [(e.code, e.status) for e in shipment.events]
+    assert codes == [
+        ("MP", "info_received"),
+        ("XD", "in_transit"),
+        ("OR", "in_transit"),
+        ("DP", "in_transit"),
+        ("AR", "in_transit"),
+        ("DP", "in_transit"),
+        ("AR", "in_transit"),
+        ("DP", "in_transit"),
+        ("AR", "in_transit"),
+        ("YP", "in_transit"),
+        ("OT", "out_for_delivery"),
+        ("FS", "delivered"),
+    ]
+    assert shipment.events[1].occurred_at == datetime(2021, 10, 19, 12, 18, tzinfo=CHICAGO)
+    assert shipment.events[-1].occurred_at == datetime(2021, 10, 21, 14, 33, 16, tzinfo=NEW_YORK)
+    assert shipment.events[-1].location == Location(city="ADRIAN", country="US")
+    assert result_state(shipment).status == "delivered"
+    # nobody is named as signing: a POD with the delivery time only
+    assert shipment.pod == PodData(delivered_at=datetime(2021, 10, 21, 14, 33, 16, tzinfo=NEW_YORK))
+
+
+def test_ups_external_karrio_2_label_created_is_not_in_transit():
+    # given a single activity of coarse type "I" whose code MP says "Shipper created a label"
+    result = _external("karrio-2.json")
+
+    # then the finer code wins: the label is created, UPS does not have the parcel yet
+    [shipment] = result.shipments
+    assert shipment.tracking_number == "1Z999AA10123456784"
+    assert _outline(shipment) == [
+        (datetime(2024, 3, 15, 7, 46, tzinfo=BERLIN), "MP", "info_received", None)
+    ]
+    assert shipment.events[0].location == Location("Frankfurt", "60314", "DE")
+    assert (shipment.pod, shipment.estimated_delivery) == (None, None)
+
+
+def test_ups_external_karrio_3_picked_up():
+    result = _external("karrio-3.json")
+
+    [shipment] = result.shipments
+    assert _outline(shipment) == [
+        (datetime(2024, 3, 15, 9, 25, tzinfo=BERLIN), "PU", "in_transit", None)
+    ]
+    assert shipment.pod is None
+
+
+def test_ups_external_omniship_1_international_after_customs_holds():
+    # given omniship's answer: Belgium -> Köln -> Shenzhen -> Singapore, two customs holds in
+    # Lummen each released, and last "at the clearing agency awaiting final release" (092)
+    result = _external("omniship-1.json")
+
+    # then 17 scans, the GMT offsets UPS gave kept, the hold (058) an exception the later
+    # release (014) undoes: the parcel is in transit, not stuck in customs
+    [shipment] = result.shipments
+    assert shipment.tracking_number == "1Z1202R66698804005"
+    assert len(shipment.events) == 17
+    first, last = shipment.events[0], shipment.events[-1]
+    assert (first.code, first.status, first.location.country) == ("003", "info_received", "BE")
+    assert first.occurred_at == datetime(2024, 3, 18, 12, 49, 17, tzinfo=BRUSSELS)
+    holds = [e for e in shipment.events if e.status == "exception"]
+    assert [(e.code, e.substatus) for e in holds] == [("058", "exception.customs")]
+    assert (last.code, last.status, last.occurred_at) == (
+        "092",
+        "in_transit",
+        datetime(2024, 3, 20, 19, 8, 38, tzinfo=UTC8),
+    )
+    assert result_state(shipment).status == "in_transit"
+    assert shipment.pod is None
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        pytest.param(
+            "karrio-4.json",
+            TrackingError("", "auth_failed", "Invalid Access License number"),
+            id="401-license",
+        ),
+        pytest.param(
+            "omniship-2.json",
+            TrackingError("1Z9912350341235622", "not_found", "Tracking Information Not Found"),
+            id="warning-TW0001",
+        ),
+    ],
+)
+def test_ups_external_error_answers_name_the_error(name, expected):
+    result = _external(name)
+
+    assert result.shipments == []
+    assert result.errors == [expected]
+
+
+# --- the appendix read as a person reads it -------------------------------------------------
+
+# How a person reads UPS's status descriptions, first matching phrase wins; anything else is
+# the package moving. Written from the labels of ups_track_v1_status_codes.json.
+UPS_LABEL_READING: tuple[tuple[str, tuple[str, str | None]], ...] = (
+    # the local post office sending it back (SurePost): on its way back, not there yet
+    (r"returned to sender by post office", ("exception", "exception.returning_to_sender")),
+    (r"returned to sender", ("exception", "exception.returned_to_sender")),
+    (r"return(ing)? to sender|returned - damage", ("exception", "exception.returning_to_sender")),
+    (r"^delivered to (post office for pickup|ups access point)", ("available_for_pickup", None)),
+    (r"^delivered", ("delivered", None)),
+    (r"held for customer pickup|ready for customer pickup", ("available_for_pickup", None)),
+    (r"out for delivery|loaded on delivery vehicle|driver is arriving", ("out_for_delivery", None)),
+    (r"refused", ("exception", "exception.refused")),
+    (r"damage", ("exception", "exception.damaged")),
+    (r"^delay|weather|security delay", ("exception", "exception.delayed")),
+    (
+        r"clearance information|pending release|pending government|incomplete documentation",
+        ("exception", "exception.customs"),
+    ),
+    (r"address information required", ("exception", "exception.address_issue")),
+    (r"lost and found|investigation opened", ("exception", "exception.lost")),
+    (r"claim", ("exception", "exception.other")),
+    (r"information voided", ("exception", "exception.cancelled")),
+    (r"security access required", ("failed_attempt", "failed_attempt.access_issue")),
+    (
+        r"pickup attempted|on the way to ups$|ready for ups|ready for roadie|scheduled for pickup"
+        r"|voided pickup|not at ups access point|order processed",
+        ("info_received", None),
+    ),
+    (r"attempt(ed| made)", ("failed_attempt", None)),
+    (
+        r"exception|unable to deliver|^held$|held for cod|seized|prohibited",
+        ("exception", "exception.other"),
+    ),
+)
+
+
+def _ups_label_reading(label: str) -> tuple[str, str | None]:
+    text = label.casefold()
+    for pattern, reading in UPS_LABEL_READING:
+        if re.search(pattern, text):
+            return reading
+    return ("in_transit", None)
+
+
+def test_ups_every_appendix_code_maps_as_its_description_reads():
+    # given UPS's 160 status description codes with their descriptions
+    codes = json.loads(_sample("ups_track_v1_status_codes.json"))["status_description_codes"]
+
+    # then each code's mapping is what its description says
+    mapped = {code.zfill(3): STATUS_MAP[code.zfill(3)] for code in codes}
+    read = {code.zfill(3): _ups_label_reading(label) for code, label in codes.items()}
+    assert mapped == read

@@ -1,12 +1,13 @@
 import copy
 import json
-from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
+from datetime import UTC, date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 import responses
 from responses import matchers
 
+from tests.support.shared_data import read_carrier_sample, read_external_payload
 from tracking.carriers.base import (
     CarrierEvent,
     CarrierPayloadError,
@@ -17,7 +18,6 @@ from tracking.carriers.base import (
 from tracking.carriers.usps import SAMPLE_CODES, STATUS_MAP, UspsAdapter
 from tracking.status import result_state
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://apis.usps.test"
 TOKEN_URL = f"{BASE_URL}/oauth2/v3/token"
 NUMBER = "9400109104250532908587"
@@ -83,7 +83,7 @@ PUB_199_CODES = set(
 
 
 def _sample(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return read_carrier_sample(name)
 
 
 def _delivered() -> dict:
@@ -573,4 +573,166 @@ def test_usps_identity_and_tracking_url():
     assert adapter.requests_per_second == pytest.approx(1 / 60)
     assert adapter.tracking_url(NUMBER) == (
         f"https://tools.usps.com/go/TrackConfirmAction?tLabels={NUMBER}"
+    )
+
+
+# --- answers other projects recorded (../shared/external-payloads/usps) ----------------------
+
+CST = timezone(timedelta(hours=-6))
+
+
+def _external(name: str):
+    return _adapter().parse(read_external_payload(f"usps/{name}"))
+
+
+def test_usps_external_omniship_1_delivered_in_the_mailbox():
+    # given omniship's answer: label, shipping partner legs, USPS network, mailbox in Milwaukee
+    result = _external("omniship-1.json")
+
+    # then 15 scans, delivered in/at the mailbox at 13:10 Central (the GMT instant at the offset
+    # USPS gave), nobody named as signing
+    assert result.errors == []
+    [shipment] = result.shipments
+    assert shipment.tracking_number == "9261290289104185136058"
+    assert len(shipment.events) == 15
+    assert [e.code for e in shipment.events][:2] == ["GX", "81"]
+    assert shipment.events[0].status == "info_received"
+    assert [(e.code, e.status, e.substatus) for e in shipment.events][-2:] == [
+        ("OF", "out_for_delivery", None),
+        ("01", "delivered", "delivered.mailbox"),
+    ]
+    delivered_at = datetime(2024, 11, 23, 13, 10, 9, tzinfo=CST)
+    assert shipment.events[-1].occurred_at == delivered_at
+    assert shipment.events[-1].location == Location("MILWAUKEE", "53207", "US")
+    assert result_state(shipment).status == "delivered"
+    assert shipment.pod == PodData(delivered_at=delivered_at, location_type="mailbox")
+
+
+def test_usps_external_omniship_2_in_transit_with_expected_date():
+    result = _external("omniship-2.json")
+
+    [shipment] = result.shipments
+    assert shipment.tracking_number == "9202290317456200135409"
+    assert [(e.code, e.status) for e in shipment.events] == [
+        ("MA", "info_received"),
+        ("03", "in_transit"),
+        ("SF", "in_transit"),
+        ("10", "in_transit"),
+    ]
+    assert result_state(shipment).status == "in_transit"
+    assert shipment.pod is None
+    assert shipment.estimated_delivery == datetime(2024, 11, 29, tzinfo=ZoneInfo("America/Chicago"))
+
+
+def test_usps_external_karrio_2_spec_example_is_read_from_usps_summary():
+    # given USPS's OpenAPI example: every field a placeholder ("string") but the summary "Your
+    # item was delivered at 12:55 pm on April 05, 2010 in FALMOUTH, MA 02540"
+    result = _external("karrio-2.json")
+
+    # then the courier's own summary decides (the scan's code "string" means nothing); the
+    # placeholder number is no number (the request's number names it) and "string" no signer
+    [shipment] = result.shipments
+    assert shipment.tracking_number == ""
+    [event] = shipment.events
+    assert (event.code, event.status, event.substatus) == ("string", "delivered", None)
+    assert event.occurred_at == datetime(2024, 4, 4, 14, 3, 12, 41000, tzinfo=UTC)
+    assert shipment.pod == PodData(delivered_at=event.occurred_at)
+    assert shipment.estimated_delivery is None
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # the OAuth gateway refusing our client id/secret
+        pytest.param(
+            "karrio-1.json",
+            TrackingError("", "auth_failed", "Client authentication failed."),
+            id="401-invalid-client",
+        ),
+        # 400 "A status update is not yet available on your package": a label not scanned yet,
+        # a real number USPS does not know yet, not an invalid one
+        pytest.param("omniship-3.json", "not_found", id="400-not-yet-available"),
+    ],
+)
+def test_usps_external_error_answers_name_the_error(name, expected):
+    result = _external(name)
+
+    assert result.shipments == []
+    [error] = result.errors
+    if isinstance(expected, TrackingError):
+        assert error == expected
+    else:
+        assert (error.tracking_number, error.code) == ("", expected)
+        assert error.message.startswith("12: A status update is not yet available")
+
+
+# --- USPS times in the event's zone -----------------------------------------------------------
+
+
+def _one_event(**place) -> CarrierEvent:
+    body = {
+        "trackingNumber": NUMBER,
+        "trackingEvents": [
+            {
+                "eventType": "Arrived at USPS Regional Facility",
+                "eventCode": "10",
+                "eventTimestamp": "2024-07-01T10:00:00",
+                **place,
+            }
+        ],
+    }
+    [shipment] = _adapter().parse(json.dumps(body).encode()).shipments
+    [event] = shipment.events
+    return event
+
+
+@pytest.mark.parametrize(
+    ("place", "zone"),
+    [
+        pytest.param(
+            {"eventState": "CA", "eventCity": "LOS ANGELES"}, "America/Los_Angeles", id="CA"
+        ),
+        # Arizona keeps standard time all year: 10:00 in July is UTC-7, not UTC-6
+        pytest.param({"eventState": "AZ", "eventCity": "PHOENIX"}, "America/Phoenix", id="AZ"),
+        pytest.param({"eventState": "HI", "eventCity": "HONOLULU"}, "Pacific/Honolulu", id="HI"),
+        pytest.param({"eventState": "IL", "eventCity": "CHICAGO"}, "America/Chicago", id="IL"),
+        # a ZIP without a state: the ZIP's state (San Francisco)
+        pytest.param({"eventZIP": "94107"}, "America/Los_Angeles", id="ZIP-only"),
+        # a state split by a zone line: the ZIP says which side (El Paso is Mountain time)
+        pytest.param({"eventState": "TX", "eventZIP": "79901"}, "America/Denver", id="TX-El-Paso"),
+        pytest.param({"eventState": "TX", "eventZIP": "75201"}, "America/Chicago", id="TX-Dallas"),
+        pytest.param({"eventState": "Arizona"}, "America/Phoenix", id="state-name"),
+        # no place at all: New York, USPS's fallback
+        pytest.param({}, "America/New_York", id="no-location"),
+    ],
+)
+def test_usps_offsetless_time_is_read_in_the_events_zone(place, zone):
+    # given a scan at 10:00 local time without GMTOffset
+    # when
+    event = _one_event(**place)
+
+    # then it is 10:00 in the zone of the place it happened
+    expected = datetime(2024, 7, 1, 10, 0, tzinfo=ZoneInfo(zone))
+    assert event.occurred_at == expected
+    assert event.occurred_at.utcoffset() == expected.utcoffset()
+
+
+def test_usps_offsetless_time_in_arizona_and_hawaii_ignores_daylight_saving():
+    # given the same 10:00 scan in January and July
+    def at(month: int, state: str) -> datetime:
+        body = {
+            "trackingNumber": NUMBER,
+            "trackingEvents": [
+                {"eventCode": "10", "eventType": "Arrived", "eventState": state,
+                 "eventTimestamp": f"2024-{month:02d}-01T10:00:00"}
+            ],
+        }  # fmt: skip
+        return _adapter().parse(json.dumps(body).encode()).shipments[0].events[0].occurred_at
+
+    # then Arizona and Hawaii stay on one offset; California moves
+    assert at(1, "AZ").utcoffset() == at(7, "AZ").utcoffset() == timedelta(hours=-7)
+    assert at(1, "HI").utcoffset() == at(7, "HI").utcoffset() == timedelta(hours=-10)
+    assert (at(1, "CA").utcoffset(), at(7, "CA").utcoffset()) == (
+        timedelta(hours=-8),
+        timedelta(hours=-7),
     )

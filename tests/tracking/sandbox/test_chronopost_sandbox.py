@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 import requests
@@ -13,13 +12,12 @@ from devtools.sandbox.journeys import SCENARIOS, journey_for
 from devtools.sandbox.numbers import number_for_scenario
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.sandbox import JOURNEY_FINALS, STEP, walk_journey
+from tests.support.shared_data import read_carrier_sample
 from tracking.carriers.chronopost import ChronopostAdapter, soap_request
 from tracking.status import result_state
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
 pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
-
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 
 
 def _adapter(sandbox) -> ChronopostAdapter:
@@ -58,7 +56,7 @@ def test_chronopost_sandbox_answer_has_the_real_sample_shape(sandbox):
     assert response.headers["Content-Type"].startswith("text/xml")
     # our own sandbox and our own fixture: trusted documents
     ours = ET.fromstring(response.content)  # noqa: S314
-    real = ET.fromstring((FIXTURES / "chronopost_trackskybillv2_delivered.xml").read_bytes())  # noqa: S314
+    real = ET.fromstring(read_carrier_sample("chronopost_trackskybillv2_delivered.xml"))  # noqa: S314
     our_list = ours.find(".//listEventInfoComp")
     real_list = real.find(".//listEventInfoComp")
     assert set(_tags(our_list)) == set(_tags(real_list)) == {"events", "skybillNumber"}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import requests
@@ -13,13 +12,12 @@ from devtools.sandbox.journeys import SCENARIOS, journey_for
 from devtools.sandbox.numbers import number_for_scenario
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.sandbox import JOURNEY_FINALS, STEP, walk_journey
+from tests.support.shared_data import read_carrier_sample
 from tracking.carriers.mondialrelay import MondialRelayAdapter
 from tracking.status import result_state
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
 pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
-
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 
 
 def _adapter(sandbox, private_key: str = SANDBOX_PRIVATE_KEY) -> MondialRelayAdapter:
@@ -56,7 +54,7 @@ def test_mondialrelay_sandbox_answer_has_the_real_sample_shape(sandbox):
     # then the element names are the real sample's, Tracing padded to 15 slots
     assert response.status_code == 200
     body = response.content
-    real = (FIXTURES / "mondialrelay_wsi2_tracingcolisdetaille_in_progress_stat81.xml").read_bytes()
+    real = read_carrier_sample("mondialrelay_wsi2_tracingcolisdetaille_in_progress_stat81.xml")
     assert set(_element_names(body)) == set(_element_names(real))
     assert body.count(b"<ret_WSI2_sub_TracingColisDetaille>") == 15
     assert b"<STAT>82</STAT>" in body

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 import requests
@@ -20,6 +19,7 @@ from tests.support.sandbox import (
     track_one,
     walk_journey,
 )
+from tests.support.shared_data import read_carrier_sample
 from tracking.carriers.base import (
     Location,
     TrackingError,
@@ -30,7 +30,6 @@ from tracking.status import Status, Substatus, result_state
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
 pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 DUTCH_TIME = re.compile(r"\d\d-\d\d-\d{4} \d\d:\d\d:\d\d")
 HEADERS = {"apikey": "sandbox-key"}
 
@@ -61,9 +60,7 @@ def test_postnl_sandbox_answer_has_the_real_sample_shape(sandbox):
     current = requests.get(url, params={"language": "EN"}, headers=HEADERS, timeout=5).json()
 
     # then the keys of PostNL's real answer, events newest first in Dutch time
-    real = json.loads(
-        (FIXTURES / "postnl_shippingstatus_completestatus_delivered.json").read_bytes()
-    )
+    real = json.loads(read_carrier_sample("postnl_shippingstatus_completestatus_delivered.json"))
     shipment, real_shipment = body["CompleteStatus"]["Shipment"], real["CompleteStatus"]["Shipment"]
     assert shipment.keys() <= real_shipment.keys()
     assert shipment["Address"][0].keys() == real_shipment["Address"][0].keys()

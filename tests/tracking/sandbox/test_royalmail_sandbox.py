@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 import requests
@@ -20,6 +19,7 @@ from tests.support.sandbox import (
     track_one,
     walk_journey,
 )
+from tests.support.shared_data import read_carrier_sample
 from tracking.carriers.base import (
     Location,
     TrackingError,
@@ -30,7 +30,6 @@ from tracking.status import Status, Substatus, result_state
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
 pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 UK_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[01]:00")
 HEADERS = {"X-IBM-Client-Id": "id", "X-IBM-Client-Secret": "secret", "X-Accept-RMG-Terms": "yes"}
 
@@ -60,7 +59,7 @@ def test_royalmail_sandbox_answer_has_the_real_sample_shape(sandbox):
     body = requests.get(url, headers=HEADERS, timeout=5).json()
 
     # then the keys of Royal Mail's example, events newest first in UK time
-    real = json.loads((FIXTURES / "royalmail_tracking_v2_events_in_transit.json").read_bytes())
+    real = json.loads(read_carrier_sample("royalmail_tracking_v2_events_in_transit.json"))
     piece, real_piece = body["mailPieces"], real["mailPieces"]
     assert piece.keys() <= real_piece.keys()
     assert piece["summary"].keys() <= real_piece["summary"].keys()
@@ -151,3 +150,20 @@ def test_royalmail_unknown_and_invalid_numbers_are_per_number_errors(sandbox):
         ),
         TrackingError("12AB", "invalid_number", "mailPieceId is invalid"),
     ]
+
+
+def test_royalmail_sandbox_without_terms_header_is_a_bad_request_not_invalid_numbers(sandbox):
+    # given a request without X-Accept-RMG-Terms (our configuration missing a header)
+    headers = {k: v for k, v in HEADERS.items() if k != "X-Accept-RMG-Terms"}
+    number = number_for_scenario("royalmail", "delivered_signed")
+
+    # when
+    reply = requests.get(
+        f"{sandbox.url}/royalmail/mailpieces/v2/{number}/events", headers=headers, timeout=5
+    )
+
+    # then Royal Mail's E0004 answer, which the adapter reads as our request's fault
+    assert reply.status_code == 400
+    assert reply.json()["errors"][0]["errorCode"] == "E0004"
+    [error] = _adapter(sandbox).parse(reply.content).errors
+    assert (error.tracking_number, error.code) == ("", "bad_request")

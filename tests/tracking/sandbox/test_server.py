@@ -7,7 +7,6 @@ import json
 import re
 import time
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,12 +18,12 @@ from devtools.sandbox.server import Faults, make_app, run_in_thread
 from tests.support.clock import SUMMER_SUNDAY, ManualClock
 from tests.support.http import carrier_http_client
 from tests.support.sandbox import STEP, walk_journey
+from tests.support.shared_data import read_carrier_sample
 from tracking.status import Status, Substatus, result_state
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
 pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 LAPOSTE_HEADERS = {"X-Okapi-Key": "sandbox-key"}
 DHL_HEADERS = {"DHL-API-Key": "sandbox-key"}
 PARIS = ZoneInfo("Europe/Paris")
@@ -54,7 +53,7 @@ def dhl(sandbox, number, headers=DHL_HEADERS, **kwargs):
 
 
 def sample(name):
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return json.loads(read_carrier_sample(name))
 
 
 def dhl_time(value: str) -> datetime:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import requests
@@ -15,13 +14,13 @@ from devtools.sandbox.numbers import number_for_scenario
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
 from tests.support.sandbox import JOURNEY_FINALS, STEP, assert_journey_ended, walk_journey
+from tests.support.shared_data import read_carrier_sample
 from tracking.carriers.ups import STATUS_MAP, TYPE_MAP, UpsAdapter
 from tracking.status import Status, result_state
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
 pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 
 # Final (status, substatus) of each scenario as the UPS adapter reads it. UPS says how a parcel
 # was handed over (receivedBy, Mailbox + photo, Access Point), so every substatus is checked;
@@ -75,7 +74,7 @@ def test_ups_sandbox_answer_has_the_sample_shape(sandbox):
     body = requests.get(url, headers=headers, timeout=5).json()
 
     # then the blocks of UPS's sample, activities newest first, local YYYYMMDD/HHMMSS
-    real = json.loads((FIXTURES / "ups_track_v1_delivered.json").read_text())
+    real = json.loads(read_carrier_sample("ups_track_v1_delivered.json"))
     [shipment] = body["trackResponse"]["shipment"]
     [package] = shipment["package"]
     real_package = real["trackResponse"]["shipment"][0]["package"][0]

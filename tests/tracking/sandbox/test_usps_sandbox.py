@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import requests
@@ -15,13 +14,13 @@ from devtools.sandbox.numbers import number_for_scenario
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
 from tests.support.sandbox import JOURNEY_FINALS, STEP, assert_journey_ended, walk_journey
+from tests.support.shared_data import read_carrier_sample
 from tracking.carriers.usps import STATUS_MAP, UspsAdapter
 from tracking.status import result_state
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
 pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 
 # Final (status, substatus) of each scenario as the USPS adapter reads it. The delivered eventType
 # text says how ("Left with Individual", "In/At Mailbox", "Individual Picked Up at Post Office");
@@ -70,7 +69,7 @@ def test_usps_sandbox_answer_has_the_sample_shape(sandbox):
     body = requests.get(url, params={"expand": "DETAIL"}, headers=headers, timeout=5).json()
 
     # then the sample's fields, events newest first with local, GMT and offset times
-    real = json.loads((FIXTURES / "usps_tracking_v3_delivered.json").read_text())
+    real = json.loads(read_carrier_sample("usps_tracking_v3_delivered.json"))
     assert body["trackingNumber"] == number
     assert body["statusCategory"] == "Delivered"
     assert {"status", "statusSummary", "mailClass", "trackingEvents"} <= set(real) & set(body)
