@@ -313,6 +313,11 @@ TWILIO_BASE_URL = os.environ.get("TWILIO_BASE_URL", "https://api.twilio.com")
 WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", DEBUG)
 # One webhook delivery waits this long for the receiver before it counts as a failure.
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+# After "Rotate the signing secret", the previous secret keeps signing beside the new one this
+# long (a day: time for a seller to deploy the new secret without refusing requests).
+WEBHOOK_SECRET_ROTATION_OVERLAP_SECONDS = int(
+    os.environ.get("WEBHOOK_SECRET_ROTATION_OVERLAP_SECONDS", str(24 * 3600))
+)
 # An endpoint failing for this long (and 10 times in a row) is disabled and its owner told.
 WEBHOOK_DISABLE_AFTER_SECONDS = int(os.environ.get("WEBHOOK_DISABLE_AFTER_SECONDS", str(3 * 86400)))
 ADMINS = [("Parcelle operators", a) for a in env_list("ADMIN_EMAILS", "")]

@@ -40,6 +40,7 @@ from devtools.sandbox.journeys import SCENARIOS, journey_for
 from devtools.sandbox.numbers import number_for_scenario
 from devtools.sandbox.server import make_app, run_in_thread
 from notifications.models import Notification, WebhookDelivery, WebhookEvent
+from notifications.signing import new_secret
 from payouts.models import JournalEntry, Payout
 from payouts.services import ledger_check, payout_open_for_order
 from tests.notifications.factories import WebhookEndpointFactory
@@ -62,6 +63,7 @@ FAULTS = {"error_500": 0.10, "error_429": 0.05, "retry_after_seconds": 1, "malfo
 MIN_SECONDS, MAX_SECONDS = 80, 300
 REDIS_URL = os.environ.get("SOAK_REDIS_URL", "redis://127.0.0.1:6379/14")
 DISPATCH_SCHEDULE = "tracking.dispatch_due_syncs"
+SECRET = new_secret()  # every seller's endpoint (the receiver checks one secret)
 
 DRIVER = """
 import os, time
@@ -173,7 +175,7 @@ def test_soak_many_workers_sync_notify_and_pay_once(tmp_path, capsys):
     with (
         run_in_thread(app) as sandbox,
         running_smtp_server() as (smtp_port, emails),
-        running_receiver(secret="soak-secret") as receiver,
+        running_receiver(secret=SECRET) as receiver,
     ):
         # given parcels over couriers and scenarios, each order paid (payout held) and its
         # seller subscribed to every webhook event
@@ -184,7 +186,7 @@ def test_soak_many_workers_sync_notify_and_pay_once(tmp_path, capsys):
             number = number_for_scenario(carrier, scenarios[i % len(scenarios)], index=i)
             shipment = ShipmentFactory(carrier=carrier, tracking_number=number, next_sync_at=now)
             payout_open_for_order(order=shipment.order, actor=None)
-            WebhookEndpointFactory(seller=shipment.seller, url=receiver.url, secret="soak-secret")
+            WebhookEndpointFactory(seller=shipment.seller, url=receiver.url, secret=SECRET)
         expected = {
             s.id: len(journey_for(s.carrier, s.tracking_number).steps)
             for s in Shipment.objects.all()
@@ -251,7 +253,7 @@ def test_soak_many_workers_sync_notify_and_pay_once(tmp_path, capsys):
     # every email and every webhook event once
     message_ids = Counter(message["X-Parcelle-Message"] for _rcpt, message in emails)
     delivered_per_event = Counter(
-        request["headers"]["Parcelle-Event-Id"] for request in
+        request["headers"]["webhook-id"] for request in
         receiver.requests
     )  # fmt: skip
     events = WebhookEvent.objects.count()
