@@ -98,6 +98,8 @@ MIDDLEWARE.insert(
     "core.middleware.RejectNulMiddleware",
 )
 MIDDLEWARE.append("core.middleware.NotFoundMiddleware")
+# The API's RateLimit / RateLimit-Policy answer headers (core/api/throttling.py).
+MIDDLEWARE.append("core.api.throttling.RateLimitHeadersMiddleware")
 # Hardening (issue 14, item 11): a Content-Security-Policy on every response (core/csp.py),
 # set outside everything else so that error pages get one too.
 MIDDLEWARE.insert(1, "core.csp.ContentSecurityPolicyMiddleware")
@@ -230,7 +232,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Per token (else user, else address), counted in the shared cache: core/api/throttling.py.
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.ApiRateThrottle"],
 }
+# Each API caller's quota: this many requests per window, then 429 with Retry-After.
+API_RATE_LIMIT_REQUESTS = int(os.environ.get("API_RATE_LIMIT_REQUESTS", "600"))
+API_RATE_LIMIT_WINDOW_SECONDS = int(os.environ.get("API_RATE_LIMIT_WINDOW_SECONDS", "60"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Parcelle API",
     "DESCRIPTION": "Unified parcel tracking and proof of delivery for the marketplace.",
