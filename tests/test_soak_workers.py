@@ -273,7 +273,8 @@ def test_soak_many_workers_sync_notify_and_pay_once(tmp_path, capsys):
             f"{ {name: len(ran) for name, ran in jobs.items()} }; dispatch schedule fires per "
             f"tick {dict(sorted(ticks.items()))}; "
             f"{len(emails)} emails; {len(receiver.processed)}/{events} webhook events received; "
-            f"{released} payouts released; courier (failures, requests) {backoffs}"
+            f"{released} payouts released; courier (failures, requests) {backoffs}; "
+            f"faults served {dict(app.faults_served)}"
         )
     assert incomplete == [], incomplete[:5]
     assert duplicate_events == 0
@@ -289,4 +290,6 @@ def test_soak_many_workers_sync_notify_and_pay_once(tmp_path, capsys):
     assert all(count == 1 for count in delivered_per_event.values()), delivered_per_event
     assert released > 0 and all(count == 1 for count in releases.values())
     assert report.released == released
-    assert sum(failures for failures, _requests in backoffs.values()) > 0  # faults were met
+    # faults were met: the sandbox served some (whether one outlasted a batch's retries and
+    # backed a courier off depends on how the draws fell: the courier states above say)
+    assert sum(app.faults_served.values()) > 0, app.faults_served
