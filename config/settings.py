@@ -98,6 +98,8 @@ MIDDLEWARE.insert(
     "core.middleware.RejectNulMiddleware",
 )
 MIDDLEWARE.append("core.middleware.NotFoundMiddleware")
+# The API's RateLimit / RateLimit-Policy answer headers (core/api/throttling.py).
+MIDDLEWARE.append("core.api.throttling.RateLimitHeadersMiddleware")
 # Hardening (issue 14, item 11): a Content-Security-Policy on every response (core/csp.py),
 # set outside everything else so that error pages get one too.
 MIDDLEWARE.insert(1, "core.csp.ContentSecurityPolicyMiddleware")
@@ -230,7 +232,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Per token (else user, else address), counted in the shared cache: core/api/throttling.py.
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.ApiRateThrottle"],
 }
+# Each API caller's quota: this many requests per window, then 429 with Retry-After.
+API_RATE_LIMIT_REQUESTS = int(os.environ.get("API_RATE_LIMIT_REQUESTS", "600"))
+API_RATE_LIMIT_WINDOW_SECONDS = int(os.environ.get("API_RATE_LIMIT_WINDOW_SECONDS", "60"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Parcelle API",
     "DESCRIPTION": "Unified parcel tracking and proof of delivery for the marketplace.",
@@ -319,6 +326,11 @@ TWILIO_BASE_URL = os.environ.get("TWILIO_BASE_URL", "https://api.twilio.com")
 WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", DEBUG)
 # One webhook delivery waits this long for the receiver before it counts as a failure.
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+# After "Rotate the signing secret", the previous secret keeps signing beside the new one this
+# long (a day: time for a seller to deploy the new secret without refusing requests).
+WEBHOOK_SECRET_ROTATION_OVERLAP_SECONDS = int(
+    os.environ.get("WEBHOOK_SECRET_ROTATION_OVERLAP_SECONDS", str(24 * 3600))
+)
 # An endpoint failing for this long (and 10 times in a row) is disabled and its owner told.
 WEBHOOK_DISABLE_AFTER_SECONDS = int(os.environ.get("WEBHOOK_DISABLE_AFTER_SECONDS", str(3 * 86400)))
 ADMINS = [("Parcelle operators", a) for a in env_list("ADMIN_EMAILS", "")]

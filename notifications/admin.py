@@ -2,6 +2,7 @@
 endpoints, events, deliveries and every attempt, with replay."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -158,6 +159,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     raw_id_fields = ["seller"]
     readonly_fields = [
         "secret",
+        "previous_secret_expires_at",
         "disabled_at",
         "disabled_reason",
         "failing_since",
@@ -180,7 +182,12 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def rotate_secret(self, request, queryset):
         for endpoint in queryset:
             webhook_endpoint_rotate_secret(endpoint_id=endpoint.id)
-        self.message_user(request, "New secrets issued: give them to the receivers.")
+        hours = settings.WEBHOOK_SECRET_ROTATION_OVERLAP_SECONDS / 3600
+        self.message_user(
+            request,
+            f"New secrets issued: give them to the receivers. The previous secrets sign beside "
+            f"them for {hours:g} hours.",
+        )
 
     @admin.action(description="Replay every event of the last three days to it")
     def replay_last_three_days(self, request, queryset):

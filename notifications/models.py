@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from notifications.phone import mask_recipient
-from notifications.signing import new_secret
+from notifications.signing import new_secret, validate_secret
 from notifications.triggers import Trigger
 
 
@@ -162,7 +163,16 @@ class WebhookEndpoint(models.Model):
     )
     name = models.CharField(max_length=100)
     url = models.URLField(max_length=500)
-    secret = models.CharField(max_length=100, default=new_secret)
+    secret = models.CharField(
+        max_length=200,
+        default=new_secret,
+        validators=[validate_secret],
+        help_text="Standard Webhooks signing secret: whsec_ + base64 (rotate it with the action).",
+    )
+    # After a rotation the previous secret signs beside the new one until this time, so that a
+    # receiver can switch over without refusing requests (docs/webhooks.md).
+    previous_secret = models.CharField(max_length=200, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     event_types = models.JSONField(default=list, help_text="Event types it subscribes to.")
     contact_email = models.EmailField(
         blank=True, help_text="Told when the endpoint is disabled after failing continuously."
@@ -184,6 +194,15 @@ class WebhookEndpoint(models.Model):
 
     def subscribes_to(self, event_type: str) -> bool:
         return event_type in (self.event_types or [])
+
+    def secrets_in_use(self, now: datetime) -> list[str]:
+        """The secrets a request is signed with at ``now``: the current one first, then the
+        previous one while the rotation's overlap lasts."""
+        in_use = [self.secret]
+        expires_at = self.previous_secret_expires_at
+        if self.previous_secret and expires_at and now < expires_at:
+            in_use.append(self.previous_secret)
+        return in_use
 
 
 class WebhookEvent(models.Model):

@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from core.services import api_token_create
@@ -23,6 +24,15 @@ def courier_budgets_unspent():
     budgets_forget()
     yield
     budgets_forget()
+
+
+@pytest.fixture(autouse=True)
+def api_quotas_unspent():
+    """Each test starts with every API caller's quota unspent: the counters live in the cache
+    (core/api/throttling.py), and SQLite gives the next test's token the same id."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

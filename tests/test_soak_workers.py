@@ -37,6 +37,7 @@ from devtools.sandbox.journeys import SCENARIOS, journey_for
 from devtools.sandbox.numbers import number_for_scenario
 from devtools.sandbox.server import make_app, run_in_thread
 from notifications.models import Notification, WebhookDelivery, WebhookEvent
+from notifications.signing import new_secret
 from payouts.models import JournalEntry, Payout
 from payouts.services import ledger_check, payout_open_for_order
 from tests.notifications.factories import WebhookEndpointFactory
@@ -60,6 +61,7 @@ FAULTS = {"error_500": 0.10, "error_429": 0.05, "retry_after_seconds": 1, "malfo
 MIN_SECONDS, MAX_SECONDS = 80, 300
 REDIS_URL = os.environ.get("SOAK_REDIS_URL", "redis://127.0.0.1:6379/14")
 DISPATCH_SCHEDULE = "tracking.dispatch_due_syncs"
+SECRET = new_secret()  # every seller's endpoint (the receiver checks one secret)
 
 DRIVER = """
 import os, time
@@ -144,7 +146,7 @@ def test_soak_many_workers_sync_notify_and_pay_once(tmp_path, capsys):
     with (
         run_in_thread(app) as sandbox,
         running_smtp_server() as (smtp_port, emails),
-        running_receiver(secret="soak-secret") as receiver,
+        running_receiver(secret=SECRET) as receiver,
     ):
         # given parcels over couriers and scenarios, each order paid (payout held) and its
         # seller subscribed to every webhook event
@@ -155,7 +157,7 @@ def test_soak_many_workers_sync_notify_and_pay_once(tmp_path, capsys):
             number = number_for_scenario(carrier, scenarios[i % len(scenarios)], index=i)
             shipment = ShipmentFactory(carrier=carrier, tracking_number=number, next_sync_at=now)
             payout_open_for_order(order=shipment.order, actor=None)
-            WebhookEndpointFactory(seller=shipment.seller, url=receiver.url, secret="soak-secret")
+            WebhookEndpointFactory(seller=shipment.seller, url=receiver.url, secret=SECRET)
         expected = {
             s.id: len(journey_for(s.carrier, s.tracking_number).steps)
             for s in Shipment.objects.all()
@@ -222,7 +224,7 @@ def test_soak_many_workers_sync_notify_and_pay_once(tmp_path, capsys):
     # every email and every webhook event once
     message_ids = Counter(message["X-Parcelle-Message"] for _rcpt, message in emails)
     delivered_per_event = Counter(
-        request["headers"]["Parcelle-Event-Id"] for request in
+        request["headers"]["webhook-id"] for request in
         receiver.requests
     )  # fmt: skip
     events = WebhookEvent.objects.count()
@@ -242,7 +244,8 @@ def test_soak_many_workers_sync_notify_and_pay_once(tmp_path, capsys):
             f"{ {name: len(ran) for name, ran in jobs.items()} }; dispatch schedule fires per "
             f"tick {dict(sorted(ticks.items()))}; "
             f"{len(emails)} emails; {len(receiver.processed)}/{events} webhook events received; "
-            f"{released} payouts released; courier (failures, requests) {backoffs}"
+            f"{released} payouts released; courier (failures, requests) {backoffs}; "
+            f"faults served {dict(app.faults_served)}"
         )
     assert incomplete == [], incomplete[:5]
     assert duplicate_events == 0
@@ -258,4 +261,6 @@ def test_soak_many_workers_sync_notify_and_pay_once(tmp_path, capsys):
     assert all(count == 1 for count in delivered_per_event.values()), delivered_per_event
     assert released > 0 and all(count == 1 for count in releases.values())
     assert report.released == released
-    assert sum(failures for failures, _requests in backoffs.values()) > 0  # faults were met
+    # faults were met: the sandbox served some (whether one outlasted a batch's retries and
+    # backed a courier off depends on how the draws fell: the courier states above say)
+    assert sum(app.faults_served.values()) > 0, app.faults_served

@@ -1,4 +1,5 @@
 from rest_framework import status
+from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -14,4 +15,10 @@ def exception_handler(exc, context):
         if exc.field:
             body["errors"] = {exc.field: [exc.message]}
         return Response(body, status=STATUS_BY_ERROR.get(type(exc), status.HTTP_400_BAD_REQUEST))
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if isinstance(exc, Throttled) and response is not None:  # Retry-After is set by DRF
+        response.data = {
+            "code": "rate_limited",
+            "message": f"Too many requests: try again in {exc.wait:.0f} seconds.",
+        }
+    return response

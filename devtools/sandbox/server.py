@@ -26,6 +26,7 @@ import math
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
@@ -162,6 +163,8 @@ class SandboxApp:
         self._rng = random.Random(seed)
         self._anchors: dict[tuple[str, str], float] = {}
         self._advanced = 0.0
+        # Faults answered so far, by kind: a soak shows it met them.
+        self.faults_served: Counter[str] = Counter()
 
     # State -------------------------------------------------------------------------------
 
@@ -182,6 +185,7 @@ class SandboxApp:
             self._anchors.clear()
             self._advanced = 0.0
             self._rng = random.Random(self._seed)
+            self.faults_served.clear()
         self.faults.clear()
 
     def anchor(self, carrier: str, number: str) -> float:
@@ -193,7 +197,10 @@ class SandboxApp:
 
     def _draw_fault(self, faults: Faults) -> str | None:
         with self._lock:
-            return faults.draw(self._rng)
+            fault = faults.draw(self._rng)
+            if fault:
+                self.faults_served[fault] += 1
+            return fault
 
     # WSGI --------------------------------------------------------------------------------
 

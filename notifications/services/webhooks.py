@@ -25,7 +25,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from notifications.signing import SIGNATURE_HEADER, new_secret, sign
+from notifications.signing import new_secret, signature_headers
 from notifications.urlguard import guarded_session
 
 logger = logging.getLogger(__name__)
@@ -107,10 +107,14 @@ def _post(session: requests.Session, delivery: WebhookDelivery) -> dict[str, obj
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        "Parcelle-Event-Id": str(delivery.event.event_id),
         "Parcelle-Event-Type": delivery.event.type,
         "Parcelle-Delivery-Attempt": str(delivery.attempt_count + 1),
-        SIGNATURE_HEADER: sign(secret=delivery.endpoint.secret, body=body, timestamp=timestamp),
+        **signature_headers(
+            secrets_in_use=delivery.endpoint.secrets_in_use(timezone.now()),
+            msg_id=str(delivery.event.event_id),
+            timestamp=timestamp,
+            body=body,
+        ),
     }
     started = time.monotonic()
     try:
@@ -237,10 +241,23 @@ def webhook_endpoint_enable(*, endpoint_id: int) -> WebhookEndpoint:
 
 
 @transaction.atomic
-def webhook_endpoint_rotate_secret(*, endpoint_id: int) -> WebhookEndpoint:
+def webhook_endpoint_rotate_secret(
+    *, endpoint_id: int, now: datetime | None = None
+) -> WebhookEndpoint:
+    """Issue a new secret; the one it replaces keeps signing beside it for
+    WEBHOOK_SECRET_ROTATION_OVERLAP_SECONDS, so that the receiver can switch over without
+    refusing a request. A second rotation within the overlap ends the oldest secret at once
+    (at most two sign at any time)."""
+    now = now or timezone.now()
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint_id)
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_expires_at = now + timedelta(
+        seconds=settings.WEBHOOK_SECRET_ROTATION_OVERLAP_SECONDS
+    )
     endpoint.secret = new_secret()
-    endpoint.save(update_fields=["secret", "updated_at"])
+    endpoint.save(
+        update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"]
+    )
     return endpoint
 
 
