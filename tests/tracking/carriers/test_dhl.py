@@ -1,12 +1,12 @@
 import copy
 import json
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import responses
 from responses import matchers
 
+from tests.support.shared_data import read_carrier_sample
 from tracking.carriers.base import (
     CarrierEvent,
     CarrierPayloadError,
@@ -17,7 +17,6 @@ from tracking.carriers.base import (
 from tracking.carriers.dhl import DhlAdapter
 from tracking.status import result_state
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://api-eu.dhl.test"
 CET = timezone(timedelta(hours=1))
 CEST = timezone(timedelta(hours=2))
@@ -25,7 +24,7 @@ AMSTERDAM_OFFICE = Location(city="AMSTERDAM", postcode="1043 AG", country="NL")
 
 
 def _sample(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return read_carrier_sample(name)
 
 
 def _spec_example() -> dict:
@@ -445,34 +444,41 @@ def _spec_mutated(mutate) -> bytes:
         pytest.param(b"", id="empty"),
         pytest.param(b"<html>502 Bad Gateway</html>", id="html"),
         pytest.param(b"\xff\xfe\x00", id="not-utf8"),
-        pytest.param(_sample("dhl_unified_spec_example.json")[:500], id="truncated"),
+        pytest.param(lambda: _sample("dhl_unified_spec_example.json")[:500], id="truncated"),
         pytest.param(b"[]", id="array"),
         pytest.param(b'{"foo": 1}', id="unknown-object"),
         pytest.param(b'{"status": "404", "title": "No result"}', id="problem-status-text"),
         pytest.param(b'{"shipments": {}}', id="shipments-not-list"),
         pytest.param(b'{"shipments": ["7777777770"]}', id="shipment-not-object"),
-        pytest.param(_spec_mutated(lambda p: p["shipments"][0].pop("id")), id="no-id"),
+        pytest.param(lambda: _spec_mutated(lambda p: p["shipments"][0].pop("id")), id="no-id"),
         pytest.param(
-            _spec_mutated(lambda p: p["shipments"][0].update(events="none")), id="events-str"
+            lambda: _spec_mutated(lambda p: p["shipments"][0].update(events="none")),
+            id="events-str",
         ),
         pytest.param(
-            _spec_mutated(lambda p: p["shipments"][0]["events"][0].update(timestamp="today")),
+            lambda: _spec_mutated(
+                lambda p: p["shipments"][0]["events"][0].update(timestamp="today")
+            ),
             id="bad-timestamp",
         ),
         pytest.param(
-            _spec_mutated(lambda p: p["shipments"][0]["events"][0].pop("timestamp")),
+            lambda: _spec_mutated(lambda p: p["shipments"][0]["events"][0].pop("timestamp")),
             id="no-timestamp",
         ),
         pytest.param(
-            _spec_mutated(lambda p: p["shipments"][0]["events"].append(42)), id="event-number"
+            lambda: _spec_mutated(lambda p: p["shipments"][0]["events"].append(42)),
+            id="event-number",
         ),
         pytest.param(
-            _spec_mutated(lambda p: p["shipments"][0].update(estimatedTimeOfDelivery="soon")),
+            lambda: _spec_mutated(
+                lambda p: p["shipments"][0].update(estimatedTimeOfDelivery="soon")
+            ),
             id="bad-edd",
         ),
     ],
 )
 def test_dhl_parse_malformed_body_raises_payload_error(body):
+    body = body() if callable(body) else body  # built lazily: the sample may be absent
     # given a body that is neither DHL's shipments nor a problem description
     # when / then
     with pytest.raises(CarrierPayloadError):

@@ -1,13 +1,13 @@
 import base64
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import responses
 from django.core.management import call_command
 from responses import matchers
 
+from tests.support.shared_data import carrier_sample, read_carrier_sample
 from tracking.carriers import get_adapter
 from tracking.carriers.base import (
     CarrierAuthError,
@@ -25,7 +25,6 @@ from tracking.carriers.dhlexpress import (
 )
 from tracking.status import Status, Substatus, pod_standing, result_state
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://express.api.dhl.test/mydhlapi"
 CEST = timezone(timedelta(hours=2))  # Barcelona, Leipzig, Bergamo, Milan in August
 HKT = timezone(timedelta(hours=8))  # Singapore and Hong Kong
@@ -79,7 +78,7 @@ OTHER_CODES = ["HI", "HO", "IA", "OF", "PO", "RW"]
 
 
 def _sample(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return read_carrier_sample(name)
 
 
 def _adapter(**credentials) -> DhlExpressAdapter:
@@ -330,7 +329,7 @@ def test_dhlexpress_parse_mydhl_sample_gives_the_full_normalised_shipment():
 )
 def test_dhlexpress_parse_command_reads_every_sample(capsys, name):
     # when the operators' command parses the sample
-    call_command("tracking", "parse", "--carrier", "dhlexpress", str(FIXTURES / name))
+    call_command("tracking", "parse", "--carrier", "dhlexpress", str(carrier_sample(name)))
     out = json.loads(capsys.readouterr().out)
 
     # then it says what the adapter says, times with their offsets
@@ -354,7 +353,7 @@ def test_dhlexpress_parse_command_gives_the_delivered_pod_and_edd(capsys):
         "parse",
         "--carrier",
         "dhlexpress",
-        str(FIXTURES / "dhl_express_xmlpi_delivered_multi_awb.xml"),
+        str(carrier_sample("dhl_express_xmlpi_delivered_multi_awb.xml")),
     )
     delivered = json.loads(capsys.readouterr().out)["shipments"][0]
     assert delivered["pod"] == {
@@ -369,7 +368,7 @@ def test_dhlexpress_parse_command_gives_the_delivered_pod_and_edd(capsys):
         "parse",
         "--carrier",
         "dhlexpress",
-        str(FIXTURES / "dhl_express_xmlpi_picked_up.xml"),
+        str(carrier_sample("dhl_express_xmlpi_picked_up.xml")),
     )
     picked_up = json.loads(capsys.readouterr().out)["shipments"][0]
     assert picked_up["estimated_delivery"] == "2021-05-07T23:59:00-04:00"
