@@ -53,6 +53,12 @@ Format quirks this module deals with:
   then AfterShip's AI ``aftership_estimated_delivery_date`` (each {estimated_delivery_date,
   _min, _max}); dates in the recipient's zone. A range of bare dates ends at 23:59:59 of its last
   day in the destination zone (``estimated_delivery_end`` is a datetime).
+- ``shipment_delivery_date`` comes without an offset and is UTC (AfterShip's SDK samples:
+  "2018-08-01T17:19:47" for a checkpoint "Delivered" at 13:19:47-04:00).
+- The tracking's own ``tag``/``subtag`` is AfterShip's conclusion: checkpoints are often missing
+  or cut short (an expired tracking has none), so it stands when they lag behind it
+  (``base.with_summary``). ``signed_by`` may hold a placeholder ("Signature not required"),
+  which is no signatory (``base.signatory``).
 - POD: ``signed_by`` and ``delivery_location_type`` (free text: "Mailbox", "Front door",
   "Locker"…) are tracking-level; AfterShip gives no signature or photo image. A delivery whose
   subtag says nothing more (``Delivered_001``) takes its substatus from them.
@@ -91,6 +97,8 @@ from tracking.carriers.base import (
     PushRejected,
     TrackingError,
     TrackingResult,
+    signatory,
+    with_summary,
 )
 from tracking.carriers.jsonbody import json_load, json_object, json_text
 from tracking.carriers.timeparse import country_timezone, parse_date_or_datetime, parse_datetime
@@ -421,15 +429,18 @@ class AfterShipAdapter(CarrierAdapter):
         )
         destination_tz = country_timezone(destination)
         location_type = _location_type(json_text(tracking, "delivery_location_type"))
-        signed_by = json_text(tracking, "signed_by")
+        signed_by = signatory(json_text(tracking, "signed_by"))
         delivered_refinement = _SUBSTATUS_OF_LOCATION.get(location_type) or (
             Substatus.DELIVERED_SIGNED if signed_by else None
         )
 
-        events = sorted(
+        # AfterShip lists oldest first already; a stable sort keeps same-time scans in order.
+        # Checkpoints are often missing or truncated (an expired tracking has none): the
+        # tracking-level tag is AfterShip's own conclusion and stands when they lag behind it.
+        events = with_summary(
             (self._event(number, c, delivered_refinement) for c in checkpoints),
-            key=lambda e: e.occurred_at,
-        )  # AfterShip lists oldest first already; a stable sort keeps same-time scans in order
+            self._summary_event(number, tracking, delivered_refinement),
+        )
         estimated, estimated_end = _estimated_delivery(number, tracking, destination_tz)
         result = TrackingResult(
             tracking_number=number,
@@ -440,9 +451,7 @@ class AfterShipAdapter(CarrierAdapter):
         delivery = result.delivery
         if delivery is None:
             return result
-        delivered_at = _optional_time(
-            number, tracking.get("shipment_delivery_date"), destination_tz
-        )
+        delivered_at = _optional_time(number, tracking.get("shipment_delivery_date"), UTC)
         return replace(
             result,
             pod=PodData(
@@ -455,6 +464,46 @@ class AfterShipAdapter(CarrierAdapter):
             ),
         )
 
+    def _summary_event(
+        self,
+        number: str,
+        tracking: Mapping[str, object],
+        delivered_refinement: str | None,
+    ) -> CarrierEvent | None:
+        """The tracking's own ``tag``/``subtag`` as an event, dated by the delivery for a
+        delivered tracking and by AfterShip's last update otherwise (AfterShip's times without an
+        offset are UTC); None without a tag or a time (a summary that cannot be placed among the
+        scans is not guessed)."""
+        subtag, tag = json_text(tracking, "subtag"), json_text(tracking, "tag")
+        if not (subtag or tag):
+            return None
+        status, substatus = self._map(subtag, tag)
+        when = None
+        keys = ("shipment_delivery_date", "last_updated_at", "updated_at")
+        for key in keys if status == Status.DELIVERED else keys[1:]:
+            value = _optional_time(number, tracking.get(key), UTC)
+            if isinstance(value, datetime):
+                when = value
+                break
+        if when is None:
+            return None
+        if status == Status.DELIVERED and substatus is None:
+            substatus = delivered_refinement
+        return CarrierEvent(
+            occurred_at=when,
+            status=status,
+            substatus=substatus,
+            code=subtag or tag,
+            message=json_text(tracking, "subtag_message") or tag,
+        )
+
+    def _map(self, subtag: str, tag: str) -> tuple[str, str | None]:
+        if subtag in STATUS_MAP:
+            return STATUS_MAP[subtag]
+        if tag in STATUS_MAP:
+            return STATUS_MAP[tag]  # a subtag AfterShip added after this table
+        return self.map_status(subtag or tag)
+
     def _event(
         self, number: str, checkpoint: object, delivered_refinement: str | None
     ) -> CarrierEvent:
@@ -465,12 +514,7 @@ class AfterShipAdapter(CarrierAdapter):
             number, checkpoint.get("checkpoint_time"), country_timezone(country)
         )
         subtag, tag = json_text(checkpoint, "subtag"), json_text(checkpoint, "tag")
-        if subtag in STATUS_MAP:
-            status, substatus = STATUS_MAP[subtag]
-        elif tag in STATUS_MAP:
-            status, substatus = STATUS_MAP[tag]  # a subtag AfterShip added after this table
-        else:
-            status, substatus = self.map_status(subtag or tag)
+        status, substatus = self._map(subtag, tag)
         if status == Status.DELIVERED and substatus is None:
             substatus = delivered_refinement
         return CarrierEvent(
