@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import responses
+from django.core.management import call_command
 from responses import matchers
 
+from tests.support.shared_data import external_payload
 from tracking.carriers import get_adapter
 from tracking.carriers.aftership import STATUS_MAP, AfterShipAdapter
 from tracking.carriers.base import (
@@ -756,3 +758,80 @@ def test_aftership_tracking_url_points_to_the_public_page():
     assert _adapter().tracking_url("6A23456789012") == (
         "https://track.aftership.com/trackings?tracking-numbers=6A23456789012"
     )
+
+
+# --- Answers other projects published (../shared), read as a person reading them would -------
+# Through the operators' command, which shows what ingest would conclude (status derived from
+# the events, the POD as it stands): per parcel (number, status, substatus, events, last event
+# code, signatory; None without a POD), and per error (number, kind).
+
+
+def _published_of(out: dict) -> tuple[list[tuple], list[tuple]]:
+    shipments = [
+        (
+            s["tracking_number"],
+            s["status"],
+            s["substatus"],
+            len(s["events"]),
+            s["events"][-1]["code"] if s["events"] else None,
+            s["pod"]["signed_by"] if s["pod"] else None,
+        )
+        for s in out["shipments"]
+    ]
+    return shipments, [(e["tracking_number"], e["code"]) for e in out["errors"]]
+
+
+@pytest.mark.parametrize(
+    ("name", "shipments", "errors"),
+    [
+        pytest.param(
+            "aftership/java-sdk-1.json",
+            [("111111111111", "delivered", "delivered.signed", 14, "Delivered_001", "..KOSUTOKO")],
+            [],
+            id="java-sdk-1.json",
+        ),  # signed by a (masked) name
+        pytest.param(
+            "aftership/java-sdk-2.json",
+            [
+                ("1111111111111", "delivered", None, 11, "Delivered_001", ""),
+                ("2222222222222", "expired", None, 1, "Expired_001", None),
+                ("1231231231231", "expired", None, 1, "Expired_001", None),
+            ],
+            [],
+            id="java-sdk-2.json",
+        ),  # 'Signature not required' is nobody; expired without checkpoints
+        pytest.param(
+            "aftership/java-sdk-3.json",
+            [],
+            [("", "auth_failed")],
+            id="java-sdk-3.json",
+        ),  # 401 Invalid API Key
+        pytest.param(
+            "aftership/nodejs-sdk-1.json",
+            [("9434936105536968782556", "info_received", None, 1, "InfoReceived_001", None)],
+            [],
+            id="nodejs-sdk-1.json",
+        ),  # label created
+        pytest.param(
+            "aftership/nodejs-sdk-2.json",
+            [("1234567890", "delivered", None, 2, "Delivered_001", "")],
+            [],
+            id="nodejs-sdk-2.json",
+        ),  # tag Delivered, checkpoints cut short
+        pytest.param(
+            "aftership/nodejs-sdk-3.json",
+            [],
+            [("", "not_found")],
+            id="nodejs-sdk-3.json",
+        ),  # 4004 Tracking does not exist
+    ],
+)
+def test_aftership_published_answer_reads_as_a_person_would(capsys, name, shipments, errors):
+    # given an answer published by AfterShip's SDKs, saved as a file
+    path = external_payload(name)
+
+    # when the operators' command parses it
+    call_command("tracking", "parse", "--carrier", "aftership", str(path))
+
+    # then every parcel has the status a reader concludes, and every error its kind
+    assert _published_of(json.loads(capsys.readouterr().out)) == (shipments, errors)

@@ -4,9 +4,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import responses
+from django.core.management import call_command
 from responses import matchers
 
-from tests.support.shared_data import read_carrier_sample
+from tests.support.shared_data import external_payload, read_carrier_sample
 from tracking.carriers.base import (
     CarrierEvent,
     CarrierPayloadError,
@@ -603,3 +604,52 @@ def test_dhl_parse_delivery_vehicle_text_is_out_for_delivery():
     [shipment] = DhlAdapter(base_url="https://dhl.test").parse(json.dumps(body).encode()).shipments
     # then
     assert [e.status for e in shipment.events] == ["out_for_delivery"]
+
+
+# --- Answers other projects published (../shared), read as a person reading them would -------
+# Through the operators' command, which shows what ingest would conclude (status derived from
+# the events, the POD as it stands): per parcel (number, status, substatus, events, last event
+# code, signatory; None without a POD), and per error (number, kind).
+
+
+def _published_of(out: dict) -> tuple[list[tuple], list[tuple]]:
+    shipments = [
+        (
+            s["tracking_number"],
+            s["status"],
+            s["substatus"],
+            len(s["events"]),
+            s["events"][-1]["code"] if s["events"] else None,
+            s["pod"]["signed_by"] if s["pod"] else None,
+        )
+        for s in out["shipments"]
+    ]
+    return shipments, [(e["tracking_number"], e["code"]) for e in out["errors"]]
+
+
+@pytest.mark.parametrize(
+    ("name", "shipments", "errors"),
+    [
+        pytest.param(
+            "dhl/superface-1.json",
+            [("00340434292135100148", "info_received", None, 1, "pre-transit", None)],
+            [],
+            id="superface-1.json",
+        ),  # instruction data only
+        pytest.param(
+            "dhl/superface-2.json",
+            [],
+            [("", "not_found")],
+            id="superface-2.json",
+        ),  # 404 No shipment found
+    ],
+)
+def test_dhl_published_answer_reads_as_a_person_would(capsys, name, shipments, errors):
+    # given an answer published by superface station, saved as a file
+    path = external_payload(name)
+
+    # when the operators' command parses it
+    call_command("tracking", "parse", "--carrier", "dhl", str(path))
+
+    # then every parcel has the status a reader concludes, and every error its kind
+    assert _published_of(json.loads(capsys.readouterr().out)) == (shipments, errors)

@@ -7,7 +7,7 @@ import responses
 from django.core.management import call_command
 from responses import matchers
 
-from tests.support.shared_data import carrier_sample, read_carrier_sample
+from tests.support.shared_data import carrier_sample, external_payload, read_carrier_sample
 from tracking.carriers import get_adapter
 from tracking.carriers.base import (
     CarrierAuthError,
@@ -808,3 +808,76 @@ def test_dhlexpress_is_registered_with_settings_and_a_tracking_url():
     assert isinstance(adapter, DhlExpressAdapter)
     assert adapter.username and adapter.password
     assert adapter.tracking_url("3180831640").endswith("tracking-id=3180831640")
+
+
+# --- Answers other projects published (../shared), read as a person reading them would -------
+# Through the operators' command, which shows what ingest would conclude (status derived from
+# the events, the POD as it stands): per parcel (number, status, substatus, events, last event
+# code, signatory; None without a POD), and per error (number, kind).
+
+
+def _published_of(out: dict) -> tuple[list[tuple], list[tuple]]:
+    shipments = [
+        (
+            s["tracking_number"],
+            s["status"],
+            s["substatus"],
+            len(s["events"]),
+            s["events"][-1]["code"] if s["events"] else None,
+            s["pod"]["signed_by"] if s["pod"] else None,
+        )
+        for s in out["shipments"]
+    ]
+    return shipments, [(e["tracking_number"], e["code"]) for e in out["errors"]]
+
+
+@pytest.mark.parametrize(
+    ("name", "shipments", "errors"),
+    [
+        pytest.param(
+            "dhlexpress/karrio-1.xml",
+            [],
+            [("", "auth_failed")],
+            id="karrio-1.xml",
+        ),  # condition 111: the password is refused
+        pytest.param(
+            "dhlexpress/karrio-2.xml",
+            [],
+            [("123456789", "not_found")],
+            id="karrio-2.xml",
+        ),  # 103 No Shipments Found
+        pytest.param(
+            "dhlexpress/karrio-3.json",
+            [("1234567890", "in_transit", None, 1, "PU", None)],
+            [],
+            id="karrio-3.json",
+        ),  # picked up
+        pytest.param(
+            "dhlexpress/mydhl-openapi-1.json",
+            [("1234567890", "delivered", None, 13, "OK", "")],
+            [],
+            id="mydhl-openapi-1.json",
+        ),  # delivered, signedBy empty
+        pytest.param(
+            "dhlexpress/mydhl-openapi-2.json",
+            [],
+            [("1251820953", "not_found")],
+            id="mydhl-openapi-2.json",
+        ),  # 404 No data found
+        pytest.param(
+            "dhlexpress/mydhl-openapi-3.json",
+            [],
+            [("", "invalid_request")],
+            id="mydhl-openapi-3.json",
+        ),  # 400 missing shipperAccountNumber
+    ],
+)
+def test_dhlexpress_published_answer_reads_as_a_person_would(capsys, name, shipments, errors):
+    # given an answer published by karrio, MyDHL's OpenAPI, saved as a file
+    path = external_payload(name)
+
+    # when the operators' command parses it
+    call_command("tracking", "parse", "--carrier", "dhlexpress", str(path))
+
+    # then every parcel has the status a reader concludes, and every error its kind
+    assert _published_of(json.loads(capsys.readouterr().out)) == (shipments, errors)

@@ -1,13 +1,15 @@
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import responses
+from django.core.management import call_command
 from responses import matchers
 
 from tests.support.concurrency import ContendedSection
-from tests.support.shared_data import read_carrier_sample
+from tests.support.shared_data import external_payload, read_carrier_sample
 from tracking.carriers.base import (
     CarrierAuthError,
     CarrierEvent,
@@ -765,3 +767,46 @@ def test_dpd_identity_patterns_and_url():
     assert adapter.tracking_url(NUMBER) == (
         f"https://www.dpdgroup.com/nl/mydpd/my-parcels/track?lang=en&parcelNumber={NUMBER}"
     )
+
+
+# --- Answers other projects published (../shared), read as a person reading them would -------
+# Through the operators' command, which shows what ingest would conclude (status derived from
+# the events, the POD as it stands): per parcel (number, status, substatus, events, last event
+# code, signatory; None without a POD), and per error (number, kind).
+
+
+def _published_of(out: dict) -> tuple[list[tuple], list[tuple]]:
+    shipments = [
+        (
+            s["tracking_number"],
+            s["status"],
+            s["substatus"],
+            len(s["events"]),
+            s["events"][-1]["code"] if s["events"] else None,
+            s["pod"]["signed_by"] if s["pod"] else None,
+        )
+        for s in out["shipments"]
+    ]
+    return shipments, [(e["tracking_number"], e["code"]) for e in out["errors"]]
+
+
+@pytest.mark.parametrize(
+    ("name", "shipments", "errors"),
+    [
+        pytest.param(
+            "dpd/karrio-1.xml",
+            [("", "in_transit", None, 2, "BetweenDepots", None)],
+            [],
+            id="karrio-1.xml",
+        ),  # at the dispatch centre; names no number
+    ],
+)
+def test_dpd_published_answer_reads_as_a_person_would(capsys, name, shipments, errors):
+    # given an answer published by karrio, saved as a file
+    path = external_payload(name)
+
+    # when the operators' command parses it
+    call_command("tracking", "parse", "--carrier", "dpd", str(path))
+
+    # then every parcel has the status a reader concludes, and every error its kind
+    assert _published_of(json.loads(capsys.readouterr().out)) == (shipments, errors)

@@ -5,9 +5,10 @@ from urllib.parse import parse_qs
 
 import pytest
 import responses
+from django.core.management import call_command
 from responses import matchers
 
-from tests.support.shared_data import read_carrier_sample
+from tests.support.shared_data import external_payload, read_carrier_sample
 from tracking.carriers.base import (
     CarrierEvent,
     CarrierPayloadError,
@@ -675,3 +676,76 @@ def test_fedex_identity_and_tracking_url():
     assert adapter.tracking_url("738488882438") == (
         "https://www.fedex.com/fedextrack/?trknbr=738488882438"
     )
+
+
+# --- Answers other projects published (../shared), read as a person reading them would -------
+# Through the operators' command, which shows what ingest would conclude (status derived from
+# the events, the POD as it stands): per parcel (number, status, substatus, events, last event
+# code, signatory; None without a POD), and per error (number, kind).
+
+
+def _published_of(out: dict) -> tuple[list[tuple], list[tuple]]:
+    shipments = [
+        (
+            s["tracking_number"],
+            s["status"],
+            s["substatus"],
+            len(s["events"]),
+            s["events"][-1]["code"] if s["events"] else None,
+            s["pod"]["signed_by"] if s["pod"] else None,
+        )
+        for s in out["shipments"]
+    ]
+    return shipments, [(e["tracking_number"], e["code"]) for e in out["errors"]]
+
+
+@pytest.mark.parametrize(
+    ("name", "shipments", "errors"),
+    [
+        pytest.param(
+            "fedex/fedex-openapi-1.json",
+            [],
+            [("", "auth_failed")],
+            id="fedex-openapi-1.json",
+        ),  # 401 access token expired
+        pytest.param(
+            "fedex/fedex-openapi-2.json",
+            [],
+            [("", "auth_failed")],
+            id="fedex-openapi-2.json",
+        ),  # 403 credentials not authorised
+        pytest.param(
+            "fedex/fedex-openapi-3.json",
+            [],
+            [("", "unavailable")],
+            id="fedex-openapi-3.json",
+        ),  # 503 service unavailable
+        pytest.param(
+            "fedex/karrio-1.json",
+            [],
+            [("", "auth_failed")],
+            id="karrio-1.json",
+        ),  # BAD.REQUEST.ERROR for an invalid JWT
+        pytest.param(
+            "fedex/omniship-1.json",
+            [],
+            [("02399989320920003663", "not_found")],
+            id="omniship-1.json",
+        ),  # NOTFOUND
+        pytest.param(
+            "fedex/omniship-2.json",
+            [("122816215025810", "delivered", "delivered.signed", 5, "DL", "Reciever")],
+            [],
+            id="omniship-2.json",
+        ),  # latestStatusDetail DL beside PU scans
+    ],
+)
+def test_fedex_published_answer_reads_as_a_person_would(capsys, name, shipments, errors):
+    # given an answer published by FedEx's OpenAPI, karrio, omniship, saved as a file
+    path = external_payload(name)
+
+    # when the operators' command parses it
+    call_command("tracking", "parse", "--carrier", "fedex", str(path))
+
+    # then every parcel has the status a reader concludes, and every error its kind
+    assert _published_of(json.loads(capsys.readouterr().out)) == (shipments, errors)

@@ -7,10 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import responses
+from django.core.management import call_command
 from responses import matchers
 
 from tests.support.concurrency import ContendedSection
-from tests.support.shared_data import read_carrier_sample
+from tests.support.shared_data import external_payload, read_carrier_sample
 from tracking.carriers.base import (
     CarrierAuthError,
     CarrierEvent,
@@ -821,3 +822,52 @@ def test_gls_identity():
     assert adapter.tracking_url("36301917596") == (
         "https://gls-group.com/GROUP/en/parcel-tracking?match=36301917596"
     )
+
+
+# --- Answers other projects published (../shared), read as a person reading them would -------
+# Through the operators' command, which shows what ingest would conclude (status derived from
+# the events, the POD as it stands): per parcel (number, status, substatus, events, last event
+# code, signatory; None without a POD), and per error (number, kind).
+
+
+def _published_of(out: dict) -> tuple[list[tuple], list[tuple]]:
+    shipments = [
+        (
+            s["tracking_number"],
+            s["status"],
+            s["substatus"],
+            len(s["events"]),
+            s["events"][-1]["code"] if s["events"] else None,
+            s["pod"]["signed_by"] if s["pod"] else None,
+        )
+        for s in out["shipments"]
+    ]
+    return shipments, [(e["tracking_number"], e["code"]) for e in out["errors"]]
+
+
+@pytest.mark.parametrize(
+    ("name", "shipments", "errors"),
+    [
+        pytest.param(
+            "gls/gls-openapi-1.json",
+            [],
+            [("", "auth_failed")],
+            id="gls-openapi-1.json",
+        ),  # 401 token expired
+        pytest.param(
+            "gls/gls-openapi-2.json",
+            [],
+            [("", "invalid_request")],
+            id="gls-openapi-2.json",
+        ),  # 400 more than 10 references
+    ],
+)
+def test_gls_published_answer_reads_as_a_person_would(capsys, name, shipments, errors):
+    # given an answer published by GLS's OpenAPI, saved as a file
+    path = external_payload(name)
+
+    # when the operators' command parses it
+    call_command("tracking", "parse", "--carrier", "gls", str(path))
+
+    # then every parcel has the status a reader concludes, and every error its kind
+    assert _published_of(json.loads(capsys.readouterr().out)) == (shipments, errors)
