@@ -471,7 +471,11 @@ def test_aftership_parse_several_trackings_and_the_single_tracking_shape():
     ("code", "message", "expected"),
     [
         (4005, "The value of tracking_number is invalid.", "invalid_number"),
-        (4012, "Unable to import shipment as we don't recognize the carrier", "unknown_courier"),
+        (
+            4012,
+            "Unable to import shipment as we don't recognize the carrier",
+            "not_found",
+        ),  # no courier has it: unknown
         (401, "Invalid API key.", "auth_failed"),
         (429, "You have exceeded the API call rate limit.", "rate_limited"),
         (4008, "The value of `tracking_numbers` is invalid.", "courier_error"),
@@ -568,26 +572,36 @@ def test_aftership_fetch_sends_the_numbers_with_the_api_key_and_reports_the_miss
         ],
         body=_sample("tracking_delivered.json"),
     )
+    # and AfterShip finds no courier for the other one when asked to register it
+    register = responses.post(
+        LIST_URL,
+        match=[matchers.json_params_matcher({"tracking_number": "6A00000000000"})],
+        json={"meta": {"code": 4012, "message": "Cannot detect courier.", "type": "BadRequest"}},
+        status=400,
+    )
 
     # when
     before = datetime.now(UTC)
     result, answers = _adapter().track(["6A23456789012", "6A00000000000"], client=carrier_client)
 
     # then one GET, reaching back over AfterShip's 120-day retention rather than its 30-day default
-    assert call.call_count == 1
+    assert (call.call_count, register.call_count) == (1, 1)
     query = parse_qs(urlsplit(answers[0].url).query)
     created_at_min = datetime.fromisoformat(query["created_at_min"][0])
     assert timedelta(days=119) < before - created_at_min < timedelta(days=121)
     assert [s.tracking_number for s in result.shipments] == ["6A23456789012"]
-    assert result.errors == [
-        TrackingError("6A00000000000", "not_found", "AfterShip has no tracking for this number")
-    ]
+    assert result.errors == [TrackingError("6A00000000000", "not_found", "Cannot detect courier.")]
 
 
 @responses.activate
 def test_aftership_fetch_batches_fifty_numbers_per_request(carrier_client):
-    # given 51 numbers, none tracked
+    # given 51 numbers, none tracked, none AfterShip can register
     responses.get(LIST_URL, body=_list_body())
+    responses.post(
+        LIST_URL,
+        json={"meta": {"code": 4012, "message": "Cannot detect courier.", "type": "BadRequest"}},
+        status=400,
+    )
     numbers = [f"AS{i:010d}" for i in range(51)]
 
     # when
