@@ -101,6 +101,7 @@ from tracking.carriers.base import (
     PushRejected,
     TrackingError,
     TrackingResult,
+    gateway_error,
     raise_account_errors,
     signatory,
     with_summary,
@@ -388,6 +389,9 @@ class AfterShipAdapter(CarrierAdapter):
 
         Raises CarrierPayloadError when the body is not AfterShip's envelope.
         """
+        payload = json_object(body, "AfterShip")
+        if "meta" not in payload and (gateway := gateway_error(payload)) is not None:
+            return ParseResult(errors=[gateway])
         meta, data = _envelope(body)
         code = meta.get("code")
         if isinstance(code, bool) or not isinstance(code, int):

@@ -131,6 +131,79 @@ class ParseResult:
         self.notes.extend(other.notes)
 
 
+# --- Gateway error bodies --------------------------------------------------------------------
+
+# Couriers' APIs sit behind API gateways that answer 401/403/429/5xx in the gateway's own shape,
+# not the courier's: Apigee's {"fault": {"faultstring", "detail": {"errorcode"}}} (GLS, DHL),
+# an RFC 7807 problem {"title", "status", "detail"}, AWS API Gateway's bare {"message"}.
+_GATEWAY_FAULT_WORDS: tuple[tuple[str, str], ...] = (
+    ("ratelimit", "rate_limited"),
+    ("quota", "rate_limited"),
+    ("spikearrest", "rate_limited"),
+    ("too many requests", "rate_limited"),
+    ("limit exceeded", "rate_limited"),
+    ("apikey", "auth_failed"),
+    ("api key", "auth_failed"),
+    ("token", "auth_failed"),
+    ("jwt", "auth_failed"),
+    ("oauth", "auth_failed"),
+    ("unauthorized", "auth_failed"),
+    ("forbidden", "auth_failed"),
+    ("authentication", "auth_failed"),
+    ("unavailable", "unavailable"),
+    ("timeout", "unavailable"),
+    ("timed out", "unavailable"),
+    ("internal server error", "unavailable"),
+    ("targetconnect", "unavailable"),
+    ("bad gateway", "unavailable"),
+)
+_GATEWAY_STATUS = {401: "auth_failed", 403: "auth_failed", 429: "rate_limited"}
+
+
+def _gateway_kind(text: str) -> str:
+    lowered = text.casefold().replace("_", "")
+    return next((kind for word, kind in _GATEWAY_FAULT_WORDS if word in lowered), "")
+
+
+def gateway_error(payload: object) -> TrackingError | None:
+    """The error a gateway's own body reports (rate limited, bad credentials, unavailable),
+    naming no number; None for anything else, which the courier's format then reads.
+
+    Only bodies of those shapes and kinds: a courier's own "not found" problem (404) or bad
+    request is left to the adapter."""
+    if not isinstance(payload, Mapping):
+        return None
+    fault = payload.get("fault")
+    if isinstance(fault, Mapping) and isinstance(fault.get("faultstring"), str):
+        detail = fault.get("detail")
+        code = detail.get("errorcode") if isinstance(detail, Mapping) else ""
+        message = fault["faultstring"].strip()
+        kind = _gateway_kind(f"{code} {message}")
+        return TrackingError("", kind, message or str(code)) if kind else None
+    status = payload.get("status")
+    if isinstance(status, str) and status.isdigit():
+        status = int(status)
+    if (
+        isinstance(status, int)
+        and not isinstance(status, bool)
+        and payload.keys()
+        & {
+            "title",
+            "detail",
+        }
+    ):
+        kind = _GATEWAY_STATUS.get(status) or ("unavailable" if 500 <= status <= 599 else "")
+        message = next(
+            (str(payload[k]).strip() for k in ("detail", "message", "title") if payload.get(k)),
+            "",
+        )
+        return TrackingError("", kind, message or f"HTTP {status}") if kind else None
+    if payload.keys() == {"message"} and isinstance(payload["message"], str):
+        kind = _gateway_kind(payload["message"])
+        return TrackingError("", kind, payload["message"].strip()) if kind else None
+    return None
+
+
 # --- One number, several results ------------------------------------------------------------
 
 # A label is printed after the order is placed; one day of slack covers the courier's local

@@ -46,6 +46,7 @@ from tracking.carriers.base import (
     PushRejected,
     TrackingError,
     TrackingResult,
+    gateway_error,
 )
 from tracking.carriers.jsonbody import json_child, json_load, json_text
 from tracking.carriers.timeparse import country_timezone, parse_datetime
@@ -213,6 +214,8 @@ class DhlAdapter(CarrierAdapter):
         payload = json_load(body, "DHL")
         if not isinstance(payload, Mapping):
             raise CarrierPayloadError("DHL answer is not a JSON object")
+        if (gateway := gateway_error(payload)) is not None:
+            return ParseResult(errors=[gateway])
         if "shipments" in payload:
             shipments = payload["shipments"]
             if not isinstance(shipments, list):

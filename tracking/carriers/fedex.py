@@ -52,6 +52,7 @@ from tracking.carriers.base import (
     PodData,
     TrackingError,
     TrackingResult,
+    gateway_error,
     signatory,
     with_summary,
 )
@@ -338,6 +339,8 @@ class FedexAdapter(OAuthCarrierAdapter):
         Raises CarrierPayloadError when the body is not JSON or not the Track API's shape.
         """
         payload = json_object(body, "FedEx")
+        if (gateway := gateway_error(payload)) is not None:
+            return ParseResult(errors=[gateway])
         errors = payload.get("errors")
         if isinstance(errors, list) and errors and "output" not in payload:
             return ParseResult(errors=[_error("", raw) for raw in errors])

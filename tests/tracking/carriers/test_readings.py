@@ -1,16 +1,19 @@
 """The readings every adapter shares (tracking/carriers/base.py): placeholder signatories, the
 courier's own summary beside its scans, and one result kept when a number has several."""
 
+import json
 from datetime import UTC, date, datetime
 
 import pytest
 
+from tracking.carriers import ADAPTER_CLASSES
 from tracking.carriers.base import (
     CarrierEvent,
     ParseResult,
     TrackingError,
     TrackingResult,
     choose_our_parcels,
+    gateway_error,
     signatory,
     with_summary,
 )
@@ -148,3 +151,88 @@ def test_choose_our_parcels_leaves_single_results_and_errors_alone():
     result = ParseResult(shipments=[single, other], errors=[error])
     chosen = choose_our_parcels(result, courier="FedEx", ours_since={"1": date(2024, 9, 1)})
     assert (chosen.shipments, chosen.errors, chosen.notes) == ([single, other], [error], [])
+
+
+# --- gateway error bodies -------------------------------------------------------------------
+
+GATEWAY_BODIES = [
+    pytest.param(
+        {
+            "fault": {
+                "faultstring": "Rate limit quota violation. Quota limit  exceeded.",
+                "detail": {"errorcode": "policies.ratelimit.QuotaViolation"},
+            }
+        },
+        "rate_limited",
+        id="apigee-429",
+    ),
+    pytest.param(
+        {
+            "fault": {
+                "faultstring": "Spike arrest violation. Allowed rate : 10ps",
+                "detail": {"errorcode": "policies.ratelimit.SpikeArrestViolation"},
+            }
+        },
+        "rate_limited",
+        id="apigee-spike-arrest",
+    ),
+    pytest.param(
+        {
+            "fault": {
+                "faultstring": "The Service is temporarily unavailable",
+                "detail": {"errorcode": "messaging.adaptors.http.flow.ServiceUnavailable"},
+            }
+        },
+        "unavailable",
+        id="apigee-503",
+    ),
+    pytest.param(
+        {
+            "fault": {
+                "faultstring": "Invalid ApiKey",
+                "detail": {"errorcode": "oauth.v2.InvalidApiKey"},
+            }
+        },
+        "auth_failed",
+        id="apigee-bad-key",
+    ),
+    pytest.param(
+        {"title": "Too Many Requests", "status": 429, "detail": "Too many requests"},
+        "rate_limited",
+        id="problem-429",
+    ),
+    pytest.param(
+        {"title": "Service Unavailable", "status": 503, "detail": "Try later"},
+        "unavailable",
+        id="problem-503",
+    ),
+    pytest.param({"message": "Too Many Requests"}, "rate_limited", id="aws-429"),
+    pytest.param({"message": "Internal server error"}, "unavailable", id="aws-500"),
+]
+
+
+@pytest.mark.parametrize("slug", ["aftership", "dhl", "dhlexpress", "dpd", "fedex", "gls"])
+@pytest.mark.parametrize(("body", "kind"), GATEWAY_BODIES)
+def test_gateway_error_body_is_the_courier_fault_it_says_for_every_adapter(slug, body, kind):
+    # given a gateway's own 429/503/401 body in front of the courier's API
+    adapter = ADAPTER_CLASSES[slug](base_url="https://courier.test")
+
+    # when
+    result = adapter.parse(json.dumps(body).encode())
+
+    # then it is that fault, naming no number (the sync backs the courier off), never a crash
+    assert [(e.tracking_number, e.code) for e in result.errors] == [("", kind)]
+    assert result.shipments == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"title": "No result found", "status": 404, "detail": "none"}, id="404"),
+        pytest.param({"title": "Bad Request", "status": 400, "detail": "bad"}, id="400"),
+        pytest.param({"message": "Tracking number not found"}, id="courier-words"),
+        pytest.param({"fault": {"faultstring": "Something else"}}, id="other-fault"),
+    ],
+)
+def test_gateway_error_leaves_the_courier_own_errors_to_the_adapter(body):
+    assert gateway_error(body) is None
