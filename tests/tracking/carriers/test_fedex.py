@@ -749,3 +749,42 @@ def test_fedex_published_answer_reads_as_a_person_would(capsys, name, shipments,
 
     # then every parcel has the status a reader concludes, and every error its kind
     assert _published_of(json.loads(capsys.readouterr().out)) == (shipments, errors)
+
+
+def test_fedex_parse_command_of_a_reused_number_keeps_the_most_recent_and_says_so(capsys, tmp_path):
+    # given FedEx answering one number with a 2019 shipment and a 2024 one (stale first)
+    def result(shipped: str, scan: str, event_type: str) -> dict:
+        return {
+            "trackingNumberInfo": {"trackingNumber": "794612345678"},
+            "dateAndTimes": [{"type": "SHIP", "dateTime": shipped}],
+            "scanEvents": [_scan(scan, event_type, "DL" if event_type == "DL" else "IT")],
+        }
+
+    body = {
+        "output": {
+            "completeTrackResults": [
+                {
+                    "trackingNumber": "794612345678",
+                    "trackResults": [
+                        result("2019-03-01T10:00:00+01:00", "2019-03-04T11:00:00+01:00", "DL"),
+                        result("2024-08-15T10:00:00+02:00", "2024-08-16T08:00:00+02:00", "AR"),
+                    ],
+                }
+            ]
+        }
+    }
+    path = tmp_path / "reused.json"
+    path.write_text(json.dumps(body))
+
+    # when the operators' command parses it (it knows no order date)
+    call_command("tracking", "parse", "--carrier", "fedex", str(path))
+    out = json.loads(capsys.readouterr().out)
+
+    # then one parcel, the 2024 one, and the note naming the choice
+    assert [(s["tracking_number"], s["status"]) for s in out["shipments"]] == [
+        ("794612345678", "in_transit")
+    ]
+    assert out["notes"] == [
+        "794612345678: FedEx answered 2 shipments (shipped 2019-03-01, 2024-08-15); kept the one "
+        "shipped 2024-08-15, the most recent (no order or registration date to compare)"
+    ]
