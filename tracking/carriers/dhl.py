@@ -47,6 +47,7 @@ from tracking.carriers.base import (
     TrackingError,
     TrackingResult,
     gateway_error,
+    signatory,
 )
 from tracking.carriers.jsonbody import json_child, json_load, json_text
 from tracking.carriers.timeparse import country_timezone, parse_datetime
@@ -415,7 +416,7 @@ def _proof_of_delivery(
     )
     return PodData(
         delivered_at=_optional_time(number, pod.get("timestamp"), default_tz),
-        signed_by=full_name or json_text(signed, "name"),
+        signed_by=signatory(full_name or json_text(signed, "name")),
         documents=documents,
     )
 
