@@ -162,6 +162,7 @@ class SandboxApp:
         self._lock = threading.Lock()
         self._rng = random.Random(seed)
         self._anchors: dict[tuple[str, str], float] = {}
+        self._registered: set[tuple[str, str]] = set()
         self._advanced = 0.0
         # Faults answered so far, by kind: a soak shows it met them.
         self.faults_served: Counter[str] = Counter()
@@ -183,6 +184,7 @@ class SandboxApp:
     def reset(self) -> None:
         with self._lock:
             self._anchors.clear()
+            self._registered.clear()
             self._advanced = 0.0
             self._rng = random.Random(self._seed)
             self.faults_served.clear()
@@ -194,6 +196,20 @@ class SandboxApp:
         now = math.floor(self.now())
         with self._lock:
             return self._anchors.setdefault((carrier, number), now)
+
+    def register(self, carrier: str, number: str) -> bool:
+        """Record that ``number`` was registered with ``carrier`` (AfterShip's POST /trackings);
+        True when it is new. Registering anchors the journey, as a first sight does."""
+        self.anchor(carrier, number)
+        with self._lock:
+            if (carrier, number) in self._registered:
+                return False
+            self._registered.add((carrier, number))
+            return True
+
+    def is_registered(self, carrier: str, number: str) -> bool:
+        with self._lock:
+            return (carrier, number) in self._registered
 
     def _draw_fault(self, faults: Faults) -> str | None:
         with self._lock:

@@ -32,12 +32,16 @@ Sources (AfterShip's own documentation and generated SDKs):
 Format quirks this module deals with:
 
 - AfterShip only answers for trackings created in our AfterShip account beforehand (by the
-  shop's integration or ``POST /trackings``). The list endpoint answers 200 with the trackings it
-  has, silently leaving out the others: ``fetch_and_parse`` turns a number a successful answer
-  leaves out into a per-number ``not_found`` error. ``created_at_min`` is sent explicitly (120
-  days back, AfterShip's retention) because its default, 30 days, would hide older parcels.
+  shop's integration or ``POST /trackings``,
+  https://www.aftership.com/docs/tracking/2025-04/api/create-a-tracking: 201 with the tracking,
+  400 meta 4003 "Tracking already exists."). The list endpoint answers 200 with the trackings it
+  has, silently leaving out the others: ``fetch_and_parse`` registers a number a successful
+  answer leaves out and asks again, and what is still missing is a per-number ``not_found``.
+  ``created_at_min`` is sent explicitly (120 days back, AfterShip's retention) because its
+  default, 30 days, would hide older parcels.
 - One number may come back more than once (the same number tracked at two couriers): each is a
-  separate ``TrackingResult`` with the same tracking number.
+  separate ``TrackingResult`` with the same tracking number; the sync keeps the one that is our
+  parcel (``base.choose_our_parcels``: shipped since our order, else the most recent).
 - Everything is wrapped in ``{"meta": {"code", "message", "type"}, "data": {…}}``; errors are
   ``meta.code`` other than 200 (4004, 4005, 401…) with ``data`` empty, naming no number.
 - Each checkpoint already carries AfterShip's normalised ``tag`` and ``subtag``: the status table
@@ -53,6 +57,12 @@ Format quirks this module deals with:
   then AfterShip's AI ``aftership_estimated_delivery_date`` (each {estimated_delivery_date,
   _min, _max}); dates in the recipient's zone. A range of bare dates ends at 23:59:59 of its last
   day in the destination zone (``estimated_delivery_end`` is a datetime).
+- ``shipment_delivery_date`` comes without an offset and is UTC (AfterShip's SDK samples:
+  "2018-08-01T17:19:47" for a checkpoint "Delivered" at 13:19:47-04:00).
+- The tracking's own ``tag``/``subtag`` is AfterShip's conclusion: checkpoints are often missing
+  or cut short (an expired tracking has none), so it stands when they lag behind it
+  (``base.with_summary``). ``signed_by`` may hold a placeholder ("Signature not required"),
+  which is no signatory (``base.signatory``).
 - POD: ``signed_by`` and ``delivery_location_type`` (free text: "Mailbox", "Front door",
   "Locker"…) are tracking-level; AfterShip gives no signature or photo image. A delivery whose
   subtag says nothing more (``Delivered_001``) takes its substatus from them.
@@ -91,6 +101,10 @@ from tracking.carriers.base import (
     PushRejected,
     TrackingError,
     TrackingResult,
+    gateway_error,
+    raise_account_errors,
+    signatory,
+    with_summary,
 )
 from tracking.carriers.jsonbody import json_load, json_object, json_text
 from tracking.carriers.timeparse import country_timezone, parse_date_or_datetime, parse_datetime
@@ -182,12 +196,19 @@ STATUS_MAP: dict[str, tuple[str, str | None]] = {
     "Expired_001": (_X, None),
 }
 
+# ``meta.code`` of POST /trackings meaning AfterShip tracks the number: created, or "Tracking
+# already exists." (4003): registering is idempotent.
+REGISTERED_CODES = frozenset({200, 201, 4003})
+
 # ``meta.code`` of an error envelope -> our per-number error code.
 META_CODES = {
     4004: "not_found",  # Tracking does not exist.
+    4001: "invalid_request",  # Invalid JSON data.
     4005: "invalid_number",  # The value of tracking_number is invalid.
+    4007: "invalid_request",  # a required field is missing
     4017: "invalid_number",  # tracking number format invalid
-    4012: "unknown_courier",  # the courier cannot be detected or is not supported
+    # "Cannot detect courier": no courier AfterShip follows has the number, i.e. unknown.
+    4012: "not_found",
     401: "auth_failed",
     403: "auth_failed",
     404: "not_found",
@@ -290,23 +311,76 @@ class AfterShipAdapter(CarrierAdapter):
             )
         return responses
 
+    def register(
+        self, tracking_numbers: Sequence[str], *, client: CarrierHttpClient
+    ) -> tuple[list[str], list[TrackingError]]:
+        """``POST /trackings`` for each number: (numbers AfterShip now tracks, per-number
+        errors). Idempotent: "Tracking already exists" (meta 4003) is success.
+
+        Raises the courier fault (CarrierAuthError, CarrierRateLimited…) for an answer about
+        the account rather than the number.
+        """
+        registered, errors = [], []
+        for number in tracking_numbers:
+            response = client.request(
+                "POST",
+                f"{self.base_url}/tracking/{API_VERSION}/trackings",
+                headers={
+                    "as-api-key": self.api_key,
+                    "Accept": "application/json",
+                    "Content-Type": "application/json",
+                },
+                json={"tracking_number": number},
+                accept_status=frozenset({200, 201, 400, 404, 422}),
+            )
+            meta, _data = _envelope(response.body)
+            code = meta.get("code")
+            if code in REGISTERED_CODES:
+                registered.append(number)
+                continue
+            message = json_text(meta, "message") or f"meta code {code}"
+            result = ParseResult(
+                errors=[TrackingError(number, META_CODES.get(code, "courier_error"), message)]
+            )
+            raise_account_errors(self.name, result)
+            errors.extend(result.errors)
+        return registered, errors
+
     def fetch_and_parse(
         self, tracking_numbers: Sequence[str], *, client: CarrierHttpClient
     ) -> list[CarrierAnswer]:
-        """As the base class, plus ``not_found`` for numbers a successful answer leaves out:
-        the list endpoint omits numbers that are not trackings of our AfterShip account."""
+        """As the base class, with AfterShip's precondition: it only answers for trackings of
+        our account. Numbers a successful answer leaves out are registered (``register``), then
+        asked again in the same call; what still has no tracking is ``not_found``.
+
+        Registering on the first poll, not at our registration, keeps the parcel's own
+        service free of courier calls and costs requests only for numbers AfterShip lacks:
+        every later poll finds them at once.
+        """
         answers = super().fetch_and_parse(tracking_numbers, client=client)
+        missing: list[str] = []
         for start, answer in zip(
             range(0, len(tracking_numbers), self.batch_size), answers, strict=True
         ):
             if answer.result.errors:
                 continue  # an error envelope: the base class reports the numbers as not returned
             returned = {s.tracking_number for s in answer.result.shipments}
-            answer.result.errors.extend(
-                TrackingError(number, "not_found", "AfterShip has no tracking for this number")
-                for number in tracking_numbers[start : start + self.batch_size]
-                if number not in returned
+            missing.extend(
+                n for n in tracking_numbers[start : start + self.batch_size] if n not in returned
             )
+        if not missing:
+            return answers
+        registered, errors = self.register(missing, client=client)
+        if registered:
+            answers.extend(super().fetch_and_parse(registered, client=client))
+        returned = {s.tracking_number for a in answers for s in a.result.shipments}
+        refused = {e.tracking_number for e in errors}
+        errors.extend(
+            TrackingError(number, "not_found", "AfterShip has no tracking for this number")
+            for number in missing
+            if number not in returned and number not in refused
+        )
+        answers[-1].result.errors.extend(errors)
         return answers
 
     def parse(self, body: bytes) -> ParseResult:
@@ -315,6 +389,9 @@ class AfterShipAdapter(CarrierAdapter):
 
         Raises CarrierPayloadError when the body is not AfterShip's envelope.
         """
+        payload = json_object(body, "AfterShip")
+        if "meta" not in payload and (gateway := gateway_error(payload)) is not None:
+            return ParseResult(errors=[gateway])
         meta, data = _envelope(body)
         code = meta.get("code")
         if isinstance(code, bool) or not isinstance(code, int):
@@ -421,15 +498,18 @@ class AfterShipAdapter(CarrierAdapter):
         )
         destination_tz = country_timezone(destination)
         location_type = _location_type(json_text(tracking, "delivery_location_type"))
-        signed_by = json_text(tracking, "signed_by")
+        signed_by = signatory(json_text(tracking, "signed_by"))
         delivered_refinement = _SUBSTATUS_OF_LOCATION.get(location_type) or (
             Substatus.DELIVERED_SIGNED if signed_by else None
         )
 
-        events = sorted(
+        # AfterShip lists oldest first already; a stable sort keeps same-time scans in order.
+        # Checkpoints are often missing or truncated (an expired tracking has none): the
+        # tracking-level tag is AfterShip's own conclusion and stands when they lag behind it.
+        events = with_summary(
             (self._event(number, c, delivered_refinement) for c in checkpoints),
-            key=lambda e: e.occurred_at,
-        )  # AfterShip lists oldest first already; a stable sort keeps same-time scans in order
+            self._summary_event(number, tracking, delivered_refinement),
+        )
         estimated, estimated_end = _estimated_delivery(number, tracking, destination_tz)
         result = TrackingResult(
             tracking_number=number,
@@ -440,9 +520,7 @@ class AfterShipAdapter(CarrierAdapter):
         delivery = result.delivery
         if delivery is None:
             return result
-        delivered_at = _optional_time(
-            number, tracking.get("shipment_delivery_date"), destination_tz
-        )
+        delivered_at = _optional_time(number, tracking.get("shipment_delivery_date"), UTC)
         return replace(
             result,
             pod=PodData(
@@ -455,6 +533,46 @@ class AfterShipAdapter(CarrierAdapter):
             ),
         )
 
+    def _summary_event(
+        self,
+        number: str,
+        tracking: Mapping[str, object],
+        delivered_refinement: str | None,
+    ) -> CarrierEvent | None:
+        """The tracking's own ``tag``/``subtag`` as an event, dated by the delivery for a
+        delivered tracking and by AfterShip's last update otherwise (AfterShip's times without an
+        offset are UTC); None without a tag or a time (a summary that cannot be placed among the
+        scans is not guessed)."""
+        subtag, tag = json_text(tracking, "subtag"), json_text(tracking, "tag")
+        if not (subtag or tag):
+            return None
+        status, substatus = self._map(subtag, tag)
+        when = None
+        keys = ("shipment_delivery_date", "last_updated_at", "updated_at")
+        for key in keys if status == Status.DELIVERED else keys[1:]:
+            value = _optional_time(number, tracking.get(key), UTC)
+            if isinstance(value, datetime):
+                when = value
+                break
+        if when is None:
+            return None
+        if status == Status.DELIVERED and substatus is None:
+            substatus = delivered_refinement
+        return CarrierEvent(
+            occurred_at=when,
+            status=status,
+            substatus=substatus,
+            code=subtag or tag,
+            message=json_text(tracking, "subtag_message") or tag,
+        )
+
+    def _map(self, subtag: str, tag: str) -> tuple[str, str | None]:
+        if subtag in STATUS_MAP:
+            return STATUS_MAP[subtag]
+        if tag in STATUS_MAP:
+            return STATUS_MAP[tag]  # a subtag AfterShip added after this table
+        return self.map_status(subtag or tag)
+
     def _event(
         self, number: str, checkpoint: object, delivered_refinement: str | None
     ) -> CarrierEvent:
@@ -465,12 +583,7 @@ class AfterShipAdapter(CarrierAdapter):
             number, checkpoint.get("checkpoint_time"), country_timezone(country)
         )
         subtag, tag = json_text(checkpoint, "subtag"), json_text(checkpoint, "tag")
-        if subtag in STATUS_MAP:
-            status, substatus = STATUS_MAP[subtag]
-        elif tag in STATUS_MAP:
-            status, substatus = STATUS_MAP[tag]  # a subtag AfterShip added after this table
-        else:
-            status, substatus = self.map_status(subtag or tag)
+        status, substatus = self._map(subtag, tag)
         if status == Status.DELIVERED and substatus is None:
             substatus = delivered_refinement
         return CarrierEvent(

@@ -22,7 +22,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import ClassVar
 
 from tracking.carriers.documents import DocumentNotAvailable, ProofDocument
@@ -140,6 +140,9 @@ class TrackingResult:
     # undone by a later return or exception), and so whether the POD counts, is decided by the
     # tracking record (``tracking.status.pod_standing``, used by ingest), never here.
     pod: PodData | None = None
+    # The courier's ship or label date, where it gives one: what tells apart shipments that
+    # reuse one number (``choose_our_parcels``). None falls back to the first scan's date.
+    shipped_on: date | None = None
 
     @property
     def delivery(self) -> CarrierEvent | None:
@@ -158,10 +161,202 @@ class TrackingError:
 class ParseResult:
     shipments: list[TrackingResult] = field(default_factory=list)
     errors: list[TrackingError] = field(default_factory=list)
+    # Which of several results for one number was kept, and why (``choose_our_parcels``):
+    # stored on the raw payload's note so that CS can see the choice.
+    notes: list[str] = field(default_factory=list)
 
     def extend(self, other: ParseResult) -> None:
         self.shipments.extend(other.shipments)
         self.errors.extend(other.errors)
+        self.notes.extend(other.notes)
+
+
+# --- Gateway error bodies --------------------------------------------------------------------
+
+# Couriers' APIs sit behind API gateways that answer 401/403/429/5xx in the gateway's own shape,
+# not the courier's: Apigee's {"fault": {"faultstring", "detail": {"errorcode"}}} (GLS, DHL),
+# an RFC 7807 problem {"title", "status", "detail"}, AWS API Gateway's bare {"message"}.
+_GATEWAY_FAULT_WORDS: tuple[tuple[str, str], ...] = (
+    ("ratelimit", "rate_limited"),
+    ("quota", "rate_limited"),
+    ("spikearrest", "rate_limited"),
+    ("too many requests", "rate_limited"),
+    ("limit exceeded", "rate_limited"),
+    ("apikey", "auth_failed"),
+    ("api key", "auth_failed"),
+    ("token", "auth_failed"),
+    ("jwt", "auth_failed"),
+    ("oauth", "auth_failed"),
+    ("unauthorized", "auth_failed"),
+    ("forbidden", "auth_failed"),
+    ("authentication", "auth_failed"),
+    ("unavailable", "unavailable"),
+    ("timeout", "unavailable"),
+    ("timed out", "unavailable"),
+    ("internal server error", "unavailable"),
+    ("targetconnect", "unavailable"),
+    ("bad gateway", "unavailable"),
+)
+_GATEWAY_STATUS = {401: "auth_failed", 403: "auth_failed", 429: "rate_limited"}
+
+
+def _gateway_kind(text: str) -> str:
+    lowered = text.casefold().replace("_", "")
+    return next((kind for word, kind in _GATEWAY_FAULT_WORDS if word in lowered), "")
+
+
+def gateway_error(payload: object) -> TrackingError | None:
+    """The error a gateway's own body reports (rate limited, bad credentials, unavailable),
+    naming no number; None for anything else, which the courier's format then reads.
+
+    Only bodies of those shapes and kinds: a courier's own "not found" problem (404) or bad
+    request is left to the adapter."""
+    if not isinstance(payload, Mapping):
+        return None
+    fault = payload.get("fault")
+    if isinstance(fault, Mapping) and isinstance(fault.get("faultstring"), str):
+        detail = fault.get("detail")
+        code = detail.get("errorcode") if isinstance(detail, Mapping) else ""
+        message = fault["faultstring"].strip()
+        kind = _gateway_kind(f"{code} {message}")
+        return TrackingError("", kind, message or str(code)) if kind else None
+    status = payload.get("status")
+    if isinstance(status, str) and status.isdigit():
+        status = int(status)
+    if (
+        isinstance(status, int)
+        and not isinstance(status, bool)
+        and payload.keys()
+        & {
+            "title",
+            "detail",
+        }
+    ):
+        kind = _GATEWAY_STATUS.get(status) or ("unavailable" if 500 <= status <= 599 else "")
+        message = next(
+            (str(payload[k]).strip() for k in ("detail", "message", "title") if payload.get(k)),
+            "",
+        )
+        return TrackingError("", kind, message or f"HTTP {status}") if kind else None
+    if payload.keys() == {"message"} and isinstance(payload["message"], str):
+        kind = _gateway_kind(payload["message"])
+        return TrackingError("", kind, payload["message"].strip()) if kind else None
+    return None
+
+
+# --- One number, several results ------------------------------------------------------------
+
+# A label is printed after the order is placed; one day of slack covers the courier's local
+# date against ours (a label printed late evening in New York is the next day in Paris).
+SHIP_DATE_SLACK = timedelta(days=1)
+
+
+def shipped_on(result: TrackingResult) -> date | None:
+    """The result's ship or label date: the courier's own, else its first scan's local date."""
+    if result.shipped_on is not None:
+        return result.shipped_on
+    return result.events[0].occurred_at.date() if result.events else None
+
+
+def choose_our_parcels(
+    result: ParseResult, *, courier: str, ours_since: Mapping[str, date] | None = None
+) -> ParseResult:
+    """One result per tracking number: the one that is our parcel when the courier answers a
+    number with several (couriers reuse numbers: FedEx, DHL's services, AfterShip's couriers).
+
+    ``ours_since`` gives, per number, the earliest of our order and registration dates. A
+    result shipped (or labelled) before that, less ``SHIP_DATE_SLACK``, is another parcel
+    that had the number before ours: never kept. Among the rest, the one shipped first after
+    our dates is ours (a later one would be the number's next reuse); without our dates, or
+    when no result has a date, the most recent. When every result predates our parcel, the
+    number gets a ``not_found`` error: the courier does not show ours yet. Each choice is
+    written in ``notes``; numbers with one result pass untouched.
+    """
+    ours_since = ours_since or {}
+    by_number: dict[str, list[TrackingResult]] = {}
+    for tracking in result.shipments:
+        by_number.setdefault(tracking.tracking_number, []).append(tracking)
+    chosen = ParseResult(errors=list(result.errors), notes=list(result.notes))
+    for number, candidates in by_number.items():
+        if len(candidates) == 1:
+            chosen.shipments.append(candidates[0])
+            continue
+        since = ours_since.get(number)
+        dated = [(shipped_on(c), c) for c in candidates]
+        described = ", ".join(str(day or "undated") for day, _ in dated)
+        if since is not None:
+            fresh = [(d, c) for d, c in dated if d is None or d >= since - SHIP_DATE_SLACK]
+            if not fresh:
+                chosen.errors.append(
+                    TrackingError(
+                        number,
+                        "not_found",
+                        f"{courier} has {len(candidates)} shipments under this number, all "
+                        f"shipped before our parcel (ours since {since}; theirs {described})",
+                    )
+                )
+                chosen.notes.append(f"{number}: none kept, all shipped before {since}")
+                continue
+            with_day = [(d, c) for d, c in fresh if d is not None]
+            day, kept = min(with_day, key=lambda dc: dc[0]) if with_day else fresh[-1]
+            why = f"the first shipped since our parcel's {since}"
+        else:
+            with_day = [(d, c) for d, c in dated if d is not None]
+            day, kept = max(with_day, key=lambda dc: dc[0]) if with_day else dated[-1]
+            why = "the most recent (no order or registration date to compare)"
+        chosen.shipments.append(kept)
+        chosen.notes.append(
+            f"{number}: {courier} answered {len(candidates)} shipments (shipped {described}); "
+            f"kept the one shipped {day or 'undated'}, {why}"
+        )
+    return chosen
+
+
+# --- Readings every courier needs ---------------------------------------------------------
+
+# What couriers write in a "signed by" field when nobody signed (FedEx through AfterShip:
+# "Signature not required"; others "N/A", "Not required", "Released without signature"). A POD
+# naming one of these as its signatory would pass for a signed delivery: it is no signatory.
+_NO_SIGNATORY = re.compile(
+    r"^\W*(?:n/?a|none|null|unknown|-+|\.+)\W*$"
+    r"|signature\s+(?:not\s+(?:required|obtained|needed)|waived|release)"
+    r"|(?:without|no)\s+signature|not\s+required|no\s+signature\s+required",
+    re.IGNORECASE,
+)
+
+
+def signatory(text: str) -> str:
+    """The person who signed, as the courier wrote it; "" for a placeholder saying no one did."""
+    cleaned = " ".join(text.split())
+    return "" if not cleaned or _NO_SIGNATORY.search(cleaned) else cleaned
+
+
+def with_summary(
+    events: Iterable[CarrierEvent], summary: CarrierEvent | None
+) -> tuple[CarrierEvent, ...]:
+    """The scans (oldest first), plus the courier's own summary when the scans do not end there.
+
+    Couriers give a parcel-level status beside their scan list (AfterShip's tracking ``tag``,
+    FedEx's ``latestStatusDetail``, DHL's ``status``): when the list is missing, truncated or
+    lags behind, the summary is the courier's later word and must not be lost (an expired
+    AfterShip tracking without checkpoints is expired, not pending). It is added as one more
+    event unless the last scan already has its status, or is the same scan (same code and time:
+    the adapter has read that scan with more context, e.g. a delivery after a return), or the
+    summary is older than the last scan (the scans are the newer news). A "pending" summary says
+    nothing the scans do not.
+    """
+    ordered = sort_events(events)
+    if summary is None or summary.status == Status.PENDING:
+        return ordered
+    if ordered:
+        last = ordered[-1]
+        if (
+            last.status == summary.status
+            or (last.code, last.occurred_at) == (summary.code, summary.occurred_at)
+            or summary.occurred_at < last.occurred_at
+        ):
+            return ordered
+    return (*ordered, summary)
 
 
 # --- The adapter ----------------------------------------------------------------------------

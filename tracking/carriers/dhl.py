@@ -46,6 +46,8 @@ from tracking.carriers.base import (
     PushRejected,
     TrackingError,
     TrackingResult,
+    gateway_error,
+    signatory,
 )
 from tracking.carriers.jsonbody import json_child, json_load, json_text
 from tracking.carriers.timeparse import country_timezone, parse_datetime
@@ -215,6 +217,8 @@ class DhlAdapter(CarrierAdapter):
         payload = json_load(body, "DHL")
         if not isinstance(payload, Mapping):
             raise CarrierPayloadError("DHL answer is not a JSON object")
+        if (gateway := gateway_error(payload)) is not None:
+            return ParseResult(errors=[gateway])
         if "shipments" in payload:
             shipments = payload["shipments"]
             if not isinstance(shipments, list):
@@ -414,7 +418,7 @@ def _proof_of_delivery(
     )
     return PodData(
         delivered_at=_optional_time(number, pod.get("timestamp"), default_tz),
-        signed_by=full_name or json_text(signed, "name"),
+        signed_by=signatory(full_name or json_text(signed, "name")),
         documents=documents,
     )
 

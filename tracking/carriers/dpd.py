@@ -70,8 +70,10 @@ from tracking.carriers.base import (
     PodData,
     TrackingError,
     TrackingResult,
+    gateway_error,
     sort_events,
 )
+from tracking.carriers.jsonbody import json_load
 from tracking.carriers.soap import child_text, soap_envelope
 from tracking.carriers.timeparse import country_timezone, parse_datetime
 from tracking.carriers.vocabulary import DELIVERY_LOCATION_TYPES, Status, Substatus
@@ -303,6 +305,12 @@ class DpdAdapter(CarrierAdapter):
 
         Raises CarrierPayloadError when the body is not such an answer.
         """
+        # DPD's gateway answers 429/5xx in JSON, not SOAP.
+        if (
+            bytes(body).lstrip()[:1] == b"{"
+            and (gateway := gateway_error(json_load(body, "DPD"))) is not None
+        ):
+            return ParseResult(errors=[gateway])
         root = soap_envelope(body, "DPD")
         soap_body = root.find("Body")
         if soap_body is None:

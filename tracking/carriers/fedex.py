@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from tracking.carriers.base import (
+    ACCOUNT_ERRORS,
     CarrierEvent,
     CarrierPayloadError,
     CarrierResponse,
@@ -53,6 +54,9 @@ from tracking.carriers.base import (
     PodData,
     TrackingError,
     TrackingResult,
+    gateway_error,
+    signatory,
+    with_summary,
 )
 from tracking.carriers.documents import DocumentNotAvailable, DocumentRefused, ProofDocument
 from tracking.carriers.jsonbody import json_child, json_object, json_text
@@ -231,7 +235,15 @@ ERROR_CODES: dict[str, str] = {
     "NOT.AUTHORIZED.ERROR": "auth_failed",
     "UNAUTHORIZED": "auth_failed",
     "RATE.LIMIT.EXCEEDED": "rate_limited",
+    "TOO.MANY.REQUESTS.ERROR": "rate_limited",  # the gateway's 429
+    "FORBIDDEN.ERROR": "auth_failed",  # 403: credentials without the Track API's permission
+    "SERVICE.UNAVAILABLE.ERROR": "unavailable",  # the gateway's 503
+    "INTERNAL.SERVER.ERROR": "unavailable",
+    "BAD.REQUEST.ERROR": "invalid_request",
 }
+# A "bad request" that blames the bearer token is about our credentials, not the request:
+# FedEx answers an invalid JWT with BAD.REQUEST.ERROR (karrio's recorded answer).
+_TOKEN_WORDS = ("jwt", "token", "credential")
 
 SPOD = "SIGNATURE_PROOF_OF_DELIVERY"
 SPOD_KIND = "signature_proof_of_delivery"
@@ -342,6 +354,8 @@ class FedexAdapter(OAuthCarrierAdapter):
         Raises CarrierPayloadError when the body is not JSON or not the Track API's shape.
         """
         payload = json_object(body, "FedEx")
+        if (gateway := gateway_error(payload)) is not None:
+            return ParseResult(errors=[gateway])
         errors = payload.get("errors")
         if isinstance(errors, list) and errors and "output" not in payload:
             return ParseResult(errors=[_error("", raw) for raw in errors])
@@ -373,13 +387,14 @@ class FedexAdapter(OAuthCarrierAdapter):
             if not isinstance(raw, Mapping):
                 raise CarrierPayloadError("FedEx trackResult is not an object")
         asked = json_text(complete, "trackingNumber")
-        # FedEx may return several results for a reused number: the first one with data wins.
+        # FedEx reuses numbers and answers one with several shipments: all are returned, each
+        # with its ship date, and ``choose_our_parcels`` keeps ours (never the first by luck).
         with_data = [r for r in track_results if r.get("scanEvents") or r.get("latestStatusDetail")]
         if not with_data:
             first = track_results[0]
             number = asked or json_text(json_child(first, "trackingNumberInfo"), "trackingNumber")
             return ParseResult(errors=[_error(number, first.get("error"))])
-        return ParseResult(shipments=[self._parse_result(asked, with_data[0])])
+        return ParseResult(shipments=[self._parse_result(asked, raw) for raw in with_data])
 
     def _parse_result(self, asked: str, raw: Mapping[str, object]) -> TrackingResult:
         number = asked or json_text(json_child(raw, "trackingNumberInfo"), "trackingNumber")
@@ -392,6 +407,21 @@ class FedexAdapter(OAuthCarrierAdapter):
         details = json_child(raw, "deliveryDetails")
         delivered_substatus, location_type = _delivery_place(raw, details)
         events = self._events(number, scans, destination_tz, delivered_substatus)
+        actual_delivery = _date_and_time(number, raw, "ACTUAL_DELIVERY", destination_tz)
+        # latestStatusDetail is FedEx's own reading of the parcel: it stands when the scans
+        # stop short of it (a delivered parcel whose scan list ends at "on vehicle").
+        events = with_summary(
+            events,
+            self._summary_event(number, raw, events, actual_delivery, delivered_substatus),
+        )
+        ship = next(
+            (
+                moment
+                for kind in ("SHIP", "ACTUAL_PICKUP", "ACTUAL_TENDER")
+                if (moment := _date_and_time(number, raw, kind, destination_tz))
+            ),
+            None,
+        )
 
         estimated, estimated_end = _estimated_delivery(number, raw, destination_tz)
         result = TrackingResult(
@@ -399,14 +429,20 @@ class FedexAdapter(OAuthCarrierAdapter):
             events=events,
             estimated_delivery=estimated,
             estimated_delivery_end=estimated_end,
+            shipped_on=ship.date() if ship else None,
         )
         delivery = result.delivery
         if delivery is None:
             return result
+        if actual_delivery is not None and events and actual_delivery < events[0].occurred_at:
+            # A delivery before the parcel's first scan is no delivery time (FedEx's own
+            # example carries a 2007 ACTUAL_DELIVERY beside 2024 scans): the scan dates it.
+            actual_delivery = None
         pod = PodData(
-            delivered_at=_date_and_time(number, raw, "ACTUAL_DELIVERY", destination_tz)
-            or delivery.occurred_at,
-            signed_by=json_text(details, "signedByName") or json_text(details, "receivedByName"),
+            delivered_at=actual_delivery or delivery.occurred_at,
+            signed_by=signatory(
+                json_text(details, "signedByName") or json_text(details, "receivedByName")
+            ),
             location_type=location_type,
             documents=_image_kinds(raw),
         )
@@ -451,6 +487,56 @@ class FedexAdapter(OAuthCarrierAdapter):
             )
         return tuple(events)
 
+    def _summary_event(
+        self,
+        number: str,
+        raw: Mapping[str, object],
+        events: tuple[CarrierEvent, ...],
+        actual_delivery: datetime | None,
+        delivered_substatus: str | None,
+    ) -> CarrierEvent | None:
+        """``latestStatusDetail`` as an event. Its ``code``/``derivedCode`` (or, in older
+        answers, ``derivedStatusCode``) is the parcel's status; its ``eventType`` is only the
+        last scan's. Dated by its own ``date``, a delivery by ACTUAL_DELIVERY or else as of the
+        last scan; None when it cannot be placed."""
+        latest = json_child(raw, "latestStatusDetail")
+        code = next(
+            (
+                json_text(latest, key).upper()
+                for key in ("code", "derivedCode", "derivedStatusCode")
+                if json_text(latest, key)
+            ),
+            "",
+        )
+        if not code:
+            return None
+        status, substatus = STATUS_MAP.get(code) or DERIVED_STATUS_MAP.get(
+            code, self.map_status(code)
+        )
+        when: datetime | None = None
+        if json_text(latest, "date"):
+            place = json_child(latest, "scanLocation")
+            try:
+                when = parse_datetime(
+                    latest.get("date"), default_tz=_address_zone(place) or _destination_zone(raw)
+                )
+            except ValueError as exc:
+                raise CarrierPayloadError(f"FedEx {number}: bad latestStatusDetail date") from exc
+        elif status == _DELIVERED and actual_delivery is not None:
+            when = actual_delivery
+        elif status == _DELIVERED and events:
+            # Undated, only a delivery is worth adding: a coarse "IT" summary placed at the
+            # last scan would undo a finer "out for delivery" scan.
+            when = events[-1].occurred_at
+        if when is None:
+            return None
+        if status == _DELIVERED:
+            substatus = delivered_substatus
+        message = json_text(latest, "description") or json_text(latest, "derivedStatus")
+        return CarrierEvent(
+            when, status, substatus, code, message, _location(json_child(latest, "scanLocation"))
+        )
+
     def _classify(self, raw: Mapping[str, object]) -> tuple[str, str | None]:
         event_type = json_text(raw, "eventType")
         derived = json_text(raw, "derivedStatusCode").upper()
@@ -480,7 +566,11 @@ def _error(number: str, raw: object) -> TrackingError:
         raise CarrierPayloadError("FedEx error entry is not an object")
     code = json_text(raw, "code")
     message = json_text(raw, "message") or f"FedEx error {code}"
-    return TrackingError(number, ERROR_CODES.get(code, "courier_error"), message)
+    ours = ERROR_CODES.get(code.upper(), "courier_error")
+    if ours == "invalid_request" and any(word in message.casefold() for word in _TOKEN_WORDS):
+        ours = "auth_failed"
+    # Account-wide answers name no number: the whole request failed, not one parcel.
+    return TrackingError("" if ours in ACCOUNT_ERRORS else number, ours, message)
 
 
 def _message(raw: Mapping[str, object]) -> str:

@@ -53,6 +53,7 @@ from tracking.carriers.base import (
     PodData,
     TrackingError,
     TrackingResult,
+    gateway_error,
 )
 from tracking.carriers.documents import DocumentNotAvailable, DocumentRefused, ProofDocument
 from tracking.carriers.jsonbody import json_child, json_load, json_object, json_text
@@ -291,6 +292,8 @@ class GlsAdapter(OAuthCarrierAdapter):
         Raises CarrierPayloadError when the body is not JSON or none of GLS's shapes.
         """
         payload = json_object(body, "GLS")
+        if "parcels" not in payload and (gateway := gateway_error(payload)) is not None:
+            return ParseResult(errors=[gateway])
         if "parcels" in payload:
             parcels = payload["parcels"]
             if not isinstance(parcels, list):

@@ -45,25 +45,34 @@ def raw_payload_build(
 
 
 def raw_payloads_store_answers(
-    *, carrier: str, responses: Sequence[CarrierResponse], now: datetime | None = None
+    *,
+    carrier: str,
+    responses: Sequence[CarrierResponse],
+    notes: Sequence[str] = (),
+    now: datetime | None = None,
 ) -> list[RawPayload]:
-    """Keep the courier's answers to one sync (one row per HTTP answer), in one INSERT."""
+    """Keep the courier's answers to one sync (one row per HTTP answer), in one INSERT.
+
+    ``notes``, aligned with ``responses`` when given, say what was made of each answer (which of
+    several results for one number was kept): operators and CS read them on the payload.
+    """
     now = now or timezone.now()
-    return RawPayload.objects.bulk_create(
-        [
-            raw_payload_build(
-                carrier=carrier,
-                kind=RawPayload.Kind.POLL,
-                body=r.body,
-                content_type=r.content_type,
-                url=r.url,
-                http_status=r.status_code,
-                state=RawPayload.State.PROCESSED,
-                now=now,
-            )
-            for r in responses
-        ]
-    )
+    payloads = [
+        raw_payload_build(
+            carrier=carrier,
+            kind=RawPayload.Kind.POLL,
+            body=r.body,
+            content_type=r.content_type,
+            url=r.url,
+            http_status=r.status_code,
+            state=RawPayload.State.PROCESSED,
+            now=now,
+        )
+        for r in responses
+    ]
+    for payload, note in zip(payloads, notes, strict=False):
+        payload.note = note
+    return RawPayload.objects.bulk_create(payloads)
 
 
 def raw_payloads_purge(*, now: datetime | None = None) -> int:

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import ApplicationError
 from tracking import carriers
-from tracking.carriers.base import CarrierPayloadError, PushNotConfigured
+from tracking.carriers.base import CarrierPayloadError, PushNotConfigured, choose_our_parcels
 from tracking.models import RawPayload, Shipment, TrackingEvent
 from tracking.services.ingest import ShipmentUpdate, events_ingest
 from tracking.services.payloads import raw_payload_build
@@ -99,12 +99,18 @@ def push_process(*, raw_payload_id: int, now: datetime | None = None) -> int:
     result = adapter.parse_push(payload.body)
     numbers = {tracking.tracking_number for tracking in result.shipments}
     by_number: dict[str, list[int]] = {}
-    for shipment_id, number in (
+    ours_since: dict[str, date] = {}
+    for shipment_id, number, registered_at, ordered_at in (
         Shipment.objects.live()
         .filter(carrier=payload.carrier, tracking_number__in=numbers)
-        .values_list("id", "tracking_number")
+        .values_list("id", "tracking_number", "created_at", "order__created_at")
     ):
         by_number.setdefault(number, []).append(shipment_id)
+        since = min(registered_at, ordered_at).astimezone(UTC).date()
+        ours_since[number] = min(since, ours_since.get(number, since))
+    # A push naming one number with several results (AfterShip: one number at two couriers)
+    # is ingested for the one that is our parcel; the choice is noted on the payload.
+    result = choose_our_parcels(result, courier=adapter.name, ours_since=ours_since)
     updates = [
         ShipmentUpdate(shipment_id, tracking, raw_payload_id=payload.id)
         for tracking in result.shipments
@@ -114,7 +120,10 @@ def push_process(*, raw_payload_id: int, now: datetime | None = None) -> int:
     unmatched = sorted(numbers - set(by_number))
     payload.state = RawPayload.State.PROCESSED
     payload.processed_at = now
+    notes = list(result.notes)
     if unmatched:
-        payload.note = "No shipment for: " + ", ".join(unmatched)
+        notes.append("No shipment for: " + ", ".join(unmatched))
+    if notes:
+        payload.note = "\n".join(notes)
     payload.save(update_fields=["state", "processed_at", "note"])
     return len(updates)

@@ -19,7 +19,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F
@@ -28,7 +28,12 @@ from django.utils import timezone
 
 from tracking import cadence, carriers
 from tracking.budgets import courier_budget
-from tracking.carriers.base import CarrierFault, TrackingError, not_returned_errors
+from tracking.carriers.base import (
+    CarrierFault,
+    TrackingError,
+    choose_our_parcels,
+    not_returned_errors,
+)
 from tracking.carriers.http import CarrierHttpClient
 from tracking.models import CarrierSyncState, Shipment, ShipmentAudit
 from tracking.services.ingest import ShipmentUpdate, events_ingest, status_changes_announce
@@ -235,14 +240,15 @@ def carrier_batch_sync(
         return BatchOutcome(carrier, 0, 0, fault=NOT_CONFIGURED)
     client = client or carriers.make_client(adapter, budget=courier_budget(adapter))
     shipments = list(
-        Shipment.objects.filter(id__in=shipment_ids, carrier=carrier).only(
-            "id", "tracking_number", "sync_error_count"
-        )
+        Shipment.objects.filter(id__in=shipment_ids, carrier=carrier)
+        .select_related("order")
+        .only("id", "tracking_number", "sync_error_count", "created_at", "order__created_at")
     )
     by_number: dict[str, list[Shipment]] = defaultdict(list)
     for shipment in shipments:
         by_number[shipment.tracking_number].append(shipment)
     numbers = sorted(by_number)
+    ours_since = _ours_since(by_number)
 
     synced = number_errors = 0
     updates: list[ShipmentUpdate] = []
@@ -255,17 +261,24 @@ def carrier_batch_sync(
         except CarrierFault as exc:
             fault, unsynced = exc, numbers[start:]
             break
+        results = [
+            choose_our_parcels(a.result, courier=adapter.name, ours_since=ours_since)
+            for a in answers
+        ]
         payloads = raw_payloads_store_answers(
-            carrier=carrier, responses=[a.response for a in answers], now=now
+            carrier=carrier,
+            responses=[a.response for a in answers],
+            notes=["\n".join(r.notes) for r in results],
+            now=now,
         )
-        for payload, answer in zip(payloads, answers, strict=True):
+        for payload, result in zip(payloads, results, strict=True):
             updates.extend(
                 ShipmentUpdate(shipment.id, tracking, raw_payload_id=payload.id)
-                for tracking in answer.result.shipments
+                for tracking in result.shipments
                 for shipment in by_number.get(tracking.tracking_number, [])
             )
-            errors.extend(answer.result.errors)
-        errors.extend(not_returned_errors(chunk, [a.result for a in answers]))
+            errors.extend(result.errors)
+        errors.extend(not_returned_errors(chunk, results))
 
     # What the courier did answer is ingested even when a later request failed.
     events_ingest(updates=updates, now=now)
@@ -284,6 +297,15 @@ def carrier_batch_sync(
     requests = max(1, -(-len(numbers) // adapter.batch_size))
     carrier_success_record(carrier=carrier, requests=requests, now=now)
     return BatchOutcome(carrier, synced, number_errors)
+
+
+def _ours_since(by_number: dict[str, list[Shipment]]) -> dict[str, date]:
+    """Per number, the earliest of our order and registration dates: a courier result shipped
+    before it is another parcel that had the number first (``choose_our_parcels``)."""
+    return {
+        number: min(min(s.created_at, s.order.created_at).astimezone(UTC).date() for s in shipments)
+        for number, shipments in by_number.items()
+    }
 
 
 def shipment_sync_error_record(

@@ -7,6 +7,11 @@ first, each with AfterShip's ``tag``/``subtag`` and the underlying courier's own
 local time (both happen). Like the real list endpoint, numbers AfterShip does not track are
 simply left out of ``trackings``; more than 50 numbers is a 400 envelope (meta code 4008).
 
+Like AfterShip, it answers only for trackings registered first: ``POST
+/aftership/tracking/2025-04/trackings`` {"tracking_number"} creates one (201, meta 201; a second
+time 400 meta 4003 "Tracking already exists."); the list leaves unregistered numbers out and
+``GET …/trackings/<number>`` answers 404 meta 4004 for them. Registering anchors the journey.
+
 Numbers: ``AS`` followed by 10 digits (``AS0123456789``), standing for the tracking numbers of
 whatever courier AfterShip follows; ``AS99…`` is well formed but not tracked ("not found").
 The underlying courier (``slug``) is picked from the number's last digit.
@@ -273,12 +278,19 @@ class AfterShipSandbox(SandboxCourier):
         return f"AS{value % 10**10:010d}"
 
     def handle(self, request: CourierRequest, parcels: ParcelSource) -> Reply:
-        if request.method != "GET" or request.path != PATH:
+        single = request.path.startswith(PATH + "/")
+        if (request.method, request.path) not in {("GET", PATH), ("POST", PATH)} and not (
+            request.method == "GET" and single
+        ):
             return Reply(
                 404, aftership_envelope(404, "The URI requested is invalid.", "NotFound", {})
             )
         if refuses(request.header("as-api-key")):
             return Reply(401, aftership_envelope(401, "Invalid API key.", "Unauthorized", {}))
+        if request.method == "POST":
+            return self._create(request, parcels)
+        if single:
+            return self._get_one(normalise_number(request.path[len(PATH) + 1 :]), parcels)
         numbers = [normalise_number(n) for n in request.param("tracking_numbers").split(",")]
         numbers = [n for n in numbers if n]
         if len(numbers) > MAX_NUMBERS:
@@ -290,7 +302,7 @@ class AfterShipSandbox(SandboxCourier):
             )
         trackings = []
         for number in dict.fromkeys(numbers):  # asked twice, listed once
-            if not self.knows(number):
+            if not (self.knows(number) and parcels.is_registered(self.slug, number)):
                 continue  # not a tracking of this account: the list simply leaves it out
             parcel = parcels.parcel(self.slug, number)
             trackings.append(
@@ -299,6 +311,62 @@ class AfterShipSandbox(SandboxCourier):
                 )
             )
         return Reply(200, aftership_list(trackings))
+
+    def _create(self, request: CourierRequest, parcels: ParcelSource) -> Reply:
+        """``POST /trackings`` {"tracking_number", "slug"?}: 201 with the new tracking; 400
+        meta 4003 "Tracking already exists." (with it) when it was registered before; 4005 for
+        a number of no format, 4012 when AfterShip cannot find a courier for it (AS99…)."""
+        try:
+            fields = json.loads(request.body or b"{}")
+        except ValueError:
+            fields = None
+        if not isinstance(fields, dict):
+            return Reply(400, aftership_envelope(4001, "Invalid JSON data.", "BadRequest", {}))
+        raw = fields.get("tracking_number")
+        number = normalise_number(raw) if isinstance(raw, str) else ""
+        if not number:
+            return Reply(
+                400,
+                aftership_envelope(4007, "`tracking_number` is required.", "BadRequest", {}),
+            )
+        if not self.is_well_formed(number):
+            return Reply(
+                400,
+                aftership_envelope(
+                    4005, "The value of `tracking_number` is invalid.", "BadRequest", {}
+                ),
+            )
+        if self.is_unknown(number):
+            return Reply(
+                400,
+                aftership_envelope(
+                    4012, "Cannot detect courier. Activate courier at admin.", "BadRequest", {}
+                ),
+            )
+        created = parcels.register(self.slug, number)
+        parcel = parcels.parcel(self.slug, number)
+        tracking = aftership_tracking(
+            parcel.journey, parcel.seen, planned_delivery=parcel.planned_delivery
+        )
+        if not created:
+            return Reply(
+                400,
+                aftership_envelope(
+                    4003, "Tracking already exists.", "BadRequest", {"tracking": tracking}
+                ),
+            )
+        return Reply(201, aftership_envelope(201, "Created", "Created", {"tracking": tracking}))
+
+    def _get_one(self, number: str, parcels: ParcelSource) -> Reply:
+        """``GET /trackings/<number>`` (the sandbox's id is the number): 404 meta 4004 for a
+        number nobody registered, as AfterShip answers."""
+        if not (self.knows(number) and parcels.is_registered(self.slug, number)):
+            return Reply(404, aftership_envelope(4004, "Tracking does not exist.", "NotFound", {}))
+        parcel = parcels.parcel(self.slug, number)
+        tracking = aftership_tracking(
+            parcel.journey, parcel.seen, planned_delivery=parcel.planned_delivery
+        )
+        return Reply(200, aftership_envelope(200, "OK", "OK", {"tracking": tracking}))
 
     def fault_reply(self, fault: str, retry_after_seconds: int) -> Reply:
         if fault == "error_429":

@@ -72,6 +72,12 @@ class Parcel:
 class ParcelSource(Protocol):
     def parcel(self, carrier: str, number: str) -> Parcel: ...
 
+    # Couriers that only answer for numbers registered with them first (AfterShip): whether
+    # ``register`` created the registration (False: it existed), and whether it exists.
+    def register(self, carrier: str, number: str) -> bool: ...
+
+    def is_registered(self, carrier: str, number: str) -> bool: ...
+
 
 class SandboxCourier:
     slug: ClassVar[str]

@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import responses
+from django.core.management import call_command
 from responses import matchers
 
+from tests.support.shared_data import external_payload
 from tracking.carriers import get_adapter
 from tracking.carriers.aftership import STATUS_MAP, AfterShipAdapter
 from tracking.carriers.base import (
@@ -469,7 +471,11 @@ def test_aftership_parse_several_trackings_and_the_single_tracking_shape():
     ("code", "message", "expected"),
     [
         (4005, "The value of tracking_number is invalid.", "invalid_number"),
-        (4012, "Unable to import shipment as we don't recognize the carrier", "unknown_courier"),
+        (
+            4012,
+            "Unable to import shipment as we don't recognize the carrier",
+            "not_found",
+        ),  # no courier has it: unknown
         (401, "Invalid API key.", "auth_failed"),
         (429, "You have exceeded the API call rate limit.", "rate_limited"),
         (4008, "The value of `tracking_numbers` is invalid.", "courier_error"),
@@ -566,26 +572,36 @@ def test_aftership_fetch_sends_the_numbers_with_the_api_key_and_reports_the_miss
         ],
         body=_sample("tracking_delivered.json"),
     )
+    # and AfterShip finds no courier for the other one when asked to register it
+    register = responses.post(
+        LIST_URL,
+        match=[matchers.json_params_matcher({"tracking_number": "6A00000000000"})],
+        json={"meta": {"code": 4012, "message": "Cannot detect courier.", "type": "BadRequest"}},
+        status=400,
+    )
 
     # when
     before = datetime.now(UTC)
     result, answers = _adapter().track(["6A23456789012", "6A00000000000"], client=carrier_client)
 
     # then one GET, reaching back over AfterShip's 120-day retention rather than its 30-day default
-    assert call.call_count == 1
+    assert (call.call_count, register.call_count) == (1, 1)
     query = parse_qs(urlsplit(answers[0].url).query)
     created_at_min = datetime.fromisoformat(query["created_at_min"][0])
     assert timedelta(days=119) < before - created_at_min < timedelta(days=121)
     assert [s.tracking_number for s in result.shipments] == ["6A23456789012"]
-    assert result.errors == [
-        TrackingError("6A00000000000", "not_found", "AfterShip has no tracking for this number")
-    ]
+    assert result.errors == [TrackingError("6A00000000000", "not_found", "Cannot detect courier.")]
 
 
 @responses.activate
 def test_aftership_fetch_batches_fifty_numbers_per_request(carrier_client):
-    # given 51 numbers, none tracked
+    # given 51 numbers, none tracked, none AfterShip can register
     responses.get(LIST_URL, body=_list_body())
+    responses.post(
+        LIST_URL,
+        json={"meta": {"code": 4012, "message": "Cannot detect courier.", "type": "BadRequest"}},
+        status=400,
+    )
     numbers = [f"AS{i:010d}" for i in range(51)]
 
     # when
@@ -756,3 +772,80 @@ def test_aftership_tracking_url_points_to_the_public_page():
     assert _adapter().tracking_url("6A23456789012") == (
         "https://track.aftership.com/trackings?tracking-numbers=6A23456789012"
     )
+
+
+# --- Answers other projects published (../shared), read as a person reading them would -------
+# Through the operators' command, which shows what ingest would conclude (status derived from
+# the events, the POD as it stands): per parcel (number, status, substatus, events, last event
+# code, signatory; None without a POD), and per error (number, kind).
+
+
+def _published_of(out: dict) -> tuple[list[tuple], list[tuple]]:
+    shipments = [
+        (
+            s["tracking_number"],
+            s["status"],
+            s["substatus"],
+            len(s["events"]),
+            s["events"][-1]["code"] if s["events"] else None,
+            s["pod"]["signed_by"] if s["pod"] else None,
+        )
+        for s in out["shipments"]
+    ]
+    return shipments, [(e["tracking_number"], e["code"]) for e in out["errors"]]
+
+
+@pytest.mark.parametrize(
+    ("name", "shipments", "errors"),
+    [
+        pytest.param(
+            "aftership/java-sdk-1.json",
+            [("111111111111", "delivered", "delivered.signed", 14, "Delivered_001", "..KOSUTOKO")],
+            [],
+            id="java-sdk-1.json",
+        ),  # signed by a (masked) name
+        pytest.param(
+            "aftership/java-sdk-2.json",
+            [
+                ("1111111111111", "delivered", None, 11, "Delivered_001", ""),
+                ("2222222222222", "expired", None, 1, "Expired_001", None),
+                ("1231231231231", "expired", None, 1, "Expired_001", None),
+            ],
+            [],
+            id="java-sdk-2.json",
+        ),  # 'Signature not required' is nobody; expired without checkpoints
+        pytest.param(
+            "aftership/java-sdk-3.json",
+            [],
+            [("", "auth_failed")],
+            id="java-sdk-3.json",
+        ),  # 401 Invalid API Key
+        pytest.param(
+            "aftership/nodejs-sdk-1.json",
+            [("9434936105536968782556", "info_received", None, 1, "InfoReceived_001", None)],
+            [],
+            id="nodejs-sdk-1.json",
+        ),  # label created
+        pytest.param(
+            "aftership/nodejs-sdk-2.json",
+            [("1234567890", "delivered", None, 2, "Delivered_001", "")],
+            [],
+            id="nodejs-sdk-2.json",
+        ),  # tag Delivered, checkpoints cut short
+        pytest.param(
+            "aftership/nodejs-sdk-3.json",
+            [],
+            [("", "not_found")],
+            id="nodejs-sdk-3.json",
+        ),  # 4004 Tracking does not exist
+    ],
+)
+def test_aftership_published_answer_reads_as_a_person_would(capsys, name, shipments, errors):
+    # given an answer published by AfterShip's SDKs, saved as a file
+    path = external_payload(name)
+
+    # when the operators' command parses it
+    call_command("tracking", "parse", "--carrier", "aftership", str(path))
+
+    # then every parcel has the status a reader concludes, and every error its kind
+    assert _published_of(json.loads(capsys.readouterr().out)) == (shipments, errors)

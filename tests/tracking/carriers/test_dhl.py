@@ -1,12 +1,13 @@
 import copy
 import json
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import responses
+from django.core.management import call_command
 from responses import matchers
 
+from tests.support.shared_data import external_payload, read_carrier_sample
 from tracking.carriers.base import (
     CarrierEvent,
     CarrierPayloadError,
@@ -17,7 +18,6 @@ from tracking.carriers.base import (
 from tracking.carriers.dhl import DhlAdapter
 from tracking.status import result_state
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://api-eu.dhl.test"
 CET = timezone(timedelta(hours=1))
 CEST = timezone(timedelta(hours=2))
@@ -25,7 +25,7 @@ AMSTERDAM_OFFICE = Location(city="AMSTERDAM", postcode="1043 AG", country="NL")
 
 
 def _sample(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return read_carrier_sample(name)
 
 
 def _spec_example() -> dict:
@@ -445,34 +445,41 @@ def _spec_mutated(mutate) -> bytes:
         pytest.param(b"", id="empty"),
         pytest.param(b"<html>502 Bad Gateway</html>", id="html"),
         pytest.param(b"\xff\xfe\x00", id="not-utf8"),
-        pytest.param(_sample("dhl_unified_spec_example.json")[:500], id="truncated"),
+        pytest.param(lambda: _sample("dhl_unified_spec_example.json")[:500], id="truncated"),
         pytest.param(b"[]", id="array"),
         pytest.param(b'{"foo": 1}', id="unknown-object"),
         pytest.param(b'{"status": "404", "title": "No result"}', id="problem-status-text"),
         pytest.param(b'{"shipments": {}}', id="shipments-not-list"),
         pytest.param(b'{"shipments": ["7777777770"]}', id="shipment-not-object"),
-        pytest.param(_spec_mutated(lambda p: p["shipments"][0].pop("id")), id="no-id"),
+        pytest.param(lambda: _spec_mutated(lambda p: p["shipments"][0].pop("id")), id="no-id"),
         pytest.param(
-            _spec_mutated(lambda p: p["shipments"][0].update(events="none")), id="events-str"
+            lambda: _spec_mutated(lambda p: p["shipments"][0].update(events="none")),
+            id="events-str",
         ),
         pytest.param(
-            _spec_mutated(lambda p: p["shipments"][0]["events"][0].update(timestamp="today")),
+            lambda: _spec_mutated(
+                lambda p: p["shipments"][0]["events"][0].update(timestamp="today")
+            ),
             id="bad-timestamp",
         ),
         pytest.param(
-            _spec_mutated(lambda p: p["shipments"][0]["events"][0].pop("timestamp")),
+            lambda: _spec_mutated(lambda p: p["shipments"][0]["events"][0].pop("timestamp")),
             id="no-timestamp",
         ),
         pytest.param(
-            _spec_mutated(lambda p: p["shipments"][0]["events"].append(42)), id="event-number"
+            lambda: _spec_mutated(lambda p: p["shipments"][0]["events"].append(42)),
+            id="event-number",
         ),
         pytest.param(
-            _spec_mutated(lambda p: p["shipments"][0].update(estimatedTimeOfDelivery="soon")),
+            lambda: _spec_mutated(
+                lambda p: p["shipments"][0].update(estimatedTimeOfDelivery="soon")
+            ),
             id="bad-edd",
         ),
     ],
 )
 def test_dhl_parse_malformed_body_raises_payload_error(body):
+    body = body() if callable(body) else body  # built lazily: the sample may be absent
     # given a body that is neither DHL's shipments nor a problem description
     # when / then
     with pytest.raises(CarrierPayloadError):
@@ -597,3 +604,52 @@ def test_dhl_parse_delivery_vehicle_text_is_out_for_delivery():
     [shipment] = DhlAdapter(base_url="https://dhl.test").parse(json.dumps(body).encode()).shipments
     # then
     assert [e.status for e in shipment.events] == ["out_for_delivery"]
+
+
+# --- Answers other projects published (../shared), read as a person reading them would -------
+# Through the operators' command, which shows what ingest would conclude (status derived from
+# the events, the POD as it stands): per parcel (number, status, substatus, events, last event
+# code, signatory; None without a POD), and per error (number, kind).
+
+
+def _published_of(out: dict) -> tuple[list[tuple], list[tuple]]:
+    shipments = [
+        (
+            s["tracking_number"],
+            s["status"],
+            s["substatus"],
+            len(s["events"]),
+            s["events"][-1]["code"] if s["events"] else None,
+            s["pod"]["signed_by"] if s["pod"] else None,
+        )
+        for s in out["shipments"]
+    ]
+    return shipments, [(e["tracking_number"], e["code"]) for e in out["errors"]]
+
+
+@pytest.mark.parametrize(
+    ("name", "shipments", "errors"),
+    [
+        pytest.param(
+            "dhl/superface-1.json",
+            [("00340434292135100148", "info_received", None, 1, "pre-transit", None)],
+            [],
+            id="superface-1.json",
+        ),  # instruction data only
+        pytest.param(
+            "dhl/superface-2.json",
+            [],
+            [("", "not_found")],
+            id="superface-2.json",
+        ),  # 404 No shipment found
+    ],
+)
+def test_dhl_published_answer_reads_as_a_person_would(capsys, name, shipments, errors):
+    # given an answer published by superface station, saved as a file
+    path = external_payload(name)
+
+    # when the operators' command parses it
+    call_command("tracking", "parse", "--carrier", "dhl", str(path))
+
+    # then every parcel has the status a reader concludes, and every error its kind
+    assert _published_of(json.loads(capsys.readouterr().out)) == (shipments, errors)

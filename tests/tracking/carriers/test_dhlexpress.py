@@ -1,13 +1,13 @@
 import base64
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import responses
 from django.core.management import call_command
 from responses import matchers
 
+from tests.support.shared_data import carrier_sample, external_payload, read_carrier_sample
 from tracking.carriers import get_adapter
 from tracking.carriers.base import (
     CarrierAuthError,
@@ -25,7 +25,6 @@ from tracking.carriers.dhlexpress import (
 )
 from tracking.status import Status, Substatus, pod_standing, result_state
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://express.api.dhl.test/mydhlapi"
 CEST = timezone(timedelta(hours=2))  # Barcelona, Leipzig, Bergamo, Milan in August
 HKT = timezone(timedelta(hours=8))  # Singapore and Hong Kong
@@ -79,7 +78,7 @@ OTHER_CODES = ["HI", "HO", "IA", "OF", "PO", "RW"]
 
 
 def _sample(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return read_carrier_sample(name)
 
 
 def _adapter(**credentials) -> DhlExpressAdapter:
@@ -330,7 +329,7 @@ def test_dhlexpress_parse_mydhl_sample_gives_the_full_normalised_shipment():
 )
 def test_dhlexpress_parse_command_reads_every_sample(capsys, name):
     # when the operators' command parses the sample
-    call_command("tracking", "parse", "--carrier", "dhlexpress", str(FIXTURES / name))
+    call_command("tracking", "parse", "--carrier", "dhlexpress", str(carrier_sample(name)))
     out = json.loads(capsys.readouterr().out)
 
     # then it says what the adapter says, times with their offsets
@@ -354,7 +353,7 @@ def test_dhlexpress_parse_command_gives_the_delivered_pod_and_edd(capsys):
         "parse",
         "--carrier",
         "dhlexpress",
-        str(FIXTURES / "dhl_express_xmlpi_delivered_multi_awb.xml"),
+        str(carrier_sample("dhl_express_xmlpi_delivered_multi_awb.xml")),
     )
     delivered = json.loads(capsys.readouterr().out)["shipments"][0]
     assert delivered["pod"] == {
@@ -369,7 +368,7 @@ def test_dhlexpress_parse_command_gives_the_delivered_pod_and_edd(capsys):
         "parse",
         "--carrier",
         "dhlexpress",
-        str(FIXTURES / "dhl_express_xmlpi_picked_up.xml"),
+        str(carrier_sample("dhl_express_xmlpi_picked_up.xml")),
     )
     picked_up = json.loads(capsys.readouterr().out)["shipments"][0]
     assert picked_up["estimated_delivery"] == "2021-05-07T23:59:00-04:00"
@@ -809,3 +808,76 @@ def test_dhlexpress_is_registered_with_settings_and_a_tracking_url():
     assert isinstance(adapter, DhlExpressAdapter)
     assert adapter.username and adapter.password
     assert adapter.tracking_url("3180831640").endswith("tracking-id=3180831640")
+
+
+# --- Answers other projects published (../shared), read as a person reading them would -------
+# Through the operators' command, which shows what ingest would conclude (status derived from
+# the events, the POD as it stands): per parcel (number, status, substatus, events, last event
+# code, signatory; None without a POD), and per error (number, kind).
+
+
+def _published_of(out: dict) -> tuple[list[tuple], list[tuple]]:
+    shipments = [
+        (
+            s["tracking_number"],
+            s["status"],
+            s["substatus"],
+            len(s["events"]),
+            s["events"][-1]["code"] if s["events"] else None,
+            s["pod"]["signed_by"] if s["pod"] else None,
+        )
+        for s in out["shipments"]
+    ]
+    return shipments, [(e["tracking_number"], e["code"]) for e in out["errors"]]
+
+
+@pytest.mark.parametrize(
+    ("name", "shipments", "errors"),
+    [
+        pytest.param(
+            "dhlexpress/karrio-1.xml",
+            [],
+            [("", "auth_failed")],
+            id="karrio-1.xml",
+        ),  # condition 111: the password is refused
+        pytest.param(
+            "dhlexpress/karrio-2.xml",
+            [],
+            [("123456789", "not_found")],
+            id="karrio-2.xml",
+        ),  # 103 No Shipments Found
+        pytest.param(
+            "dhlexpress/karrio-3.json",
+            [("1234567890", "in_transit", None, 1, "PU", None)],
+            [],
+            id="karrio-3.json",
+        ),  # picked up
+        pytest.param(
+            "dhlexpress/mydhl-openapi-1.json",
+            [("1234567890", "delivered", None, 13, "OK", "")],
+            [],
+            id="mydhl-openapi-1.json",
+        ),  # delivered, signedBy empty
+        pytest.param(
+            "dhlexpress/mydhl-openapi-2.json",
+            [],
+            [("1251820953", "not_found")],
+            id="mydhl-openapi-2.json",
+        ),  # 404 No data found
+        pytest.param(
+            "dhlexpress/mydhl-openapi-3.json",
+            [],
+            [("", "invalid_request")],
+            id="mydhl-openapi-3.json",
+        ),  # 400 missing shipperAccountNumber
+    ],
+)
+def test_dhlexpress_published_answer_reads_as_a_person_would(capsys, name, shipments, errors):
+    # given an answer published by karrio, MyDHL's OpenAPI, saved as a file
+    path = external_payload(name)
+
+    # when the operators' command parses it
+    call_command("tracking", "parse", "--carrier", "dhlexpress", str(path))
+
+    # then every parcel has the status a reader concludes, and every error its kind
+    assert _published_of(json.loads(capsys.readouterr().out)) == (shipments, errors)

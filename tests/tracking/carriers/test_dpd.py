@@ -1,13 +1,15 @@
+import json
 import threading
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import responses
+from django.core.management import call_command
 from responses import matchers
 
 from tests.support.concurrency import ContendedSection
+from tests.support.shared_data import external_payload, read_carrier_sample
 from tracking.carriers.base import (
     CarrierAuthError,
     CarrierEvent,
@@ -20,7 +22,6 @@ from tracking.carriers.base import (
 from tracking.carriers.dpd import STATUS_MAP, DpdAdapter
 from tracking.status import pod_standing, result_state
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://public-ws.dpd.test"
 LOGIN_URL = f"{BASE_URL}/soap/services/LoginService/V2_1"
 TRACKING_URL = f"{BASE_URL}/soap/services/ParcelLifeCycleService/V2_0"
@@ -32,7 +33,7 @@ NUMBER = "05308801410058"
 
 
 def _sample(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return read_carrier_sample(name)
 
 
 class Clock:
@@ -488,7 +489,7 @@ def _replaced(old: bytes, new: bytes) -> bytes:
         pytest.param(b"", id="empty"),
         pytest.param(b"<html><body>Service Unavailable</body></html>", id="html"),
         pytest.param(b"\xff\xfe\x00garbage", id="not-utf8"),
-        pytest.param(_sample(RETURNING)[:900], id="truncated"),
+        pytest.param(lambda: _sample(RETURNING)[:900], id="truncated"),
         pytest.param(b'{"trackingresult": {}}', id="json"),
         pytest.param(BILLION_LAUGHS, id="entity-expansion"),
         pytest.param(
@@ -502,15 +503,22 @@ def _replaced(old: bytes, new: bytes) -> bytes:
         pytest.param(
             b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"/>', id="no-body"
         ),
-        pytest.param(_replaced(b"<status>BetweenDepots</status>", b""), id="no-status"),
-        pytest.param(_replaced(b"8/17/2021 7:11:26 PM", b"2021-08-17T19:11:26"), id="iso-date"),
-        pytest.param(_replaced(b"8/17/2021 7:11:26 PM", b"8/17/2021 13:11:26 PM"), id="bad-hour"),
-        pytest.param(_replaced(b"8/17/2021 7:11:26 PM", b"13/32/2021 7:11:26 PM"), id="bad-day"),
+        pytest.param(lambda: _replaced(b"<status>BetweenDepots</status>", b""), id="no-status"),
         pytest.param(
-            _replaced(b"<statusHasBeenReached>true", b"<statusHasBeenReached>yes"), id="not-bool"
+            lambda: _replaced(b"8/17/2021 7:11:26 PM", b"2021-08-17T19:11:26"), id="iso-date"
         ),
         pytest.param(
-            _replaced(
+            lambda: _replaced(b"8/17/2021 7:11:26 PM", b"8/17/2021 13:11:26 PM"), id="bad-hour"
+        ),
+        pytest.param(
+            lambda: _replaced(b"8/17/2021 7:11:26 PM", b"13/32/2021 7:11:26 PM"), id="bad-day"
+        ),
+        pytest.param(
+            lambda: _replaced(b"<statusHasBeenReached>true", b"<statusHasBeenReached>yes"),
+            id="not-bool",
+        ),
+        pytest.param(
+            lambda: _replaced(
                 b"<date>\n                  <content>8/17/2021 7:11:26 PM</content>", b"<date><x>"
             ).replace(b"</date>", b"</x></date>", 1),
             id="reached-without-date",
@@ -519,6 +527,7 @@ def _replaced(old: bytes, new: bytes) -> bytes:
     ],
 )
 def test_dpd_parse_malformed_body_raises_payload_error(body):
+    body = body() if callable(body) else body  # built lazily: the sample may be absent
     # given a body that is not a getTrackingData answer (or is an XML attack)
     # when / then
     with pytest.raises(CarrierPayloadError):
@@ -758,3 +767,46 @@ def test_dpd_identity_patterns_and_url():
     assert adapter.tracking_url(NUMBER) == (
         f"https://www.dpdgroup.com/nl/mydpd/my-parcels/track?lang=en&parcelNumber={NUMBER}"
     )
+
+
+# --- Answers other projects published (../shared), read as a person reading them would -------
+# Through the operators' command, which shows what ingest would conclude (status derived from
+# the events, the POD as it stands): per parcel (number, status, substatus, events, last event
+# code, signatory; None without a POD), and per error (number, kind).
+
+
+def _published_of(out: dict) -> tuple[list[tuple], list[tuple]]:
+    shipments = [
+        (
+            s["tracking_number"],
+            s["status"],
+            s["substatus"],
+            len(s["events"]),
+            s["events"][-1]["code"] if s["events"] else None,
+            s["pod"]["signed_by"] if s["pod"] else None,
+        )
+        for s in out["shipments"]
+    ]
+    return shipments, [(e["tracking_number"], e["code"]) for e in out["errors"]]
+
+
+@pytest.mark.parametrize(
+    ("name", "shipments", "errors"),
+    [
+        pytest.param(
+            "dpd/karrio-1.xml",
+            [("", "in_transit", None, 2, "BetweenDepots", None)],
+            [],
+            id="karrio-1.xml",
+        ),  # at the dispatch centre; names no number
+    ],
+)
+def test_dpd_published_answer_reads_as_a_person_would(capsys, name, shipments, errors):
+    # given an answer published by karrio, saved as a file
+    path = external_payload(name)
+
+    # when the operators' command parses it
+    call_command("tracking", "parse", "--carrier", "dpd", str(path))
+
+    # then every parcel has the status a reader concludes, and every error its kind
+    assert _published_of(json.loads(capsys.readouterr().out)) == (shipments, errors)

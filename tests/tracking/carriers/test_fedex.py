@@ -1,13 +1,14 @@
 import copy
 import json
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
 import responses
+from django.core.management import call_command
 from responses import matchers
 
+from tests.support.shared_data import external_payload, read_carrier_sample
 from tracking.carriers.base import (
     CarrierEvent,
     CarrierPayloadError,
@@ -23,7 +24,6 @@ from tracking.carriers.fedex import (
 )
 from tracking.status import result_state
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://apis.fedex.test"
 TOKEN_URL = f"{BASE_URL}/oauth/token"
 TRACK_URL = f"{BASE_URL}/track/v1/trackingnumbers"
@@ -36,7 +36,7 @@ CEST = timezone(timedelta(hours=2))
 
 
 def _sample(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return read_carrier_sample(name)
 
 
 def _sample_json(name: str) -> dict:
@@ -252,10 +252,10 @@ def test_fedex_parse_spec_example_once_delivered_reads_the_delivery_details():
     shipment = _adapter().parse(json.dumps(payload).encode()).shipments[0]
 
     # then "Receptionist/Front Desk" is a signed delivery at a reception; the example's
-    # ACTUAL_DELIVERY is naive, read in Seattle's zone
+    # ACTUAL_DELIVERY (2007) predates the parcel's 2018 scan: the delivery scan dates it
     assert shipment.events[0].substatus == "delivered.signed"
     assert shipment.pod == PodData(
-        delivered_at=datetime(2007, 9, 27, 0, 0, tzinfo=PDT),
+        delivered_at=shipment.events[0].occurred_at,
         signed_by="Reciever",
         location_type="reception",
         documents=(),  # only a BILL_OF_LADING image: not a proof of delivery
@@ -472,7 +472,7 @@ def _mutated(mutate) -> bytes:
         pytest.param(b"", id="empty"),
         pytest.param(b"<html>503</html>", id="html"),
         pytest.param(b"\xff\xfe", id="not-utf8"),
-        pytest.param(_sample("fedex_track_v1_delivered.json")[:700], id="truncated"),
+        pytest.param(lambda: _sample("fedex_track_v1_delivered.json")[:700], id="truncated"),
         pytest.param(b"[]", id="array"),
         pytest.param(b'{"output": {}}', id="no-results"),
         pytest.param(b'{"output": {"completeTrackResults": {}}}', id="results-not-list"),
@@ -487,23 +487,26 @@ def _mutated(mutate) -> bytes:
             b'{"output": {"completeTrackResults": [{"trackResults": [{}]}]}}', id="bare-track"
         ),
         pytest.param(b'{"errors": ["boom"]}', id="error-not-object"),
-        pytest.param(_mutated(lambda r: r.update(scanEvents="none")), id="scans-str"),
-        pytest.param(_mutated(lambda r: r["scanEvents"].append(3)), id="scan-number"),
+        pytest.param(lambda: _mutated(lambda r: r.update(scanEvents="none")), id="scans-str"),
+        pytest.param(lambda: _mutated(lambda r: r["scanEvents"].append(3)), id="scan-number"),
         pytest.param(
-            _mutated(lambda r: r["scanEvents"][0].update(date="20/08/2024")), id="bad-date"
+            lambda: _mutated(lambda r: r["scanEvents"][0].update(date="20/08/2024")), id="bad-date"
         ),
-        pytest.param(_mutated(lambda r: r["scanEvents"][0].pop("date")), id="no-date"),
+        pytest.param(lambda: _mutated(lambda r: r["scanEvents"][0].pop("date")), id="no-date"),
         pytest.param(
-            _mutated(lambda r: r["dateAndTimes"][0].update(dateTime="yesterday")),
+            lambda: _mutated(lambda r: r["dateAndTimes"][0].update(dateTime="yesterday")),
             id="bad-delivery-time",
         ),
         pytest.param(
-            _mutated(lambda r: r.update(estimatedDeliveryTimeWindow={"window": {"ends": 5}})),
+            lambda: _mutated(
+                lambda r: r.update(estimatedDeliveryTimeWindow={"window": {"ends": 5}})
+            ),
             id="bad-window",
         ),
     ],
 )
 def test_fedex_parse_malformed_body_raises_payload_error(body):
+    body = body() if callable(body) else body  # built lazily: the sample may be absent
     # given a body that is not FedEx's Track API format
     # when / then
     with pytest.raises(CarrierPayloadError):
@@ -673,3 +676,115 @@ def test_fedex_identity_and_tracking_url():
     assert adapter.tracking_url("738488882438") == (
         "https://www.fedex.com/fedextrack/?trknbr=738488882438"
     )
+
+
+# --- Answers other projects published (../shared), read as a person reading them would -------
+# Through the operators' command, which shows what ingest would conclude (status derived from
+# the events, the POD as it stands): per parcel (number, status, substatus, events, last event
+# code, signatory; None without a POD), and per error (number, kind).
+
+
+def _published_of(out: dict) -> tuple[list[tuple], list[tuple]]:
+    shipments = [
+        (
+            s["tracking_number"],
+            s["status"],
+            s["substatus"],
+            len(s["events"]),
+            s["events"][-1]["code"] if s["events"] else None,
+            s["pod"]["signed_by"] if s["pod"] else None,
+        )
+        for s in out["shipments"]
+    ]
+    return shipments, [(e["tracking_number"], e["code"]) for e in out["errors"]]
+
+
+@pytest.mark.parametrize(
+    ("name", "shipments", "errors"),
+    [
+        pytest.param(
+            "fedex/fedex-openapi-1.json",
+            [],
+            [("", "auth_failed")],
+            id="fedex-openapi-1.json",
+        ),  # 401 access token expired
+        pytest.param(
+            "fedex/fedex-openapi-2.json",
+            [],
+            [("", "auth_failed")],
+            id="fedex-openapi-2.json",
+        ),  # 403 credentials not authorised
+        pytest.param(
+            "fedex/fedex-openapi-3.json",
+            [],
+            [("", "unavailable")],
+            id="fedex-openapi-3.json",
+        ),  # 503 service unavailable
+        pytest.param(
+            "fedex/karrio-1.json",
+            [],
+            [("", "auth_failed")],
+            id="karrio-1.json",
+        ),  # BAD.REQUEST.ERROR for an invalid JWT
+        pytest.param(
+            "fedex/omniship-1.json",
+            [],
+            [("02399989320920003663", "not_found")],
+            id="omniship-1.json",
+        ),  # NOTFOUND
+        pytest.param(
+            "fedex/omniship-2.json",
+            [("122816215025810", "delivered", "delivered.signed", 5, "DL", "Reciever")],
+            [],
+            id="omniship-2.json",
+        ),  # latestStatusDetail DL beside PU scans
+    ],
+)
+def test_fedex_published_answer_reads_as_a_person_would(capsys, name, shipments, errors):
+    # given an answer published by FedEx's OpenAPI, karrio, omniship, saved as a file
+    path = external_payload(name)
+
+    # when the operators' command parses it
+    call_command("tracking", "parse", "--carrier", "fedex", str(path))
+
+    # then every parcel has the status a reader concludes, and every error its kind
+    assert _published_of(json.loads(capsys.readouterr().out)) == (shipments, errors)
+
+
+def test_fedex_parse_command_of_a_reused_number_keeps_the_most_recent_and_says_so(capsys, tmp_path):
+    # given FedEx answering one number with a 2019 shipment and a 2024 one (stale first)
+    def result(shipped: str, scan: str, event_type: str) -> dict:
+        return {
+            "trackingNumberInfo": {"trackingNumber": "794612345678"},
+            "dateAndTimes": [{"type": "SHIP", "dateTime": shipped}],
+            "scanEvents": [_scan(scan, event_type, "DL" if event_type == "DL" else "IT")],
+        }
+
+    body = {
+        "output": {
+            "completeTrackResults": [
+                {
+                    "trackingNumber": "794612345678",
+                    "trackResults": [
+                        result("2019-03-01T10:00:00+01:00", "2019-03-04T11:00:00+01:00", "DL"),
+                        result("2024-08-15T10:00:00+02:00", "2024-08-16T08:00:00+02:00", "AR"),
+                    ],
+                }
+            ]
+        }
+    }
+    path = tmp_path / "reused.json"
+    path.write_text(json.dumps(body))
+
+    # when the operators' command parses it (it knows no order date)
+    call_command("tracking", "parse", "--carrier", "fedex", str(path))
+    out = json.loads(capsys.readouterr().out)
+
+    # then one parcel, the 2024 one, and the note naming the choice
+    assert [(s["tracking_number"], s["status"]) for s in out["shipments"]] == [
+        ("794612345678", "in_transit")
+    ]
+    assert out["notes"] == [
+        "794612345678: FedEx answered 2 shipments (shipped 2019-03-01, 2024-08-15); kept the one "
+        "shipped 2024-08-15, the most recent (no order or registration date to compare)"
+    ]

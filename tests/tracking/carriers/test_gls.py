@@ -4,13 +4,14 @@ import json
 import re
 import threading
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import responses
+from django.core.management import call_command
 from responses import matchers
 
 from tests.support.concurrency import ContendedSection
+from tests.support.shared_data import external_payload, read_carrier_sample
 from tracking.carriers.base import (
     CarrierAuthError,
     CarrierEvent,
@@ -29,7 +30,6 @@ from tracking.carriers.gls import (
 )
 from tracking.status import result_state
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 BASE_URL = "https://api.gls.test"
 TRACK_URL = f"{BASE_URL}/track-and-trace-v1/tracking/simple/trackids"
 TOKEN_URL = f"{BASE_URL}/oauth2/v2/token"
@@ -40,7 +40,7 @@ BASIC = "Basic " + base64.b64encode(b"gls-id:gls-secret").decode()
 
 
 def _sample(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return read_carrier_sample(name)
 
 
 def _vocabulary() -> dict:
@@ -517,7 +517,9 @@ def _mutated(mutate) -> bytes:
         pytest.param(b"", id="empty"),
         pytest.param(b"<html>502 Bad Gateway</html>", id="html"),
         pytest.param(b"\xff\xfe\x00", id="not-utf8"),
-        pytest.param(_sample("gls_track_and_trace_v1_in_transit.json")[:300], id="truncated"),
+        pytest.param(
+            lambda: _sample("gls_track_and_trace_v1_in_transit.json")[:300], id="truncated"
+        ),
         pytest.param(b"[]", id="array"),
         pytest.param(b"null", id="null"),
         pytest.param(b'{"foo": 1}', id="unknown-object"),
@@ -525,32 +527,42 @@ def _mutated(mutate) -> bytes:
         pytest.param(b'{"parcels": ["36301917596"]}', id="parcel-not-object"),
         pytest.param(b'{"status": "400", "title": "Bad"}', id="problem-status-text"),
         pytest.param(
-            _mutated(lambda p: p["parcels"][0].pop("requested") and p["parcels"][0].pop("unitno")),
+            lambda: _mutated(
+                lambda p: p["parcels"][0].pop("requested") and p["parcels"][0].pop("unitno")
+            ),
             id="no-number",
         ),
-        pytest.param(_mutated(lambda p: p["parcels"][0].update(events="none")), id="events-str"),
-        pytest.param(_mutated(lambda p: p["parcels"][0]["events"].append(7)), id="event-number"),
         pytest.param(
-            _mutated(lambda p: p["parcels"][0]["events"][0].pop("code")), id="event-no-code"
+            lambda: _mutated(lambda p: p["parcels"][0].update(events="none")), id="events-str"
         ),
         pytest.param(
-            _mutated(lambda p: p["parcels"][0]["events"][0].update(eventDateTime="yesterday")),
+            lambda: _mutated(lambda p: p["parcels"][0]["events"].append(7)), id="event-number"
+        ),
+        pytest.param(
+            lambda: _mutated(lambda p: p["parcels"][0]["events"][0].pop("code")), id="event-no-code"
+        ),
+        pytest.param(
+            lambda: _mutated(
+                lambda p: p["parcels"][0]["events"][0].update(eventDateTime="yesterday")
+            ),
             id="bad-time",
         ),
         pytest.param(
-            _mutated(lambda p: p["parcels"][0]["events"][0].pop("eventDateTime")), id="no-time"
+            lambda: _mutated(lambda p: p["parcels"][0]["events"][0].pop("eventDateTime")),
+            id="no-time",
         ),
         pytest.param(
-            _mutated(lambda p: p["parcels"][0].update(events=[], status="LOST")),
+            lambda: _mutated(lambda p: p["parcels"][0].update(events=[], status="LOST")),
             id="no-events-unknown-status",
         ),
         pytest.param(
-            _mutated(lambda p: p["parcels"][0].update(events=[], statusDateTime=None)),
+            lambda: _mutated(lambda p: p["parcels"][0].update(events=[], statusDateTime=None)),
             id="no-events-no-time",
         ),
     ],
 )
 def test_gls_parse_malformed_body_raises_payload_error(body):
+    body = body() if callable(body) else body  # built lazily: the sample may be absent
     # given a body that is not one of GLS's shapes
     # when / then
     with pytest.raises(CarrierPayloadError):
@@ -810,3 +822,52 @@ def test_gls_identity():
     assert adapter.tracking_url("36301917596") == (
         "https://gls-group.com/GROUP/en/parcel-tracking?match=36301917596"
     )
+
+
+# --- Answers other projects published (../shared), read as a person reading them would -------
+# Through the operators' command, which shows what ingest would conclude (status derived from
+# the events, the POD as it stands): per parcel (number, status, substatus, events, last event
+# code, signatory; None without a POD), and per error (number, kind).
+
+
+def _published_of(out: dict) -> tuple[list[tuple], list[tuple]]:
+    shipments = [
+        (
+            s["tracking_number"],
+            s["status"],
+            s["substatus"],
+            len(s["events"]),
+            s["events"][-1]["code"] if s["events"] else None,
+            s["pod"]["signed_by"] if s["pod"] else None,
+        )
+        for s in out["shipments"]
+    ]
+    return shipments, [(e["tracking_number"], e["code"]) for e in out["errors"]]
+
+
+@pytest.mark.parametrize(
+    ("name", "shipments", "errors"),
+    [
+        pytest.param(
+            "gls/gls-openapi-1.json",
+            [],
+            [("", "auth_failed")],
+            id="gls-openapi-1.json",
+        ),  # 401 token expired
+        pytest.param(
+            "gls/gls-openapi-2.json",
+            [],
+            [("", "invalid_request")],
+            id="gls-openapi-2.json",
+        ),  # 400 more than 10 references
+    ],
+)
+def test_gls_published_answer_reads_as_a_person_would(capsys, name, shipments, errors):
+    # given an answer published by GLS's OpenAPI, saved as a file
+    path = external_payload(name)
+
+    # when the operators' command parses it
+    call_command("tracking", "parse", "--carrier", "gls", str(path))
+
+    # then every parcel has the status a reader concludes, and every error its kind
+    assert _published_of(json.loads(capsys.readouterr().out)) == (shipments, errors)

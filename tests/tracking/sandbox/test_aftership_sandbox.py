@@ -39,6 +39,15 @@ def _adapter(sandbox, api_key: str = "sandbox-key") -> AfterShipAdapter:
     )
 
 
+def _register(sandbox, number: str, api_key: str = "sandbox-key") -> requests.Response:
+    return requests.post(
+        f"{sandbox.url}{PATH}",
+        json={"tracking_number": number},
+        headers={"as-api-key": api_key},
+        timeout=5,
+    )
+
+
 def _get(sandbox, numbers: str, headers=None) -> requests.Response:
     return requests.get(
         f"{sandbox.url}{PATH}",
@@ -95,7 +104,7 @@ def test_aftership_sandbox_real_adapter_reads_every_scenario(sandbox, scenario):
 def test_aftership_sandbox_answer_has_the_documented_shape(sandbox):
     # given a delivered parcel
     number = number_for_scenario("aftership", "delivered_signed")
-    _get(sandbox, number)
+    _register(sandbox, number)
     sandbox.advance(20 * STEP)
 
     # when
@@ -123,6 +132,7 @@ def test_aftership_sandbox_answer_has_the_documented_shape(sandbox):
 
 def test_aftership_sandbox_underlying_courier_is_exposed(sandbox):
     number = number_for_scenario("aftership", "stuck")
+    _register(sandbox, number)
     slugs = _adapter(sandbox).courier_slugs_of(_get(sandbox, number).content)
     assert slugs == {number: UNDERLYING_SLUGS[int(number[-1]) % len(UNDERLYING_SLUGS)]}
 
@@ -136,13 +146,75 @@ def test_aftership_sandbox_unknown_and_invalid_numbers_are_per_number_errors(san
         [known, "AS9912345678", "NOT-A-NUMBER"], client=carrier_http_client()
     )
 
-    # then one request, and the two others reported as not found
-    assert len(answers) == 1
+    # then the known one is registered and read; AfterShip refuses to register the others,
+    # each in its own words
     assert [s.tracking_number for s in result.shipments] == [known]
     assert result.errors == [
-        TrackingError("AS9912345678", "not_found", "AfterShip has no tracking for this number"),
-        TrackingError("NOT-A-NUMBER", "not_found", "AfterShip has no tracking for this number"),
+        TrackingError(
+            "AS9912345678", "not_found", "Cannot detect courier. Activate courier at admin."
+        ),
+        TrackingError(
+            "NOT-A-NUMBER", "invalid_number", "The value of `tracking_number` is invalid."
+        ),
     ]
+
+
+def test_aftership_sandbox_list_leaves_out_what_nobody_registered(sandbox):
+    # given a number of a scenario, never registered with AfterShip
+    number = number_for_scenario("aftership", "stuck")
+
+    # when / then the list leaves it out and the tracking itself is 404 "does not exist"
+    assert _get(sandbox, number).json()["data"]["trackings"] == []
+    single = requests.get(
+        f"{sandbox.url}{PATH}/{number}", headers={"as-api-key": "sandbox-key"}, timeout=5
+    )
+    assert single.status_code == 404
+    assert single.json()["meta"] == {
+        "code": 4004,
+        "message": "Tracking does not exist.",
+        "type": "NotFound",
+    }
+
+
+def test_aftership_sandbox_registration_is_idempotent_and_then_listed(sandbox):
+    # given a number registered once
+    number = number_for_scenario("aftership", "stuck")
+    first = _register(sandbox, number)
+
+    # when it is registered again
+    again = _register(sandbox, number)
+
+    # then AfterShip created it once, answers "already exists" after, and lists it
+    assert (first.status_code, first.json()["meta"]["code"]) == (201, 201)
+    assert first.json()["data"]["tracking"]["tracking_number"] == number
+    assert (again.status_code, again.json()["meta"]["code"]) == (400, 4003)
+    assert [t["tracking_number"] for t in _get(sandbox, number).json()["data"]["trackings"]] == [
+        number
+    ]
+
+
+def test_aftership_sandbox_registration_needs_the_api_key(sandbox):
+    number = number_for_scenario("aftership", "stuck")
+    assert _register(sandbox, number, api_key="").json()["meta"]["code"] == 401
+    assert _get(sandbox, number).json()["data"]["trackings"] == []
+
+
+def test_aftership_adapter_registers_a_new_parcel_once_then_only_polls(sandbox):
+    # given a parcel AfterShip has never heard of
+    adapter = _adapter(sandbox)
+    number = number_for_scenario("aftership", "delivered_signed")
+
+    # when it is polled twice
+    first, first_answers = adapter.track([number], client=carrier_http_client())
+    second, second_answers = adapter.track([number], client=carrier_http_client())
+
+    # then the first poll registered it and read it; the second needed one GET only
+    assert [s.tracking_number for s in first.shipments] == [number]
+    assert first.errors == []
+    assert len(first_answers) == 2  # the list without it, then with it once registered
+    assert [s.tracking_number for s in second.shipments] == [number]
+    assert len(second_answers) == 1
+    assert _register(sandbox, number).json()["meta"]["code"] == 4003
 
 
 def test_aftership_sandbox_more_than_fifty_numbers_is_a_400_envelope(sandbox):

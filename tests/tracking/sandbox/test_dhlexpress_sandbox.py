@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import requests
@@ -21,13 +20,13 @@ from devtools.sandbox.numbers import number_for_scenario
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
 from tests.support.sandbox import JOURNEY_FINALS, STEP, assert_journey_ended, walk_journey
+from tests.support.shared_data import read_carrier_sample
 from tracking.carriers.dhlexpress import STATUS_MAP, DhlExpressAdapter
 from tracking.status import Status, result_state
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
 pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 
 # Final (status, substatus) of each scenario as the adapter reads it: DHL Express says how a
 # parcel was handed over in its OK description and signedBy, so every substatus is checked.
@@ -82,7 +81,7 @@ def test_dhlexpress_sandbox_answer_has_the_sample_shape(sandbox):
     body = requests.get(url, headers=_basic(), params=params, timeout=5).json()
 
     # then the keys of the MyDHL sample, events newest first, with and without GMTOffset
-    real = json.loads((FIXTURES / "dhl_mydhl_express_delivered_synthetic.json").read_text())
+    real = json.loads(read_carrier_sample("dhl_mydhl_express_delivered_synthetic.json"))
     [announced] = first["shipments"]
     assert announced["events"] == []  # only the shipment's data before the pickup
     assert "estimatedTimeOfDelivery" in announced

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import requests
@@ -14,6 +13,7 @@ from devtools.sandbox.numbers import number_for_scenario
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
 from tests.support.sandbox import JOURNEY_FINALS, STEP, walk_journey
+from tests.support.shared_data import read_carrier_sample
 from tracking.carriers.dpd import DpdAdapter
 from tracking.detection.checksums import mod_37_36_check
 from tracking.status import result_state
@@ -21,7 +21,6 @@ from tracking.status import result_state
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
 pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 DELIS_ID = "sandbox-delis_id"
 
 
@@ -60,7 +59,7 @@ def test_dpd_sandbox_answer_has_the_real_sample_shape(sandbox):
     # then the real sample's elements (plus the reason items the XSD allows), US dates
     assert response.status_code == 200
     body = response.content
-    real = (FIXTURES / "dpd_parcellifecycle_returning_from_delivery.xml").read_bytes()
+    real = read_carrier_sample("dpd_parcellifecycle_returning_from_delivery.xml")
     assert _element_names(body) == _element_names(real)
     journey = journey_for("dpd", number)
     dates = re.findall(rb"<date><content>([^<]+)</content>", body)

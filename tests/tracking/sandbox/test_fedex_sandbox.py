@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import requests
@@ -15,13 +14,13 @@ from devtools.sandbox.numbers import number_for_scenario
 from tests.support.clock import SUMMER_SUNDAY
 from tests.support.http import carrier_http_client
 from tests.support.sandbox import JOURNEY_FINALS, STEP, assert_journey_ended, walk_journey
+from tests.support.shared_data import read_carrier_sample
 from tracking.carriers.fedex import DERIVED_STATUS_MAP, STATUS_MAP, FedexAdapter
 from tracking.status import result_state
 
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
 pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 
 # Final (status, substatus) of each scenario as the FedEx adapter reads it. deliveryDetails say
 # how the parcel was handed over, so every substatus is checked; "lost" is a Shipment Exception
@@ -79,7 +78,7 @@ def test_fedex_sandbox_answer_has_the_sample_shape(sandbox):
     answer = requests.post(url, json=body, headers=headers, timeout=5).json()
 
     # then the blocks of FedEx's real sample, scans newest first
-    real = json.loads((FIXTURES / "fedex_track_v1_delivered.json").read_text())
+    real = json.loads(read_carrier_sample("fedex_track_v1_delivered.json").decode())
     real_result = real["output"]["completeTrackResults"][0]["trackResults"][0]
     [complete] = answer["output"]["completeTrackResults"]
     [result] = complete["trackResults"]

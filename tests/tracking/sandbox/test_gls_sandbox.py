@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 import requests
@@ -21,6 +20,7 @@ from tests.support.sandbox import (
     track_one,
     walk_journey,
 )
+from tests.support.shared_data import read_carrier_sample
 from tracking.carriers.base import (
     CarrierAuthError,
     TrackingError,
@@ -31,7 +31,6 @@ from tracking.status import Status, Substatus, result_state
 # The dates these tests assert on are the ones couriers render on this summer Sunday.
 pytestmark = pytest.mark.sandbox(at=SUMMER_SUNDAY)
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 GLS_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]00")
 
 # Final (status, substatus) per scenario as GLS can say it: Track And Trace has no signature, so
@@ -75,7 +74,7 @@ def test_gls_sandbox_answer_has_the_real_sample_shape(sandbox):
     body = requests.get(url, headers=headers, params={"showLinks": "true"}, timeout=5).json()
 
     # then the keys, order and formats of GLS's own examples
-    real = json.loads((FIXTURES / "gls_track_and_trace_v1_delivered_parcelshop.json").read_bytes())
+    real = json.loads(read_carrier_sample("gls_track_and_trace_v1_delivered_parcelshop.json"))
     real_parcel = real["parcels"][0]
     parcel, unknown = body["parcels"]
     assert parcel.keys() == real_parcel.keys()

@@ -62,6 +62,7 @@ from tracking.carriers.base import (
     PodData,
     TrackingError,
     TrackingResult,
+    gateway_error,
     raise_account_errors,
     sort_events,
 )
@@ -187,7 +188,10 @@ class DhlExpressAdapter(CarrierAdapter):
         if bytes(body).lstrip()[:1] == b"<":
             readings, errors = parse_xmlpi(xml_document(body, COURIER))
         else:
-            readings, errors = parse_mydhl(json_load(body, COURIER, "answer (not XML either)"))
+            payload = json_load(body, COURIER, "answer (not XML either)")
+            if (gateway := gateway_error(payload)) is not None:
+                return ParseResult(errors=[gateway])
+            readings, errors = parse_mydhl(payload)
         return ParseResult(shipments=[self._result(r) for r in readings], errors=errors)
 
     # Both --------------------------------------------------------------------------------------

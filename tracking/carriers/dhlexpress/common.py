@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 from tracking.carriers.base import CarrierPayloadError, Location
+from tracking.carriers.base import signatory as no_placeholder
 from tracking.carriers.timeparse import (
     US_STATE_ZONES,
     parse_datetime,
@@ -369,8 +370,9 @@ def _collapse(text: str) -> str:
 
 
 def _person(signatory: str) -> str:
-    """A signatory is a name: DHL's account numbers, times and weights are not."""
-    signatory = _collapse(signatory)
+    """A signatory is a name: DHL's account numbers, times and weights are not, nor a
+    placeholder saying nobody signed (``base.signatory``)."""
+    signatory = no_placeholder(_collapse(signatory))
     return signatory if any(c.isalpha() for c in signatory) else ""
 
 

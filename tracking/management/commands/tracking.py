@@ -15,7 +15,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from tracking import carriers
-from tracking.carriers.base import CarrierError, ParseResult
+from tracking.carriers.base import CarrierError, ParseResult, choose_our_parcels
 from tracking.detection import detect
 from tracking.models import Shipment
 from tracking.services import shipment_sync_now, tracking_number_normalise
@@ -52,7 +52,10 @@ def parse_result_as_dict(slug: str, result: ParseResult) -> dict[str, object]:
         {"tracking_number": e.tracking_number, "code": e.code, "message": e.message}
         for e in result.errors
     ]
-    return {"carrier": slug, "shipments": shipments, "errors": errors}
+    out: dict[str, object] = {"carrier": slug, "shipments": shipments, "errors": errors}
+    if result.notes:  # which of several results for one number was kept, and why
+        out["notes"] = list(result.notes)
+    return out
 
 
 class Command(BaseCommand):
@@ -89,7 +92,9 @@ class Command(BaseCommand):
     def _parse(self, *, carrier: str, file: str, **_) -> dict[str, object]:
         adapter = carriers.get_adapter(carrier)
         body = Path(file).read_bytes()
-        return parse_result_as_dict(adapter.slug, adapter.parse(body))
+        # Several results for one number: without our parcel's dates, the most recent.
+        result = choose_our_parcels(adapter.parse(body), courier=adapter.name)
+        return parse_result_as_dict(adapter.slug, result)
 
     def _detect(self, *, number: str, **_) -> dict[str, object]:
         result = detect(number)
