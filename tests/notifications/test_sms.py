@@ -5,7 +5,6 @@ from django.utils import timezone
 from notifications import services
 from notifications.content import HEADLINES, SUPPORTED_LOCALES, render_buyer_sms
 from notifications.models import Notification
-from notifications.phone import InvalidPhoneNumber, mask_email, mask_phone, to_e164
 from notifications.sms import GSM_BASIC, GSM_EXTENSION, gsm_units
 from tests.support.ingest import courier_says, scan
 from tests.tracking.factories import ShipmentFactory
@@ -89,32 +88,3 @@ def test_every_sms_fits_one_gsm_segment(locale):
         assert set(body) <= GSM_BASIC | GSM_EXTENSION, body
         assert gsm_units(body) <= 160, body
         assert body.endswith(f"/t/s/{shipment.public_token}/")
-
-
-@pytest.mark.parametrize(
-    ("raw", "country", "e164"),
-    [
-        ("06 12 34 56 78", "FR", "+33612345678"),
-        ("+33 (0)6 12 34 56 78", "FR", "+33612345678"),
-        ("0033 6.12.34.56.78", "FR", "+33612345678"),
-        ("0151 23456789", "DE", "+4915123456789"),
-        ("+39 06 1234 5678", "FR", "+390612345678"),
-        ("612 345 678", "ES", "+34612345678"),  # no trunk prefix in Spain
-        ("612 345 678", "FR", None),  # in France a national number starts with 0
-        ("+34 612 345 678", "FR", "+34612345678"),
-        ("0470 12 34 56", "BE", "+32470123456"),
-        ("06 12", "FR", None),
-        ("call me", "FR", None),
-    ],
-)
-def test_to_e164_reads_french_and_european_numbers(raw, country, e164):
-    if e164 is None:
-        with pytest.raises(InvalidPhoneNumber):
-            to_e164(raw, default_country=country)
-    else:
-        assert to_e164(raw, default_country=country) == e164
-
-
-def test_recipients_are_masked_for_staff():
-    assert mask_email("camille.martin@example.fr") == "c***@example.fr"
-    assert mask_phone("+33612345678") == "+33 6** ** ** 78"
