@@ -88,3 +88,13 @@ def format_money(amount: int | None, currency: str, *, locale: str | None = None
     return format_currency(
         to_decimal(amount, currency), currency_code(currency), locale=reader_locale(locale)
     )
+
+
+@cache
+def currencies_by_exponent() -> dict[int, frozenset[str]]:
+    """{2: {"EUR", "GBP", …}, 0: {"JPY", …}, 3: {"KWD", …}}: amounts typed in currency units
+    compare with stored minor units one exponent at a time."""
+    groups: dict[int, set[str]] = {}
+    for code in currencies_in_circulation():
+        groups.setdefault(get_currency_precision(code), set()).add(code)
+    return {exponent: frozenset(codes) for exponent, codes in groups.items()}

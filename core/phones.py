@@ -59,7 +59,7 @@ _POSSIBLE_REASONS = {
 _PARSE_REASONS = {
     NumberParseException.INVALID_COUNTRY_CODE: "its country calling code does not exist",
     NumberParseException.NOT_A_NUMBER: "it is not made of digits",
-    NumberParseException.TOO_SHORT_AFTER_IDD: "it has too few digits after the international prefix",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "too few digits follow the international prefix",
     NumberParseException.TOO_SHORT_NSN: "it has too few digits",
     NumberParseException.TOO_LONG: "it has too many digits",
 }
