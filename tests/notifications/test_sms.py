@@ -88,3 +88,20 @@ def test_every_sms_fits_one_gsm_segment(locale):
         assert set(body) <= GSM_BASIC | GSM_EXTENSION, body
         assert gsm_units(body) <= 160, body
         assert body.endswith(f"/t/s/{shipment.public_token}/")
+
+
+@pytest.mark.django_db
+def test_sms_sender_skips_a_queued_landline_and_says_why(twilio):
+    # given an SMS queued to a mobile, whose recipient was later changed to a landline (or
+    # queued before the mobile-only rule)
+    shipment = ShipmentFactory(order__buyer_phone="06 12 34 56 78")
+    courier_says(shipment, scan("out_for_delivery"))
+    Notification.objects.filter(channel="sms").update(recipient="+33123456789")
+    # when the outbox is sent
+    services.notifications_send(shipment_ids=[shipment.id], now=timezone.now())
+    # then Twilio is not called (the mock would fail on any request) and the log says why
+    note = Notification.objects.get(channel="sms")
+    assert (note.state, note.last_error) == (
+        "skipped", "+33123456789 is a landline: it cannot receive an SMS."
+    )  # fmt: skip
+    assert len(twilio.calls) == 0
