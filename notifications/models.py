@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from notifications.phone import mask_recipient
+from core.phones import mask_recipient
 from notifications.signing import new_secret, validate_secret
 from notifications.triggers import Trigger
 

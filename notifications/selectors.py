@@ -8,13 +8,13 @@ from datetime import datetime
 
 from django.db.models import Prefetch, Q
 
+from core.phones import mask_recipient
 from notifications.models import (
     Notification,
     NotificationRule,
     WebhookAttempt,
     WebhookDelivery,
 )
-from notifications.phone import mask_recipient
 
 
 @dataclass(frozen=True)

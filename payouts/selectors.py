@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from core.access import Scope
 from core.errors import NotFound
+from core.money import currencies_by_exponent
 from payouts.models import Payout, PayoutEvent
 from tracking.models import Shipment, TrackingEvent
 
@@ -36,8 +39,9 @@ class PayoutFilters:
     carrier: str | None = None
     paid_from: date | None = None
     paid_to: date | None = None
-    amount_min: int | None = None
-    amount_max: int | None = None
+    # Currency units (12.50), compared in each payout's own minor units.
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
 
 
 def payout_ids_open_for_orders(*, order_ids: Iterable[int]) -> list[int]:
@@ -71,11 +75,23 @@ def payout_list(*, scope: Scope, filters: PayoutFilters | None = None) -> QueryS
         qs = qs.filter(paid_at__date__gte=filters.paid_from)
     if filters.paid_to:
         qs = qs.filter(paid_at__date__lte=filters.paid_to)
-    if filters.amount_min is not None:
-        qs = qs.filter(gross_amount__gte=filters.amount_min)
-    if filters.amount_max is not None:
-        qs = qs.filter(gross_amount__lte=filters.amount_max)
+    if filters.amount_min is not None or filters.amount_max is not None:
+        qs = qs.filter(_gross_between(filters.amount_min, filters.amount_max))
     return qs
+
+
+def _gross_between(minimum: Decimal | None, maximum: Decimal | None) -> Q:
+    """Payouts whose gross, in their own currency's units, lies between the bounds: one branch
+    per minor-unit exponent (12.50 is 1250 cents of EUR but 13 yen at least and 12 at most)."""
+    branches = Q(pk__in=[])
+    for exponent, codes in currencies_by_exponent().items():
+        branch = Q(currency__in=sorted(codes))
+        if minimum is not None:
+            branch &= Q(gross_amount__gte=math.ceil(minimum.scaleb(exponent)))
+        if maximum is not None:
+            branch &= Q(gross_amount__lte=math.floor(maximum.scaleb(exponent)))
+        branches |= branch
+    return branches
 
 
 def payout_list_with_parcels(*, scope: Scope, filters: PayoutFilters | None = None):

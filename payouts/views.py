@@ -7,7 +7,6 @@ a batch release runs as a job whose progress the page polls.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import wraps
 
 from django import forms
@@ -54,16 +53,13 @@ class FilterForm(forms.Form):
     carrier = forms.CharField(max_length=40, required=False)
     paid_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     paid_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    amount_min = forms.DecimalField(required=False, min_value=0, decimal_places=2)
-    amount_max = forms.DecimalField(required=False, min_value=0, decimal_places=2)
+    # In currency units (12.50 EUR, 4500 JPY, 1.250 KWD); the selector compares each payout in
+    # its own currency's minor units.
+    amount_min = forms.DecimalField(required=False, min_value=0, decimal_places=3)
+    amount_max = forms.DecimalField(required=False, min_value=0, decimal_places=3)
 
     def filters(self) -> selectors.PayoutFilters:
-        """Amounts are typed in currency units (12.50) and compared in minor units (1250)."""
         data = self.cleaned_data if self.is_valid() else {}
-
-        def minor(value: Decimal | None) -> int | None:
-            return None if value is None else int(value * 100)
-
         seller = data.get("seller")
         return selectors.PayoutFilters(
             queue=data.get("queue") or "eligible",
@@ -71,8 +67,8 @@ class FilterForm(forms.Form):
             carrier=(data.get("carrier") or "").strip() or None,
             paid_from=data.get("paid_from"),
             paid_to=data.get("paid_to"),
-            amount_min=minor(data.get("amount_min")),
-            amount_max=minor(data.get("amount_max")),
+            amount_min=data.get("amount_min"),
+            amount_max=data.get("amount_max"),
         )
 
 

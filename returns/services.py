@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from core.actors import BUYER, actor_parts, actor_user
 from core.errors import ApplicationError
-from core.files import IMAGE_KINDS, sniffed_kind
+from core.files import IMAGE_KINDS, CleanUpload, NotTheFileItClaims, clean_upload
 from payouts.services import payout_return_close, payout_return_open, payout_return_refund
 from returns import selectors
 from returns.models import (
@@ -155,7 +155,9 @@ class ReturnRefused(ApplicationError):
     code = "return_refused"
 
 
-def _check_photos(photos: Sequence[UploadedFile]) -> list[str]:
+def _check_photos(photos: Sequence[UploadedFile]) -> list[CleanUpload]:
+    """Each photo decoded and re-encoded without its metadata (no GPS position of the buyer's
+    home is kept); ApplicationError for the first that is not an image."""
     if len(photos) > MAX_PHOTOS:
         raise ApplicationError(_("Add at most %(n)s photos.") % {"n": MAX_PHOTOS},
                                code="too_many_photos", field="photos")  # fmt: skip
@@ -167,13 +169,13 @@ def _check_photos(photos: Sequence[UploadedFile]) -> list[str]:
                 code="file_too_large",
                 field="photos",
             )  # fmt: skip
-        kind = sniffed_kind(photo, allowed=IMAGE_KINDS)
-        if kind is None:
+        try:
+            kinds.append(clean_upload(photo, allowed=IMAGE_KINDS))
+        except NotTheFileItClaims:
             raise ApplicationError(
                 _("%(name)s: a photo must be a JPEG, PNG or WebP image.") % {"name": photo.name},
                 code="unsupported_file", field="photos",
-            )  # fmt: skip
-        kinds.append(kind)
+            ) from None  # fmt: skip
     return kinds
 
 
@@ -308,7 +310,7 @@ def return_request_create(
             )  # fmt: skip
         if item.condition not in Condition.values:
             raise ApplicationError(_("Say in which condition each item is."), field="items")
-    photo_kinds = _check_photos(photos)
+    cleaned_photos = _check_photos(photos)
     policy = selectors.policy_in_force(seller_id=order.seller_id, at=delivery.delivered_at)
     _judge(
         policy=policy, delivered_at=delivery.delivered_at, now=now, reason=reason,
@@ -333,9 +335,9 @@ def return_request_create(
                    condition=i.condition)
         for i in chosen
     )  # fmt: skip
-    for photo, kind in zip(photos, photo_kinds, strict=True):
-        row = ReturnPhoto(request=request, content_type=kind, size_bytes=photo.size)
-        row.file.save(f"{request.pk}-{photo.name}"[-100:], photo, save=False)
+    for clean in cleaned_photos:
+        row = ReturnPhoto(request=request, content_type=clean.kind, size_bytes=clean.size)
+        row.file.save(f"{request.pk}-{clean.content.name}"[-100:], clean.content, save=False)
         row.save()
     _audit(request, from_status="", actor=BUYER, now=now, note=f"reason {reason}")
     payout_return_open(order_id=order.pk, reference=request.reference, actor=None, now=now)

@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.money import UnknownCurrency, currency_code
+from core.phones import InvalidPhoneNumber, to_e164
 from sellers.models import Order, OrderItem, Seller, SellerBranding, SellerMember
 from sellers.services import seller_branding_errors, seller_branding_update
 
@@ -27,8 +29,38 @@ class OrderItemInline(admin.TabularInline):
     extra = 0
 
 
+class OrderAdminForm(forms.ModelForm):
+    """The intake rules of order_create at their fields: the phone read in the destination's
+    numbering plan and stored in E.164, an ISO 4217 currency."""
+
+    class Meta:
+        model = Order
+        fields = "__all__"  # noqa: DJ007 - the admin shows every field of the order
+
+    def clean_currency(self) -> str:
+        try:
+            return currency_code(self.cleaned_data["currency"])
+        except UnknownCurrency as exc:
+            raise forms.ValidationError(str(exc), code="unknown_currency") from None
+
+    def clean(self):
+        data = super().clean()
+        raw = (data.get("buyer_phone") or "").strip()
+        if raw and "buyer_phone" not in self.errors:
+            try:
+                data["buyer_phone"] = to_e164(
+                    raw,
+                    country=data.get("destination_country") or "FR",
+                    postcode=data.get("destination_postcode") or "",
+                )
+            except InvalidPhoneNumber as exc:
+                self.add_error("buyer_phone", str(exc))
+        return data
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
+    form = OrderAdminForm
     inlines = [OrderItemInline]
     list_display = [
         "reference",

@@ -11,6 +11,8 @@ from django.utils import timezone
 from core.actors import actor_user
 from core.business_days import FRANCE, add_business_days
 from core.errors import ApplicationError
+from core.money import UnknownCurrency, currency_code
+from core.phones import InvalidPhoneNumber, to_e164
 from core.weburls import strict_https_url
 from sellers.models import MAX_ORDER_AMOUNT, Order, OrderItem, Seller, SellerBranding, ServiceLevel
 
@@ -42,7 +44,25 @@ def order_create(
 
     ``expected_ship_date`` (when the parcel must reach the courier, for the late shipment rate)
     defaults to today plus SELLER_HANDLING_DAYS business days.
+
+    ``buyer_phone`` is read in the destination's numbering plan (an overseas department's
+    own, from the country or the French postcode) and stored in E.164; ``currency`` must be an
+    ISO 4217 code in circulation. Either refused is an ApplicationError at its field.
     """
+    destination_country = destination_country.strip().upper()
+    try:
+        currency = currency_code(currency)
+    except UnknownCurrency as exc:
+        raise ApplicationError(str(exc), code="unknown_currency", field="currency") from None
+    if buyer_phone.strip():
+        try:
+            buyer_phone = to_e164(
+                buyer_phone, country=destination_country, postcode=destination_postcode
+            )
+        except InvalidPhoneNumber as exc:
+            raise ApplicationError(str(exc), code="invalid_phone", field="buyer_phone") from None
+    else:
+        buyer_phone = ""
     if service_level not in ServiceLevel.values:
         raise ApplicationError(f"Unknown service level {service_level!r}.", field="service_level")
     if expected_ship_date is None:
@@ -69,13 +89,13 @@ def order_create(
                 seller=seller,
                 reference=reference.strip(),
                 total_amount=total_amount,
-                currency=currency.upper(),
+                currency=currency,
                 buyer_name=buyer_name,
                 buyer_email=buyer_email,
                 buyer_phone=buyer_phone,
                 buyer_locale=buyer_locale,
                 destination_postcode=destination_postcode.strip(),
-                destination_country=destination_country.upper(),
+                destination_country=destination_country,
                 promised_delivery_date=promised_delivery_date,
                 expected_ship_date=expected_ship_date,
                 service_level=service_level,

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from core.phones import sms_recipient
 from notifications.content import buyer_locale, carrier_name
 from notifications.models import (
     WEBHOOK_PAYLOAD_VERSION,
@@ -33,7 +34,6 @@ from notifications.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from notifications.phone import InvalidPhoneNumber, to_e164
 from notifications.selectors import rulebook_load
 from notifications.triggers import Trigger, status_key, trigger_for
 from payouts.signals import PayoutReleased
@@ -156,21 +156,19 @@ def _buyer_notifications(shipment, change, trigger, rules, windows, now) -> list
             )
         )
     if enabled[Channel.SMS]:
-        raw, error = order.buyer_phone.strip(), "The order has no buyer phone number."
-        number = ""
-        if raw:
-            try:
-                number = to_e164(raw, default_country=order.destination_country or "FR")
-            except InvalidPhoneNumber as exc:
-                number, error = raw[:40], f"Invalid phone number: {exc}"
-        valid = number.startswith("+")
+        # Only a number that can receive an SMS gets one; the others say why in the log.
+        number, refusal = sms_recipient(
+            order.buyer_phone,
+            country=order.destination_country,
+            postcode=order.destination_postcode,
+        )
         notes.append(
             Notification(
                 channel=Channel.SMS,
                 recipient=number,
                 next_attempt_at=now,  # an SMS is about now: no consolidation window
                 **common,
-                **_skipped_unless(valid, error),
+                **_skipped_unless(refusal is None, refusal or ""),
             )
         )
     return notes

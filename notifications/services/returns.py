@@ -18,9 +18,9 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from core.phones import sms_recipient
 from notifications.content import buyer_locale
 from notifications.models import Audience, Channel, EventType, Notification
-from notifications.phone import InvalidPhoneNumber, to_e164
 from notifications.selectors import rulebook_load
 from notifications.services.outbox import _enqueue, _event, _record_events, _skipped_unless
 from notifications.triggers import RETURN_TRIGGERS, Trigger
@@ -65,19 +65,18 @@ def return_step_record(
             )  # fmt: skip
         )
     if on(Channel.SMS):
-        raw, error, number = order.buyer_phone.strip(), "The order has no buyer phone number.", ""
-        if raw:
-            try:
-                number = to_e164(raw, default_country=order.destination_country or "FR")
-            except InvalidPhoneNumber as exc:
-                number, error = raw[:40], f"Invalid phone number: {exc}"
+        number, refusal = sms_recipient(
+            order.buyer_phone,
+            country=order.destination_country,
+            postcode=order.destination_postcode,
+        )
         notes.append(
             Notification(
                 channel=Channel.SMS,
                 recipient=number,
                 next_attempt_at=now,
                 **common,
-                **_skipped_unless(number.startswith("+"), error),
+                **_skipped_unless(refusal is None, refusal or ""),
             )  # fmt: skip
         )
     Notification.objects.bulk_create(notes, ignore_conflicts=True)

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.phones import sms_refusal
 from notifications.content import render_buyer_email, render_buyer_sms
 from notifications.models import Channel, Notification
 from notifications.sms import SmsError, get_sms_backend
@@ -154,6 +155,12 @@ def _send_emails(groups: list[list[Notification]], now: datetime) -> None:
 def _send_sms(rows: list[Notification], now: datetime) -> None:
     backend = get_sms_backend()
     for row in rows:
+        # The outbox only queues mobiles; rows queued before that rule (or edited since) are
+        # checked again here, so no SMS is paid for to a landline or a premium-rate line.
+        refusal = sms_refusal(row.recipient)
+        if refusal is not None:
+            _record_skipped(row, reason=refusal)
+            continue
         body = render_buyer_sms(notification=row, locale=row.locale)
         try:
             result = backend.send(to=row.recipient, body=body)
@@ -161,6 +168,13 @@ def _send_sms(rows: list[Notification], now: datetime) -> None:
             _record_failure([row], now=now, error=str(exc), permanent=exc.permanent)
             continue
         _record_success([row], now=now, provider_message_id=result.provider_message_id)
+
+
+def _record_skipped(row: Notification, *, reason: str) -> None:
+    row.state = Notification.State.SKIPPED
+    row.claimed_until = None
+    row.last_error = reason[:500]
+    row.save(update_fields=["state", "claimed_until", "last_error"])
 
 
 def _record_success(rows, *, now, message_id=None, provider_message_id: str = "") -> None:

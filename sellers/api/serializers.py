@@ -26,10 +26,16 @@ class OrderCreateInput(serializers.Serializer):
     total_amount = serializers.IntegerField(
         min_value=0, max_value=MAX_ORDER_AMOUNT, help_text="Minor units (cents)."
     )
-    currency = serializers.RegexField(r"^[A-Za-z]{3}$", default="EUR")
+    currency = serializers.RegexField(
+        r"^[A-Za-z]{3}$", default="EUR", help_text="ISO 4217 code in circulation (EUR, JPY, KWD…)."
+    )
     buyer_name = serializers.CharField(max_length=200, required=False, default="")
     buyer_email = serializers.EmailField(required=False, default="")
-    buyer_phone = serializers.CharField(max_length=32, required=False, default="")
+    buyer_phone = serializers.CharField(
+        max_length=32, required=False, default="", allow_blank=True,
+        help_text="As the buyer typed it; read in the destination's numbering plan (an overseas "
+        "department's own, from the country or the French postcode) and stored in E.164.",
+    )  # fmt: skip
     buyer_locale = serializers.ChoiceField(choices=[c for c, _ in settings.LANGUAGES], default="fr")
     destination_postcode = serializers.CharField(max_length=16, required=False, default="")
     destination_country = serializers.RegexField(r"^[A-Za-z]{2}$", default="FR")

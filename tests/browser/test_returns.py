@@ -10,10 +10,11 @@ from returns.models import ReturnRequest
 from tests.returns.factories import delivered_order
 from tests.sellers.factories import SellerMemberFactory
 from tests.support.browser import DESKTOP, screenshot
+from tests.support.images import photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = photo("PNG")  # a real image: uploads are decoded
 
 
 def test_buyer_requests_a_return_and_the_seller_accepts_it(

@@ -189,6 +189,38 @@ def test_a_buyer_without_a_valid_phone_is_logged_as_skipped(sms_outbox):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("phone", "why"),
+    [
+        ("+33123456789", "+33123456789 is a landline: it cannot receive an SMS."),
+        ("01 23 45 67 89", "+33123456789 is a landline: it cannot receive an SMS."),
+        ("+33899999999", "+33899999999 is a premium-rate number: it cannot receive an SMS."),
+    ],
+)
+def test_no_sms_goes_to_a_number_that_cannot_receive_one(sms_outbox, phone, why):
+    # given a buyer whose number is a real one, but a landline or a premium-rate line
+    shipment = ShipmentFactory(order__buyer_phone=phone)
+    # when the parcel is out for delivery
+    courier_says(shipment, scan("out_for_delivery"))
+    sweep_later()
+    # then nothing is sent (nor paid for) and the delivery log says why
+    note = Notification.objects.get(channel="sms")
+    assert (note.state, note.last_error, sms_outbox) == ("skipped", why, [])
+
+
+@pytest.mark.django_db
+def test_an_overseas_buyer_gets_the_sms_on_their_own_calling_code(sms_outbox):
+    # given a Réunion buyer filed as France with a 974 postcode, number typed locally
+    shipment = ShipmentFactory(order__buyer_phone="0692 12 34 56",
+                               order__destination_postcode="97400")  # fmt: skip
+    # when the parcel is out for delivery
+    courier_says(shipment, scan("out_for_delivery"))
+    sweep_later()
+    # then the SMS goes to +262, not to a +33 number that does not exist
+    assert [sms["to"] for sms in sms_outbox] == ["+262692123456"]
+
+
+@pytest.mark.django_db
 def test_status_changes_without_news_notify_nobody():
     # given a parcel whose courier only acknowledged the label
     shipment = ShipmentFactory()

@@ -5,7 +5,6 @@ from django.utils import timezone
 from notifications import services
 from notifications.content import HEADLINES, SUPPORTED_LOCALES, render_buyer_sms
 from notifications.models import Notification
-from notifications.phone import InvalidPhoneNumber, mask_email, mask_phone, to_e164
 from notifications.sms import GSM_BASIC, GSM_EXTENSION, gsm_units
 from tests.support.ingest import courier_says, scan
 from tests.tracking.factories import ShipmentFactory
@@ -91,30 +90,18 @@ def test_every_sms_fits_one_gsm_segment(locale):
         assert body.endswith(f"/t/s/{shipment.public_token}/")
 
 
-@pytest.mark.parametrize(
-    ("raw", "country", "e164"),
-    [
-        ("06 12 34 56 78", "FR", "+33612345678"),
-        ("+33 (0)6 12 34 56 78", "FR", "+33612345678"),
-        ("0033 6.12.34.56.78", "FR", "+33612345678"),
-        ("0151 23456789", "DE", "+4915123456789"),
-        ("+39 06 1234 5678", "FR", "+390612345678"),
-        ("612 345 678", "ES", "+34612345678"),  # no trunk prefix in Spain
-        ("612 345 678", "FR", None),  # in France a national number starts with 0
-        ("+34 612 345 678", "FR", "+34612345678"),
-        ("0470 12 34 56", "BE", "+32470123456"),
-        ("06 12", "FR", None),
-        ("call me", "FR", None),
-    ],
-)
-def test_to_e164_reads_french_and_european_numbers(raw, country, e164):
-    if e164 is None:
-        with pytest.raises(InvalidPhoneNumber):
-            to_e164(raw, default_country=country)
-    else:
-        assert to_e164(raw, default_country=country) == e164
-
-
-def test_recipients_are_masked_for_staff():
-    assert mask_email("camille.martin@example.fr") == "c***@example.fr"
-    assert mask_phone("+33612345678") == "+33 6** ** ** 78"
+@pytest.mark.django_db
+def test_sms_sender_skips_a_queued_landline_and_says_why(twilio):
+    # given an SMS queued to a mobile, whose recipient was later changed to a landline (or
+    # queued before the mobile-only rule)
+    shipment = ShipmentFactory(order__buyer_phone="06 12 34 56 78")
+    courier_says(shipment, scan("out_for_delivery"))
+    Notification.objects.filter(channel="sms").update(recipient="+33123456789")
+    # when the outbox is sent
+    services.notifications_send(shipment_ids=[shipment.id], now=timezone.now())
+    # then Twilio is not called (the mock would fail on any request) and the log says why
+    note = Notification.objects.get(channel="sms")
+    assert (note.state, note.last_error) == (
+        "skipped", "+33123456789 is a landline: it cannot receive an SMS."
+    )  # fmt: skip
+    assert len(twilio.calls) == 0

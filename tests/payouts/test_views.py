@@ -120,3 +120,55 @@ def test_batch_release_reports_progress_and_refusals(
     status = console.get(f"/finance/batches/{batch.pk}/").content.decode()
     assert "1 released, 1 refused" in status and f"Payout #{too_early.pk}" in status
     assert "batch-progress" in html
+
+
+@pytest.mark.parametrize(
+    ("language", "euro", "yen", "dinar"),
+    [
+        ("fr", "45,00\xa0€", "4\u202f500\xa0JPY", "12,345\xa0KWD"),
+        ("en", "€45.00", "¥4,500", "KWD12.345"),
+    ],
+)
+def test_console_shows_each_amount_by_its_currency_in_the_readers_language(
+    console, open_payout, language, euro, yen, dinar
+):
+    # given payouts in euros (Paris), yen (Tokyo) and Kuwaiti dinars, each in minor units
+    open_payout(total_amount=4500, currency="EUR")
+    open_payout(total_amount=4500, currency="JPY", destination_country="JP")
+    open_payout(total_amount=12345, currency="KWD", destination_country="KW")
+    # when a finance user reads the console in their language
+    html = console.get("/finance/", {"queue": "eligible"}, HTTP_ACCEPT_LANGUAGE=language)
+    # then each amount has its currency's digits (no yen divided by 100) and the reader's format
+    page = html.content.decode()
+    assert euro in page and yen in page and dinar in page
+    assert "45.00 JPY" not in page and "123.45 KWD" not in page
+
+
+def test_console_csv_exports_amounts_with_their_currencys_digits(console, open_payout):
+    # given payouts in EUR, JPY and KWD
+    payouts = {
+        currency: open_payout(total_amount=amount, currency=currency)
+        for currency, amount in (("EUR", 4500), ("JPY", 4500), ("KWD", 12345))
+    }
+    # when the eligible queue is exported by an English reader
+    response = console.get("/finance/export.csv", {"queue": "eligible"}, HTTP_ACCEPT_LANGUAGE="en")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    header, by_id = rows[0], {row[0]: row for row in rows[1:]}
+    gross, shown = header.index("gross"), header.index("gross_shown")
+    # then gross is a decimal for accounting imports, gross_shown as the reader writes money
+    cells = {c: (by_id[str(p.pk)][gross], by_id[str(p.pk)][shown]) for c, p in payouts.items()}
+    assert cells == {
+        "EUR": ("45.00", "€45.00"), "JPY": ("4500", "¥4,500"), "KWD": ("12.345", "KWD12.345"),
+    }  # fmt: skip
+
+
+def test_console_amount_filter_reads_each_currency_in_its_own_units(console, open_payout):
+    # given 30 euros, 3000 yen and 30 dinars (3000, 3000 and 30000 minor units)
+    euro = open_payout(total_amount=3000, currency="EUR")
+    yen = open_payout(total_amount=3000, currency="JPY")
+    dinar = open_payout(total_amount=30000, currency="KWD")
+    # when finance asks for payouts of at most 100 (currency units)
+    html = console.get("/finance/", {"queue": "eligible", "amount_max": "100"}).content.decode()
+    # then 30 EUR and 30 KWD are in, 3000 JPY is not
+    shown = {p.pk for p in (euro, yen, dinar) if f'name="payout" value="{p.pk}"' in html}
+    assert shown == {euro.pk, dinar.pk}

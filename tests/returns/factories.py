@@ -7,6 +7,7 @@ from returns.models import ReturnPolicy
 from sellers.models import OrderItem
 from tests.payouts.factories import proven_parcel
 from tests.sellers.factories import OrderFactory
+from tests.support.images import photo
 
 ALL_REASONS = ["changed_mind", "wrong_size", "not_as_described", "damaged", "defective",
                "wrong_item"]  # fmt: skip
@@ -65,7 +66,7 @@ def delivered_order(*, days_ago: int = 3, seller=None, paid: bool = True, **orde
     return order, lamp, shade
 
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = photo("PNG")  # a real image: uploads are decoded
 
 
 def requested_return(*, seller=None, photo: bool = False):

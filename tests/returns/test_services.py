@@ -26,6 +26,7 @@ from returns.services import (
 from tests.payouts.factories import finance_user
 from tests.returns.factories import ALL_REASONS, ReturnPolicyFactory, delivered_order
 from tests.sellers.factories import SellerFactory, UserFactory
+from tests.support.images import photo
 from tests.support.ingest import deliver_return_parcel
 from tracking.models import Shipment
 
@@ -39,8 +40,8 @@ def _english():
         yield
 
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+PNG = photo("PNG")  # real images: uploads are decoded
+JPEG = photo("JPEG")
 
 
 def policy_values(**overrides) -> PolicyValues:

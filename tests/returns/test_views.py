@@ -1,6 +1,9 @@
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from PIL import Image
 
 from payouts.models import JournalEntry, Payout
 from returns.models import ReturnPolicy, ReturnRequest
@@ -12,10 +15,11 @@ from returns.services import (
 )
 from tests.returns.factories import OrderItemFactory, delivered_order
 from tests.sellers.factories import SellerMemberFactory
+from tests.support.images import photo
 
 pytestmark = pytest.mark.django_db
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = photo("PNG")  # a real image, with EXIF and GPS: uploads are decoded
 
 
 @pytest.fixture
@@ -271,7 +275,8 @@ def test_seller_sees_the_buyers_photo_and_nobody_else_does(client, member, setti
     anonymous = client.get(url)
     # then only the seller gets the image
     assert (mine.status_code, mine["Content-Type"]) == (200, "image/png")
-    assert b"".join(mine.streaming_content) == PNG
+    served = Image.open(io.BytesIO(b"".join(mine.streaming_content)))
+    assert (served.format, served.size, dict(served.getexif())) == ("PNG", (64, 48), {})
     assert (theirs.status_code, anonymous.status_code) == (404, 302)
 
 

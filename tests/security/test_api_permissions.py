@@ -14,13 +14,14 @@ from rest_framework.test import APIClient
 from payouts.services import payout_open_for_order
 from sellers.models import Order
 from tests.sellers.factories import OrderFactory, SellerFactory, UserFactory
+from tests.support.images import photo
 from tests.support.roles import role_group
 from tests.tracking.factories import ShipmentFactory, cs_agent
 from tracking.models import ProofOfDelivery, Shipment
 
 pytestmark = pytest.mark.django_db
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+PNG = photo("PNG")  # a real image: uploads are decoded
 
 
 def session(user) -> APIClient:

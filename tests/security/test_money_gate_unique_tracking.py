@@ -22,6 +22,7 @@ from sellers.models import Order
 from tests.payouts.factories import OrderFactory, proven_parcel
 from tests.returns.factories import delivered_order
 from tests.sellers.factories import SellerMemberFactory
+from tests.support.images import photo
 from tests.tracking.factories import ShipmentFactory, cs_agent
 from tracking.models import ProofOfDelivery, RawPayload, Shipment, ShipmentAudit
 from tracking.services.push import push_process
@@ -247,7 +248,7 @@ def test_seller_upload_dated_before_the_order_is_refused(settings, tmp_path):
     api.force_authenticate(member.user)
     # when the seller uploads a proof of a delivery five days ago
     response = api.post(f"/api/v1/shipments/{shipment.id}/pod/", {
-        "file": SimpleUploadedFile("pod.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64),
+        "file": SimpleUploadedFile("pod.png", photo("PNG")),
         "delivered_at": (timezone.now() - timedelta(days=5)).isoformat(), "signed_by": "X",
     }, format="multipart")  # fmt: skip
     # then it is refused: no proof waits for finance

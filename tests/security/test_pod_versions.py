@@ -24,7 +24,7 @@ from tracking.models import ProofOfDelivery
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4\n" + b"0" * 64
+PDF = b"%PDF-1.4\n" + b"0" * 64 + b"\n%%EOF\n"  # header and trailer: checked at upload
 FIRST = "2026-11-20T15:30:00+01:00"
 LATER = "2026-11-27T09:00:00+01:00"
 

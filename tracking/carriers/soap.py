@@ -1,13 +1,18 @@
 """Reading couriers' SOAP/XML answers safely (Chronopost, Mondial Relay, DPD, DHL Express XML-PI).
 
-defusedxml is not a dependency, so a DTD or entity declaration — the vehicle of
-entity-expansion ("billion laughs") and external-entity attacks — is refused before the
-standard library's parser sees the document.
+Every courier XML is parsed here and only here, through defusedxml: the adapters (and whoever
+edits them) get the safe parser without thinking about it. A document that declares a DTD,
+entities or external references — the vehicles of entity expansion ("billion laughs"),
+external-entity (XXE) reads and DTD fetches — is refused by the parser itself, wherever the
+declaration sits and however it is spelt; no courier we speak to sends one.
 """
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET  # noqa: S405 - DTDs are refused before parsing, see below
+import xml.etree.ElementTree as ET  # noqa: S405 - the Element type only; parsing is defusedxml's
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import ParseError, fromstring
 
 from tracking.carriers.faults import CarrierPayloadError
 
@@ -23,12 +28,14 @@ def xml_document(body: bytes, courier: str) -> ET.Element:
         text = bytes(body).decode("utf-8")
     except (TypeError, UnicodeDecodeError) as exc:
         raise CarrierPayloadError(f"{courier} answer is not UTF-8 text") from exc
-    upper = text.upper()
-    if "<!DOCTYPE" in upper or "<!ENTITY" in upper:
-        raise CarrierPayloadError(f"{courier} answer declares a DTD or entities: refused")
     try:
-        root = ET.fromstring(text.strip())  # noqa: S314 - no DTD in the document (checked above)
-    except ET.ParseError as exc:
+        # forbid_dtd: even a harmless-looking internal DTD is refused (couriers send none).
+        root = fromstring(text.strip(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise CarrierPayloadError(
+            f"{courier} answer declares a DTD, entities or external references: refused ({exc})"
+        ) from exc
+    except ParseError as exc:
         raise CarrierPayloadError(f"{courier} answer is not XML: {exc}") from exc
     for element in root.iter():
         if isinstance(element.tag, str):

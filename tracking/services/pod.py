@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from core.actors import actor_parts
 from core.errors import ApplicationError, PermissionDenied
-from core.files import IMAGE_KINDS, PDF_KIND, sniffed_kind
+from core.files import IMAGE_KINDS, PDF_KIND, NotTheFileItClaims, clean_upload
 from tracking.carriers.base import CarrierEvent, TrackingResult
 from tracking.models import PodUploadVersion, ProofOfDelivery, Shipment, TrackingEvent
 from tracking.proof import delivery_predates_order
@@ -47,9 +47,13 @@ def pod_upload(
     if upload.size > POD_MAX_BYTES:
         raise ApplicationError("The proof must be 10 MB or less.", code="file_too_large",
                                field="file")  # fmt: skip
-    if sniffed_kind(upload, allowed=POD_KINDS) is None:
-        raise ApplicationError("The proof must be a PDF, PNG, JPEG or WebP file.",
-                               code="unsupported_file", field="file")  # fmt: skip
+    try:
+        # An image is decoded whole and stored without its metadata (EXIF, GPS); a PDF needs
+        # its header and trailer.
+        clean = clean_upload(upload, allowed=POD_KINDS)
+    except NotTheFileItClaims as exc:
+        raise ApplicationError(f"The proof must be a PDF, PNG, JPEG or WebP file: {exc}.",
+                               code="unsupported_file", field="file") from None  # fmt: skip
     if timezone.is_naive(delivered_at):
         raise ApplicationError("The delivery time needs a time zone.", field="delivered_at")
     if delivered_at > timezone.now():
@@ -80,7 +84,9 @@ def pod_upload(
         uploaded_by=user, uploaded_by_label=label,
     )  # fmt: skip
     version.uploaded_file.save(
-        f"{shipment.public_token[:12]}-v{version.number}-{upload.name}"[-100:], upload, save=False
+        f"{shipment.public_token[:12]}-v{version.number}-{clean.content.name}"[-100:],
+        clean.content,
+        save=False,
     )
     version.save()
     if pod.review != ProofOfDelivery.Review.APPROVED:  # nothing approved yet: show the latest
