@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "notifications",
     "returns",
     "cs",
+    "privacy",
 ]
 # devtools (the sandbox courier, the demo seed, `make run`'s devstack) is for development only:
 # installed with DEBUG for its management commands (seed_demo, devstack), never in production,
@@ -291,7 +292,30 @@ CARRIERS = carrier_settings_from_environ(
 # Pushes whose own timestamp is further than this from our clock are refused (replays).
 CARRIER_PUSH_TOLERANCE_SECONDS = int(os.environ.get("CARRIER_PUSH_TOLERANCE_SECONDS", "300"))
 # Raw courier answers and pushes are kept (compressed) this long, for operators to audit.
+# 90 days: longer than the couriers' claim windows for a lost or damaged parcel (La Poste /
+# Colissimo, DHL, UPS: 21 to 60 days after dispatch), so the courier's own words are at hand
+# for any dispute, and no longer (they carry the buyer's name and address).
 RAW_PAYLOAD_RETENTION_DAYS = int(os.environ.get("RAW_PAYLOAD_RETENTION_DAYS", "90"))
+
+# The retention policy per kind of personal data (privacy.services.retention_apply, the daily
+# privacy.apply_retention schedule); each in days, each from the environment.
+PRIVACY_RETENTION_DAYS = {
+    # Buyer's name, email, phone on an order, from its creation: 2 years, the legal guarantee
+    # of conformity (Code de la consommation L217-3, 24 months from delivery; the EU Sale of
+    # Goods directive's minimum): a buyer may still claim, and be answered, until then.
+    "buyer_contact": int(os.environ.get("RETENTION_BUYER_CONTACT_DAYS", "730")),
+    # Delivery logs (who was sent what): 1 year, to answer "I was never told" and card
+    # disputes (120 days in the card schemes' rules) with margin; then the rows stay for the
+    # counts, their recipients pseudonymised.
+    "delivery_log": int(os.environ.get("RETENTION_DELIVERY_LOG_DAYS", "365")),
+    # Seller-uploaded POD files (a signature, a doorstep photo): 540 days, the longest card
+    # scheme chargeback window counted from the transaction, the POD being the marketplace's
+    # evidence in it; the POD row (date, kind, review) stays with the payout.
+    "pod_file": int(os.environ.get("RETENTION_POD_FILE_DAYS", "540")),
+    # Buyers' return photos: 180 days, past the buyer's claim window (PAYOUT_CLAIM_WINDOW_DAYS)
+    # and the return's refund, with a chargeback's 120 days on top; the request stays.
+    "return_photo": int(os.environ.get("RETENTION_RETURN_PHOTO_DAYS", "180")),
+}
 
 # Notifications (see notifications/README.md and docs/webhooks.md).
 # Parcels of one order that move within this window share one email.

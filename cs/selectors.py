@@ -147,9 +147,7 @@ def _folded_contains(qs: QuerySet[Shipment], field: str, query: str) -> QuerySet
     """Rows whose ``field`` contains ``query``, accents and case aside (core.textsearch; on
     PostgreSQL the trigram indexes of migration tracking 0010 serve it)."""
     alias = "_fold_" + field.replace("__", "_")
-    return qs.annotate(**{alias: Fold(field)}).filter(
-        **{f"{alias}__contains": Fold(Value(query))}
-    )
+    return qs.annotate(**{alias: Fold(field)}).filter(**{f"{alias}__contains": Fold(Value(query))})
 
 
 def _match(qs: QuerySet[Shipment], kind: str, query: str) -> QuerySet[Shipment]:
