@@ -6,6 +6,7 @@ EMAIL_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=0.
 """
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -73,6 +74,7 @@ INSTALLED_APPS = [
     "returns",
     "cs",
     "privacy",
+    "anymail",
 ]
 # devtools (the sandbox courier, the demo seed, `make run`'s devstack) is for development only:
 # installed with DEBUG for its management commands (seed_demo, devstack), never in production,
@@ -217,6 +219,26 @@ def email_settings(url: str) -> dict[str, object]:
 
 
 globals().update(email_settings(os.environ.get("EMAIL_URL", "console://")))
+
+# An email provider through django-anymail instead of SMTP (EMAIL_URL stays the default):
+# EMAIL_PROVIDER=mailgun|sendgrid|postmark|brevo|amazon_ses|mailjet|sparkpost|resend|... picks
+# anymail's backend; its settings come from the environment variables ANYMAIL_<NAME>
+# (ANYMAIL_MAILGUN_API_KEY, ANYMAIL_POSTMARK_SERVER_TOKEN, ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY…).
+# The provider's tracking webhooks (/anymail/<provider>/tracking/) record bounces and
+# complaints; they authenticate with HTTP basic auth ANYMAIL_WEBHOOK_SECRET ("user:password",
+# put in the webhook URL at the provider). Unset, a random secret nobody knows is used: every
+# webhook is refused (401) rather than accepted unauthenticated.
+EMAIL_PROVIDER = os.environ.get("EMAIL_PROVIDER", "").strip().lower()
+if EMAIL_PROVIDER:
+    if not EMAIL_PROVIDER.replace("_", "").isalnum():
+        raise ValueError(f"EMAIL_PROVIDER {EMAIL_PROVIDER!r} is not an anymail provider name")
+    EMAIL_BACKEND = f"anymail.backends.{EMAIL_PROVIDER}.EmailBackend"
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_") and value
+}
+ANYMAIL.setdefault("WEBHOOK_SECRET", secrets.token_urlsafe(32))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Parcelle <suivi@parcelle.example>")
 
 REST_FRAMEWORK = {
@@ -331,6 +353,10 @@ TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM = os.environ.get("TWILIO_FROM", "")
 TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
 TWILIO_BASE_URL = os.environ.get("TWILIO_BASE_URL", "https://api.twilio.com")
+# The public URL of /webhooks/sms/twilio/status/: sent as each SMS's StatusCallback, and the
+# URL whose X-Twilio-Signature is checked (Twilio signs the URL it called). Unset: no callbacks
+# asked, and a callback's own URL is checked.
+TWILIO_STATUS_CALLBACK_URL = os.environ.get("TWILIO_STATUS_CALLBACK_URL", "")
 # Hardening (issue 14, item 6): webhooks may reach loopback (and plain http) only in development
 # and in the test suite, whose receivers listen on 127.0.0.1; core/checks.py refuses it in
 # production. See notifications/urlguard.py.

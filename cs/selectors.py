@@ -34,7 +34,13 @@ from django.utils import timezone
 from core.access import Scope
 from core.errors import NotFound
 from core.textsearch import Fold
-from notifications.selectors import LogEntry, delivery_log
+from notifications.models import DeliveryFeedback
+from notifications.selectors import (
+    LogEntry,
+    delivery_log,
+    order_delivery_feedback,
+    suppressed_addresses,
+)
 from payouts.models import Payout
 from payouts.selectors import payout_get_for_order
 from sellers.models import Seller
@@ -403,3 +409,14 @@ def shipment_notifications(*, shipment_id: int) -> list[LogEntry]:
     """The buyer notifications and webhook deliveries about the parcel, newest first, recipients
     masked."""
     return delivery_log(shipment_id=shipment_id)
+
+
+def shipment_delivery_feedback(*, order) -> list[DeliveryFeedback]:
+    """Bounces, complaints and SMS statuses for the addresses of the parcel's buyer (masked
+    in the page: ``masked_address``)."""
+    return order_delivery_feedback(order=order)
+
+
+def suppression_list() -> list[DeliveryFeedback]:
+    """Every address the outbox no longer sends to, with its latest reason."""
+    return suppressed_addresses()

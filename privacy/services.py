@@ -38,7 +38,7 @@ from django.utils import timezone
 
 from core.actors import actor_parts
 from core.errors import ApplicationError, NotFound
-from notifications.models import Notification
+from notifications.models import DeliveryFeedback, Notification
 from privacy.models import PrivacyRequest
 from returns.models import ReturnPhoto, ReturnRequest
 from sellers.models import Order
@@ -239,9 +239,17 @@ def _orders_erase(order_ids: list[int]) -> dict[str, int]:
     """Erase the personal data of these orders (the caller holds the transaction)."""
     orders = Order.objects.filter(pk__in=order_ids)
     shipments = Shipment.objects.filter(order_id__in=order_ids)
-    counts = {"orders": orders.update(buyer_name="", buyer_email="", buyer_phone="")}
+    counts: dict[str, int] = {}
 
     notes = Notification.objects.filter(order_id__in=order_ids)
+    # What providers said about the buyer's addresses (bounces, SMS statuses) names them too.
+    addresses = {e.strip().lower() for e in orders.values_list("buyer_email", flat=True)}
+    addresses |= set(notes.values_list("recipient", flat=True))
+    feedback = DeliveryFeedback.objects.filter(
+        Q(address__in=addresses - {""}) | Q(notification__in=notes)
+    )
+    counts["delivery_feedback"], _ = feedback.delete()
+    counts["orders"] = orders.update(buyer_name="", buyer_email="", buyer_phone="")
     # Nothing more goes to an erased buyer; their rows stay (the delivery log's counts) under
     # a recipient unique per row, so the once-per-recipient constraint still holds.
     notes.filter(state=Notification.State.PENDING).update(state=Notification.State.SKIPPED)
@@ -339,6 +347,9 @@ def retention_apply(*, now: datetime | None = None) -> dict[str, int]:
         totals["notifications"] = old.update(
             recipient=Concat(Value("erased-"), Cast("id", CharField())), last_error=""
         )
+        # Providers' reports age like the log, except a suppression: it keeps protecting the
+        # address (and goes with the buyer's erasure).
+        DeliveryFeedback.objects.filter(received_at__lt=log_cutoff, suppresses=False).delete()
 
         files: list[str] = []
         pod_cutoff = now - timedelta(days=days["pod_file"])

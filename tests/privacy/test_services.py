@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import NotFound
-from notifications.models import Notification
+from notifications.models import DeliveryFeedback, Notification
 from payouts.models import JournalEntry, JournalLine, Payout
 from payouts.services import ledger_check, payout_release
 from privacy.models import PrivacyRequest
@@ -77,6 +77,10 @@ def helene(settings, tmp_path):
         _notify(shipment, "sms", "+262692123456")
         ShipmentNote.objects.create(shipment=shipment, body="Mme Lefèvre rappelle au 0692 12 34 56")
         ShipmentAudit.objects.create(shipment=shipment, action="resync_requested")
+        DeliveryFeedback.objects.create(
+            channel="sms", address="+262692123456", event="failed", suppresses=True,
+            provider="twilio", description="Twilio undelivered, error 30005", occurred_at=NOW,
+        )  # fmt: skip
         second_return = requested_return(photo=True)
         second = second_return.order
         Order.objects.filter(pk=second.pk).update(
@@ -152,6 +156,8 @@ def test_buyer_data_erase_removes_personal_data_everywhere_and_keeps_the_ledger(
     assert all(n.recipient.startswith("erased-") and n.last_error == "" for n in notes)
     # the courier's raw answer, the words of the events, the POD signatory and link are gone
     assert not RawPayload.objects.filter(pk=helene["raw"].pk).exists()
+    # what Twilio said about her number is gone too
+    assert not DeliveryFeedback.objects.exists()
     event = helene["first"].shipments.get().events.get()
     assert (event.message, event.status, event.postcode) == ("", "delivered", "97400")
     pod = ProofOfDelivery.objects.get(shipment__order=helene["first"])
