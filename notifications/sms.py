@@ -122,7 +122,7 @@ class TwilioSmsBackend(SmsBackend):
     def send(self, *, to: str, body: str) -> SmsResult:
         url = f"{self.base_url}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
         data = {"To": to, "Body": body}
-        if getattr(settings, "TWILIO_STATUS_CALLBACK_URL", ""):
+        if settings.TWILIO_STATUS_CALLBACK_URL:
             # Twilio then tells us whether it arrived (notifications.views.twilio_status).
             data["StatusCallback"] = settings.TWILIO_STATUS_CALLBACK_URL
         if self.messaging_service_sid:
