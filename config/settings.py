@@ -6,6 +6,7 @@ EMAIL_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=0.
 """
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -72,6 +73,8 @@ INSTALLED_APPS = [
     "notifications",
     "returns",
     "cs",
+    "privacy",
+    "anymail",
 ]
 # devtools (the sandbox courier, the demo seed, `make run`'s devstack) is for development only:
 # installed with DEBUG for its management commands (seed_demo, devstack), never in production,
@@ -218,6 +221,26 @@ def email_settings(url: str) -> dict[str, object]:
 
 
 globals().update(email_settings(os.environ.get("EMAIL_URL", "console://")))
+
+# An email provider through django-anymail instead of SMTP (EMAIL_URL stays the default):
+# EMAIL_PROVIDER=mailgun|sendgrid|postmark|brevo|amazon_ses|mailjet|sparkpost|resend|... picks
+# anymail's backend; its settings come from the environment variables ANYMAIL_<NAME>
+# (ANYMAIL_MAILGUN_API_KEY, ANYMAIL_POSTMARK_SERVER_TOKEN, ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY…).
+# The provider's tracking webhooks (/anymail/<provider>/tracking/) record bounces and
+# complaints; they authenticate with HTTP basic auth ANYMAIL_WEBHOOK_SECRET ("user:password",
+# put in the webhook URL at the provider). Unset, a random secret nobody knows is used: every
+# webhook is refused (401) rather than accepted unauthenticated.
+EMAIL_PROVIDER = os.environ.get("EMAIL_PROVIDER", "").strip().lower()
+if EMAIL_PROVIDER:
+    if not EMAIL_PROVIDER.replace("_", "").isalnum():
+        raise ValueError(f"EMAIL_PROVIDER {EMAIL_PROVIDER!r} is not an anymail provider name")
+    EMAIL_BACKEND = f"anymail.backends.{EMAIL_PROVIDER}.EmailBackend"
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_") and value
+}
+ANYMAIL.setdefault("WEBHOOK_SECRET", secrets.token_urlsafe(32))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Parcelle <suivi@parcelle.example>")
 
 REST_FRAMEWORK = {
@@ -304,7 +327,30 @@ CARRIERS = carrier_settings_from_environ(
 # Pushes whose own timestamp is further than this from our clock are refused (replays).
 CARRIER_PUSH_TOLERANCE_SECONDS = int(os.environ.get("CARRIER_PUSH_TOLERANCE_SECONDS", "300"))
 # Raw courier answers and pushes are kept (compressed) this long, for operators to audit.
+# 90 days: longer than the couriers' claim windows for a lost or damaged parcel (La Poste /
+# Colissimo, DHL, UPS: 21 to 60 days after dispatch), so the courier's own words are at hand
+# for any dispute, and no longer (they carry the buyer's name and address).
 RAW_PAYLOAD_RETENTION_DAYS = int(os.environ.get("RAW_PAYLOAD_RETENTION_DAYS", "90"))
+
+# The retention policy per kind of personal data (privacy.services.retention_apply, the daily
+# privacy.apply_retention schedule); each in days, each from the environment.
+PRIVACY_RETENTION_DAYS = {
+    # Buyer's name, email, phone on an order, from its creation: 2 years, the legal guarantee
+    # of conformity (Code de la consommation L217-3, 24 months from delivery; the EU Sale of
+    # Goods directive's minimum): a buyer may still claim, and be answered, until then.
+    "buyer_contact": int(os.environ.get("RETENTION_BUYER_CONTACT_DAYS", "730")),
+    # Delivery logs (who was sent what): 1 year, to answer "I was never told" and card
+    # disputes (120 days in the card schemes' rules) with margin; then the rows stay for the
+    # counts, their recipients pseudonymised.
+    "delivery_log": int(os.environ.get("RETENTION_DELIVERY_LOG_DAYS", "365")),
+    # Seller-uploaded POD files (a signature, a doorstep photo): 540 days, the longest card
+    # scheme chargeback window counted from the transaction, the POD being the marketplace's
+    # evidence in it; the POD row (date, kind, review) stays with the payout.
+    "pod_file": int(os.environ.get("RETENTION_POD_FILE_DAYS", "540")),
+    # Buyers' return photos: 180 days, past the buyer's claim window (PAYOUT_CLAIM_WINDOW_DAYS)
+    # and the return's refund, with a chargeback's 120 days on top; the request stays.
+    "return_photo": int(os.environ.get("RETENTION_RETURN_PHOTO_DAYS", "180")),
+}
 
 # Notifications (see notifications/README.md and docs/webhooks.md).
 # Parcels of one order that move within this window share one email.
@@ -320,6 +366,10 @@ TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM = os.environ.get("TWILIO_FROM", "")
 TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
 TWILIO_BASE_URL = os.environ.get("TWILIO_BASE_URL", "https://api.twilio.com")
+# The public URL of /webhooks/sms/twilio/status/: sent as each SMS's StatusCallback, and the
+# URL whose X-Twilio-Signature is checked (Twilio signs the URL it called). Unset: no callbacks
+# asked, and a callback's own URL is checked.
+TWILIO_STATUS_CALLBACK_URL = os.environ.get("TWILIO_STATUS_CALLBACK_URL", "")
 # Hardening (issue 14, item 6): webhooks may reach loopback (and plain http) only in development
 # and in the test suite, whose receivers listen on 127.0.0.1; core/checks.py refuses it in
 # production. See notifications/urlguard.py.

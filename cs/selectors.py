@@ -33,7 +33,14 @@ from django.utils import timezone
 
 from core.access import Scope
 from core.errors import NotFound
-from notifications.selectors import LogEntry, delivery_log
+from core.textsearch import Fold
+from notifications.models import DeliveryFeedback
+from notifications.selectors import (
+    LogEntry,
+    delivery_log,
+    order_delivery_feedback,
+    suppressed_addresses,
+)
 from payouts.models import Payout
 from payouts.selectors import payout_get_for_order
 from sellers.models import Seller
@@ -58,6 +65,9 @@ _PHONE_LIKE = re.compile(r"^[0-9 +().\-/]+$")
 # The national part of a French (and most European) number: the last nine digits, whatever the
 # buyer typed before them (+33, 0033, 0).
 PHONE_DIGITS = 9
+# Shortest text matched as a part of a name, email or reference: trigram indexes need three
+# characters, and two would match half the database.
+PARTIAL_MIN_LENGTH = 3
 
 
 class PhoneDigits(Func):
@@ -117,7 +127,8 @@ def _cs_filtered(scope: Scope, filters: SearchFilters) -> QuerySet[Shipment]:
 
 def search_kinds(query: str) -> list[str]:
     """Which kinds of match a query can be (each one indexed query): a tracking number, an order
-    reference, an email, a phone number, a buyer's or a seller's name."""
+    reference (a part of one from three characters: "MAI-2026110"), an email (a part of one:
+    "client5"), a phone number, a buyer's or a seller's name (accents and case aside)."""
     kinds = []
     number = tracking_number_normalise(query)
     if 4 <= len(number) <= 64 and number.isalnum():
@@ -127,12 +138,22 @@ def search_kinds(query: str) -> list[str]:
         return [*kinds, "email"]
     if _PHONE_LIKE.match(query) and len(phone_digits(query)) == PHONE_DIGITS:
         kinds.append("phone")
-    if len(query) >= 3 and not query.isdigit():
+    if len(query) >= PARTIAL_MIN_LENGTH and " " not in query and not query.isdigit():
+        # Agents type the start of an address ("client5", "hélène.l"): one word, not a number.
+        kinds.append("email")
+    if len(query) >= PARTIAL_MIN_LENGTH and not query.isdigit():
         # A person's name has no digits (a shop's may: "Studio 54").
         if not any(ch.isdigit() for ch in query):
             kinds.append("buyer_name")
         kinds.append("seller_name")
     return kinds
+
+
+def _folded_contains(qs: QuerySet[Shipment], field: str, query: str) -> QuerySet[Shipment]:
+    """Rows whose ``field`` contains ``query``, accents and case aside (core.textsearch; on
+    PostgreSQL the trigram indexes of migration tracking 0010 serve it)."""
+    alias = "_fold_" + field.replace("__", "_")
+    return qs.annotate(**{alias: Fold(field)}).filter(**{f"{alias}__contains": Fold(Value(query))})
 
 
 def _match(qs: QuerySet[Shipment], kind: str, query: str) -> QuerySet[Shipment]:
@@ -144,17 +165,19 @@ def _match(qs: QuerySet[Shipment], kind: str, query: str) -> QuerySet[Shipment]:
             return qs.filter(tracking_number__startswith=number)
         return qs.filter(tracking_number=number)
     if kind == "order_reference":
-        return qs.filter(order__reference__iexact=query)
+        if len(query) < PARTIAL_MIN_LENGTH:
+            return qs.filter(order__reference__iexact=query)
+        return _folded_contains(qs, "order__reference", query)
     if kind == "email":
-        return qs.filter(order__buyer_email__iexact=query)
+        return _folded_contains(qs, "order__buyer_email", query)
     if kind == "phone":
         return qs.annotate(_phone=PhoneDigits("order__buyer_phone")).filter(
             _phone=phone_digits(query)
         )
     if kind == "buyer_name":
-        return qs.filter(order__buyer_name__icontains=query)
+        return _folded_contains(qs, "order__buyer_name", query)
     if kind == "seller_name":
-        return qs.filter(seller__name__icontains=query)
+        return _folded_contains(qs, "seller__name", query)
     raise ValueError(kind)
 
 
@@ -169,9 +192,9 @@ def _exact(query: str, kinds: list[str]) -> Q:
     if "phone" in kinds:
         exact |= Q(_phone=phone_digits(query))
     if "buyer_name" in kinds:
-        exact |= Q(order__buyer_name__iexact=query)
+        exact |= Q(_fold_order_buyer_name=Fold(Value(query)))
     if "seller_name" in kinds:
-        exact |= Q(seller__name__iexact=query)
+        exact |= Q(_fold_seller_name=Fold(Value(query)))
     return exact
 
 
@@ -180,8 +203,9 @@ def shipment_search(
 ) -> QuerySet[Shipment]:
     """The CS search box: shipments the scope may see that match ``query`` as a tracking number
     (any spacing or case; a long fragment as a prefix), an order reference, a buyer email,
-    phone (any format: the last nine digits) or name, or a seller name (a part of a name
-    matches), within ``filters``. Exact matches first, then the newest. Without a query: the
+    phone (any format: the last nine digits) or name, or a seller name (a part of a reference,
+    email or name matches, accents and case aside: "helene lefevre" finds "Hélène Lefèvre"),
+    within ``filters``. Exact matches first, then the newest. Without a query: the
     newest shipments within the filters.
 
     One indexed query per kind of match the text can be (at most SEARCH_CANDIDATES_PER_KIND
@@ -208,6 +232,10 @@ def shipment_search(
         matches = _match(base, kind, query).order_by("-created_at", "-id")
         ids.update(matches.values_list("id", flat=True)[:SEARCH_CANDIDATES_PER_KIND])
     results = base.filter(pk__in=ids)
+    if "buyer_name" in kinds:
+        results = results.annotate(_fold_order_buyer_name=Fold("order__buyer_name"))
+    if "seller_name" in kinds:
+        results = results.annotate(_fold_seller_name=Fold("seller__name"))
     if "phone" in kinds:
         results = results.annotate(_phone=PhoneDigits("order__buyer_phone"))
     return (
@@ -381,3 +409,14 @@ def shipment_notifications(*, shipment_id: int) -> list[LogEntry]:
     """The buyer notifications and webhook deliveries about the parcel, newest first, recipients
     masked."""
     return delivery_log(shipment_id=shipment_id)
+
+
+def shipment_delivery_feedback(*, order) -> list[DeliveryFeedback]:
+    """Bounces, complaints and SMS statuses for the addresses of the parcel's buyer (masked
+    in the page: ``masked_address``)."""
+    return order_delivery_feedback(order=order)
+
+
+def suppression_list() -> list[DeliveryFeedback]:
+    """Every address the outbox no longer sends to, with its latest reason."""
+    return suppressed_addresses()

@@ -112,6 +112,7 @@ def shipment_detail(request: HttpRequest, shipment_id: int) -> HttpResponse:
             "order": shipment.order,
             "pod": getattr(shipment, "pod", None),
             "notifications": selectors.shipment_notifications(shipment_id=shipment.id),
+            "feedback": selectors.shipment_delivery_feedback(order=shipment.order),
             "payout": selectors.shipment_payout(
                 scope=Scope.marketplace(), order_id=shipment.order_id
             ),
@@ -242,3 +243,10 @@ def queues(request: HttpRequest) -> HttpResponse:
             "now": timezone.now(),
         },
     )
+
+
+@require_GET
+@cs_required
+def suppressions(request: HttpRequest) -> HttpResponse:
+    """Addresses that bounced hard, complained or cannot receive SMS: nothing is sent to them."""
+    return render(request, "cs/suppressions.html", {"rows": selectors.suppression_list()})

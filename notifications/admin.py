@@ -11,6 +11,7 @@ from django.utils.html import format_html
 
 import core.converters  # noqa: F401 - registers the <id:…> converter
 from notifications.models import (
+    DeliveryFeedback,
     EventType,
     Notification,
     NotificationRule,
@@ -276,3 +277,19 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         for endpoint_id, event_id in queryset.values_list("endpoint_id", "event_id"):
             count += len(webhook_replay(event_ids=[event_id], endpoint_id=endpoint_id))
         self.message_user(request, f"{count} deliveries queued.", messages.SUCCESS)
+
+
+@admin.register(DeliveryFeedback)
+class DeliveryFeedbackAdmin(admin.ModelAdmin):
+    """What providers reported after sending (read-only: it is their word, not ours)."""
+
+    list_display = ["occurred_at", "channel", "masked_address", "event", "suppresses", "provider"]
+    list_filter = ["channel", "event", "suppresses", "provider"]
+    search_fields = ["address", "provider_message_id"]
+    readonly_fields = [f.name for f in DeliveryFeedback._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

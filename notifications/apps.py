@@ -5,6 +5,8 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self) -> None:
+        from anymail.signals import tracking
+
         from notifications import receivers
         from payouts.signals import payouts_released
         from returns.signals import return_step_recorded
@@ -20,3 +22,5 @@ class NotificationsConfig(AppConfig):
         return_step_recorded.connect(
             receivers.on_return_step_recorded, dispatch_uid="notifications-returns"
         )
+        # Bounces and complaints from any email provider anymail supports (its webhooks).
+        tracking.connect(receivers.on_anymail_tracking, dispatch_uid="notifications-feedback")

@@ -294,3 +294,58 @@ class WebhookAttempt(models.Model):
     def __str__(self) -> str:
         outcome = self.status_code or self.error or "?"
         return f"{self.attempted_at:%Y-%m-%d %H:%M:%S} {outcome}"
+
+
+class DeliveryFeedback(models.Model):
+    """What a provider told us about a message after sending it: an email's bounce or spam
+    complaint (django-anymail's tracking webhooks), an SMS's delivery status (Twilio's status
+    callbacks). Recorded against the address, and the notification when the provider's message
+    id matches one. Kept as an append-only log; ``suppresses`` marks the events after which
+    nothing more is sent to that address."""
+
+    class Event(models.TextChoices):
+        DELIVERED = "delivered", "Delivered"
+        DEFERRED = "deferred", "Deferred (soft bounce: will be retried by the provider)"
+        BOUNCED = "bounced", "Bounced (hard: the address does not exist)"
+        COMPLAINED = "complained", "Marked as spam by the recipient"
+        REJECTED = "rejected", "Refused by the provider"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed (STOP)"
+        FAILED = "failed", "Failed"
+        OTHER = "other", "Other"
+
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    # Lower-case email address or E.164 number, as the notification rows hold it.
+    address = models.CharField(max_length=254)
+    event = models.CharField(max_length=12, choices=Event.choices)
+    suppresses = models.BooleanField(default=False)
+    provider = models.CharField(max_length=30)
+    provider_message_id = models.CharField(max_length=100, blank=True)
+    # The provider's own words or code ("550 5.1.1 user unknown", "Twilio 30005").
+    description = models.CharField(max_length=500, blank=True)
+    # The provider's event id: a webhook delivered twice is recorded once.
+    provider_event_id = models.CharField(max_length=150, blank=True)
+    notification = models.ForeignKey(
+        Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="feedback"
+    )
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_event_id"],
+                condition=~Q(provider_event_id=""),
+                name="delivery_feedback_event_once",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["channel", "address"], name="feedback_address"),
+            models.Index(fields=["received_at"], name="feedback_received"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.event} for {mask_recipient(self.address)}"
+
+    @property
+    def masked_address(self) -> str:
+        return mask_recipient(self.address)

@@ -40,3 +40,10 @@ def on_return_step_recorded(sender, step, **kwargs) -> None:
         data=step.data,
         now=step.occurred_at,
     )
+
+
+def on_anymail_tracking(sender, event, esp_name, **kwargs) -> None:
+    """anymail's tracking signal (a provider's webhook, already authenticated by anymail)."""
+    from notifications.services.feedback import anymail_event_record
+
+    anymail_event_record(event=event, esp_name=esp_name)

@@ -10,6 +10,7 @@ from django.db.models import Prefetch, Q
 
 from core.phones import mask_recipient
 from notifications.models import (
+    DeliveryFeedback,
     Notification,
     NotificationRule,
     WebhookAttempt,
@@ -110,3 +111,32 @@ def delivery_log(*, order_id: int | None = None, shipment_id: int | None = None)
         )
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries
+
+
+def order_delivery_feedback(*, order) -> list[DeliveryFeedback]:
+    """What providers reported (bounces, complaints, SMS statuses) for the addresses this order's
+    buyer is reached at: its email and every recipient its notifications went to. Newest first;
+    at most 50."""
+    emails = {order.buyer_email.strip().lower()} - {""}
+    numbers: set[str] = set()
+    for channel, recipient in Notification.objects.filter(order_id=order.pk).values_list(
+        "channel", "recipient"
+    ):
+        (emails if channel == "email" else numbers).add(recipient)
+    match = Q(channel="email", address__in=emails) | Q(channel="sms", address__in=numbers)
+    return list(DeliveryFeedback.objects.filter(match).order_by("-occurred_at", "-id")[:50])
+
+
+def suppressed_addresses(*, limit: int = 200) -> list[DeliveryFeedback]:
+    """Addresses nothing is sent to any more: the latest suppressing event of each, newest
+    first (at most ``limit``). Reads only suppressing events (bounces, complaints: few)."""
+    latest: dict[tuple[str, str], DeliveryFeedback] = {}
+    for row in (
+        DeliveryFeedback.objects.filter(suppresses=True)
+        .select_related("notification__order")
+        .order_by("-occurred_at", "-id")
+    ):
+        latest.setdefault((row.channel, row.address), row)
+        if len(latest) >= limit:
+            break
+    return list(latest.values())

@@ -122,6 +122,9 @@ class TwilioSmsBackend(SmsBackend):
     def send(self, *, to: str, body: str) -> SmsResult:
         url = f"{self.base_url}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
         data = {"To": to, "Body": body}
+        if settings.TWILIO_STATUS_CALLBACK_URL:
+            # Twilio then tells us whether it arrived (notifications.views.twilio_status).
+            data["StatusCallback"] = settings.TWILIO_STATUS_CALLBACK_URL
         if self.messaging_service_sid:
             data["MessagingServiceSid"] = self.messaging_service_sid
         else:

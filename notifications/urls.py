@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401 - routes are added as the app grows
+from django.urls import include, path
+
+from notifications import views
 
 app_name = "notifications"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("webhooks/sms/twilio/status/", views.twilio_status, name="twilio-status"),
+    # anymail's tracking webhooks: /anymail/<esp>/tracking/ (basic auth: ANYMAIL_WEBHOOK_SECRET)
+    path("anymail/", include("anymail.urls")),
+]

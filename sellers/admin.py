@@ -1,10 +1,16 @@
+import json
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.errors import ApplicationError
 from core.money import UnknownCurrency, currency_code
 from core.phones import InvalidPhoneNumber, to_e164
+from privacy import services as privacy
 from sellers.models import Order, OrderItem, Seller, SellerBranding, SellerMember
 from sellers.services import seller_branding_errors, seller_branding_update
 
@@ -76,6 +82,59 @@ class OrderAdmin(admin.ModelAdmin):
     list_select_related = ["seller"]
     autocomplete_fields = ["seller"]
     readonly_fields = ["delivery_log_link", "public_token", "created_at"]
+    actions = ["export_buyer_data", "erase_buyer_data"]
+
+    @admin.action(description="Export the buyer's data (JSON, right of access)",
+                  permissions=["export_buyer"])  # fmt: skip
+    def export_buyer_data(self, request, queryset):
+        order = self._one_order(request, queryset)
+        if order is None:
+            return None
+        data = privacy.buyer_data_export(actor=request.user, order_reference=order.reference)
+        response = HttpResponse(
+            json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json"
+        )
+        response["Content-Disposition"] = f'attachment; filename="buyer-{order.pk}.json"'
+        return response
+
+    @admin.action(description="Erase the buyer's personal data (right to erasure)",
+                  permissions=["erase_buyer"])  # fmt: skip
+    def erase_buyer_data(self, request, queryset):
+        order = self._one_order(request, queryset)
+        if order is None:
+            return None
+        if request.POST.get("confirm") != "yes":
+            # Irreversible: say what goes, then ask once more.
+            return TemplateResponse(
+                request,
+                "admin/privacy/erase_confirm.html",
+                {**self.admin_site.each_context(request), "order": order,
+                 "action": "erase_buyer_data", "opts": self.model._meta},
+            )  # fmt: skip
+        try:
+            audit = privacy.buyer_data_erase(actor=request.user, order_reference=order.reference)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return None
+        self.message_user(
+            request,
+            f"Erased the buyer's personal data on {audit.counts['orders']} order(s) "
+            f"(audit #{audit.pk}).",
+            messages.SUCCESS,
+        )
+        return None
+
+    def _one_order(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one order of the buyer.", messages.ERROR)
+            return None
+        return queryset.get()
+
+    def has_export_buyer_permission(self, request) -> bool:
+        return request.user.has_perm("privacy.export_buyer_data")
+
+    def has_erase_buyer_permission(self, request) -> bool:
+        return request.user.has_perm("privacy.erase_buyer_data")
 
     @admin.display(description="notifications")
     def delivery_log_link(self, order: Order) -> str:

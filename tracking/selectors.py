@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Value
 
 from core.access import Scope
 from core.errors import NotFound
+from core.textsearch import Fold
 from sellers.models import Order
 from tracking.models import PodEvidence, Shipment, TrackingEvent
 from tracking.services.shipments import tracking_number_normalise
+
+# Shortest query matched as a part of a reference, email or name (trigram indexes need three).
+QUERY_PARTIAL_MIN_LENGTH = 3
 
 
 def shipment_list(
@@ -21,7 +25,8 @@ def shipment_list(
     query: str | None = None,
 ) -> QuerySet[Shipment]:
     """Shipments the scope may see, newest first, filtered; ``query`` matches a tracking number
-    (any spacing or case) or an order reference exactly."""
+    (any spacing or case) exactly, or a part of the order reference, the buyer's email or name
+    (from three characters, accents and case aside: "MAI-2026110", "client5", "helene")."""
     qs = (
         Shipment.objects.for_seller(scope.seller_id)
         .select_related("order", "seller")
@@ -35,10 +40,22 @@ def shipment_list(
         qs = qs.filter(seller_id=seller_id)
     if order_reference:
         qs = qs.filter(order__reference=order_reference)
+    query = " ".join((query or "").split())
     if query:
-        qs = qs.filter(
-            Q(tracking_number=tracking_number_normalise(query)) | Q(order__reference=query.strip())
-        )
+        match = Q(tracking_number=tracking_number_normalise(query)) | Q(order__reference=query)
+        if len(query) >= QUERY_PARTIAL_MIN_LENGTH:
+            folded = Fold(Value(query))
+            qs = qs.annotate(
+                _fold_reference=Fold("order__reference"),
+                _fold_email=Fold("order__buyer_email"),
+                _fold_name=Fold("order__buyer_name"),
+            )
+            match |= (
+                Q(_fold_reference__contains=folded)
+                | Q(_fold_email__contains=folded)
+                | Q(_fold_name__contains=folded)
+            )
+        qs = qs.filter(match)
     return qs
 
 

@@ -28,6 +28,7 @@ from django.utils import timezone
 from core.phones import sms_refusal
 from notifications.content import render_buyer_email, render_buyer_sms
 from notifications.models import Channel, Notification
+from notifications.services.feedback import suppression_reasons
 from notifications.sms import SmsError, get_sms_backend
 
 logger = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ def notifications_send(
         .select_related("shipment__seller", "order__seller")
         .order_by("id")
     )
+    rows = _skip_suppressed(rows, now)
     emails: dict[tuple[int, str], list[Notification]] = defaultdict(list)
     for row in rows:
         if row.channel == Channel.EMAIL:
@@ -114,6 +116,26 @@ def notifications_send(
     if sms:
         _send_sms(sms, now)
     return len(claimed)
+
+
+def _skip_suppressed(rows: list[Notification], now: datetime) -> list[Notification]:
+    """Rows whose address bounced hard, complained or cannot receive SMS are not sent: skipped,
+    with the reason in the delivery log. Returns the rows still to send."""
+    skipped: list[Notification] = []
+    for channel in (Channel.EMAIL, Channel.SMS):
+        mine = [row for row in rows if row.channel == channel]
+        reasons = suppression_reasons(channel=channel, addresses={r.recipient for r in mine})
+        for row in mine:
+            reason = reasons.get(row.recipient.strip().lower() if channel == Channel.EMAIL
+                                 else row.recipient.strip())  # fmt: skip
+            if reason:
+                row.state = Notification.State.SKIPPED
+                row.claimed_until = None
+                row.last_error = reason
+                skipped.append(row)
+    if skipped:
+        Notification.objects.bulk_update(skipped, ["state", "claimed_until", "last_error"])
+    return [row for row in rows if row.state != Notification.State.SKIPPED]
 
 
 def _send_emails(groups: list[list[Notification]], now: datetime) -> None:
@@ -147,7 +169,14 @@ def _send_emails(groups: list[list[Notification]], now: datetime) -> None:
                 logger.warning("email to order %s failed: %s", order.id, exc)
                 _record_failure(group, now=now, error=f"{exc.__class__.__name__}: {exc}")
                 continue
-            _record_success(group, now=now, message_id=message_id)
+            # With an anymail backend, the provider's id: its bounce webhooks name it.
+            status = getattr(email, "anymail_status", None)
+            _record_success(
+                group,
+                now=now,
+                message_id=message_id,
+                provider_message_id=(status.message_id or "") if status else "",
+            )
     finally:
         connection.close()
 

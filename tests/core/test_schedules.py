@@ -22,6 +22,7 @@ EXPECTED = {
     "sellers.tracking_uploads_resume": (
         "sellers.tasks.tracking_uploads_resume", Schedule.MINUTES, 5,
     ),
+    "privacy.apply_retention": ("privacy.tasks.apply_retention", Schedule.DAILY, None),
 }  # fmt: skip
 
 

@@ -129,8 +129,10 @@ def test_shipment_search_finds_nothing_for_an_unknown_text(parcels):
 def test_search_kinds_reads_the_shape_of_the_query():
     assert search_kinds("a@b.fr") == ["order_reference", "email"]
     assert "phone" in search_kinds("06 12 34 56 78")
-    assert search_kinds("Martin") == ["tracking_number", "order_reference", "buyer_name",
-                                      "seller_name"]  # fmt: skip
+    assert search_kinds("Martin") == ["tracking_number", "order_reference", "email",
+                                      "buyer_name", "seller_name"]  # fmt: skip
+    # two words: never an email
+    assert "email" not in search_kinds("Hélène Lefèvre")
 
 
 def test_shipment_search_queries_stay_bounded_whatever_the_matches(

@@ -70,7 +70,10 @@ class ShipmentListFilterInput(serializers.Serializer):
     q = serializers.CharField(
         required=False,
         max_length=100,
-        help_text="A tracking number (any spacing/case) or order reference.",
+        help_text=(
+            "A tracking number (any spacing/case), or a part of an order reference, buyer email"
+            " or name (accents and case aside)."
+        ),
     )
 
 
