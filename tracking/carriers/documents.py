@@ -116,10 +116,15 @@ def _pdf(content: bytes) -> str:
 def _image(content: bytes) -> str:
     from PIL import Image, UnidentifiedImageError
 
-    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
         with Image.open(io.BytesIO(content)) as image:
             kind = image.format
+            # The size is in the header: a decompression bomb is refused before any decoding
+            # (checked here rather than through Pillow's process-wide MAX_IMAGE_PIXELS, which
+            # would change the limit for every other upload too).
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise DocumentRefused(f"{width}x{height} pixels is more than a signature has")
             image.verify()  # reads the whole file: a truncated or corrupt image fails here
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as exc:
         raise DocumentRefused(f"not a PDF nor a readable image ({exc.__class__.__name__})") from exc

@@ -3,15 +3,13 @@ external entities and DTDs are refused as a courier-format fault for every XML c
 real answers still parse."""
 
 import re
-from pathlib import Path
 
 import pytest
 
+from tests.support.shared_data import read_carrier_sample
 from tracking import carriers
 from tracking.carriers.base import CarrierPayloadError
 from tracking.carriers.soap import xml_document
-
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "carriers"
 
 # Each XML courier with a real-format answer of its own (France, Belgium/Germany, the DHL
 # Express network).
@@ -52,7 +50,7 @@ def _with_prologue(sample: bytes, declaration: str) -> bytes:
 @pytest.mark.parametrize("slug,sample", XML_SAMPLES)
 def test_xml_couriers_parse_their_real_answers(slug, sample):
     # given a real-format answer of each XML courier
-    body = (FIXTURES / sample).read_bytes()
+    body = read_carrier_sample(sample)
     # when it is parsed by the courier's adapter
     result = carriers.get_adapter(slug).parse(body)
     # then shipments or errors come out (the safe parser changes nothing for real answers)
@@ -63,7 +61,7 @@ def test_xml_couriers_parse_their_real_answers(slug, sample):
 @pytest.mark.parametrize("slug,sample", XML_SAMPLES)
 def test_xml_couriers_refuse_dtds_and_entities_as_a_format_fault(slug, sample, attack):
     # given a real answer with a DTD / entity declaration in front of it
-    body = _with_prologue((FIXTURES / sample).read_bytes(), ATTACKS[attack])
+    body = _with_prologue(read_carrier_sample(sample), ATTACKS[attack])
     # when / then the courier's adapter raises its format fault, naming what was refused
     with pytest.raises(CarrierPayloadError, match="DTD, entities or external references"):
         carriers.get_adapter(slug).parse(body)
