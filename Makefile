@@ -91,12 +91,13 @@ soak: install
 # worker per mutant (each mutant selects itself through a trampoline at run time), and runs only
 # the tests that reached the mutated function; cosmic-ray starts a new test process per mutant,
 # Django set-up and test database included, which is hours for these ~1,500 mutants on 2 cores.
-# Database: SQLite in memory, on purpose, the fastest to build once per mutant; DATABASE_URL is
-# forced to it so an exported PostgreSQL URL does not leak in. The PostgreSQL-only SQL paths of
-# the ingest are therefore not exercised here (CI runs the suite on PostgreSQL).
+# Database: SQLite in memory for the pure rules, on purpose (the fastest to build once per
+# mutant); PostgreSQL (MUTATE_DATABASE_URL, default parcelle_mutate on 127.0.0.1) for the ingest
+# and the release, whose production path is SQL of their own on PostgreSQL. The script sets
+# DATABASE_URL itself, so an exported one does not leak in.
 mutate: install
 	rm -rf mutants
-	DATABASE_URL=sqlite:///$(CURDIR)/var/mutate.sqlite3 $(PY) scripts/mutate.py $(MODULE)
+	$(PY) scripts/mutate.py $(MODULE)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var staticfiles .pytest_cache .ruff_cache mutants
