@@ -31,11 +31,11 @@ MIN_SCORE = 0.90
 # name -> file mutated
 MODULES = {
     "status": "tracking/status.py",
-    "ingest": "tracking/services/ingest.py",
-    "payout-rules": "payouts/rules.py",
-    "payout-release": "payouts/services/release.py",
     "pod-gate": "tracking/proof.py",
+    "payout-rules": "payouts/rules.py",
     "checksums": "tracking/detection/checksums.py",
+    "payout-release": "payouts/services/release.py",
+    "ingest": "tracking/services/ingest.py",
 }
 # The ingest and the release write with SQL of their own on PostgreSQL (production) and through
 # the ORM elsewhere: their mutants run on PostgreSQL, where both paths are reached (the ORM path
@@ -174,9 +174,13 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown module(s) {', '.join(unknown)}; choose from {', '.join(MODULES)}")
     if not args.report_only:
-        for on_postgres in (False, True):
-            group = [name for name in names if (name in ON_POSTGRES) == on_postgres]
-            if group and (code := run_mutmut(group, on_postgres, args.max_children)):
+        # The SQLite modules together; the PostgreSQL ones one after the other (one mutant at a
+        # time each), so that a module's results are complete before the next one starts.
+        sqlite = [name for name in names if name not in ON_POSTGRES]
+        groups = [(sqlite, False)] if sqlite else []
+        groups += [([name], True) for name in names if name in ON_POSTGRES]
+        for group, on_postgres in groups:
+            if code := run_mutmut(group, on_postgres, args.max_children):
                 print(f"mutmut run failed (exit {code})", file=sys.stderr)
                 return code
 

@@ -124,6 +124,16 @@ def test_checksum_passes_refuses_an_unknown_algorithm_by_name():
 
 
 def test_checksum_passes_a_serial_of_the_wrong_shape_does_not_pass():
-    # a letter where digits are weighted, and a length that does not fit the weights
+    # a letter where digits are weighted
     assert checksum_passes({"name": "luhn"}, "12A4", "0") is False
-    assert checksum_passes({"name": "s10"}, "1234567", "0") is False
+    # a serial shorter than the weights, with the digit its truncation would give (S10 of the
+    # 7 digits against the first 7 weights: 148 mod 11 = 5 -> 6): refused, not truncated
+    assert checksum_passes({"name": "s10"}, "1234567", "6") is False
+    spec = {
+        "name": "sum_product_with_weightings_and_modulo",
+        "weightings": [1, 1, 1, 1],
+        "modulo1": 11,
+        "modulo2": 10,
+    }
+    assert checksum_passes(spec, "12", "3") is False
+    assert checksum_passes(spec, "123456", "0") is False  # longer than the weights
