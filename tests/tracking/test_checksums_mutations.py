@@ -7,6 +7,7 @@ import pytest
 from tracking.detection.checksums import (
     UnknownChecksum,
     _digit_value,
+    _from_spec,
     checksum_passes,
     luhn_check,
     mod7_check,
@@ -137,3 +138,8 @@ def test_checksum_passes_a_serial_of_the_wrong_shape_does_not_pass():
     }
     assert checksum_passes(spec, "12", "3") is False
     assert checksum_passes(spec, "123456", "0") is False  # longer than the weights
+
+
+def test_from_spec_refuses_an_algorithm_it_does_not_implement():
+    with pytest.raises(UnknownChecksum, match="no checksum algorithm named 'crc32'"):
+        _from_spec({"name": "crc32"}, "123")
