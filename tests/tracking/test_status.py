@@ -194,3 +194,24 @@ def test_pod_standing_fills_time_and_place_from_the_delivery_that_stands():
     no_substatus = DerivedState(Status.DELIVERED, None, T0, T0)
     assert pod_standing(PodData(delivered_at=None), no_substatus).location_type == ""
     assert pod_standing(None, state) is None
+
+
+def test_derive_state_reads_on_after_a_second_delivery_scan_and_a_late_hub_scan():
+    # a second delivery scan, then a late hub scan, then the parcel goes back: the return stands
+    points = [
+        point(10, Status.DELIVERED, Substatus.DELIVERED_MAILBOX),
+        point(11, Status.DELIVERED, Substatus.DELIVERED_SIGNED),
+        point(12, Status.IN_TRANSIT),
+        point(13, Status.IN_TRANSIT),
+        point(20, Status.EXCEPTION, Substatus.EXCEPTION_RETURNING_TO_SENDER),
+    ]
+    assert derive_state(points) == DerivedState(
+        Status.EXCEPTION, Substatus.EXCEPTION_RETURNING_TO_SENDER, T0 + timedelta(hours=20), None
+    )
+    # and after a second delivery scan, a third one still updates the substatus
+    points = [
+        point(10, Status.DELIVERED, Substatus.DELIVERED_MAILBOX),
+        point(11, Status.DELIVERED, Substatus.DELIVERED_NEIGHBOUR),
+        point(12, Status.DELIVERED, Substatus.DELIVERED_SIGNED),
+    ]
+    assert derive_state(points).substatus == Substatus.DELIVERED_SIGNED
