@@ -2,12 +2,13 @@
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from payouts.rules import ParcelFacts, commission_split, payout_decide
+from payouts.rules import Decision, ParcelFacts, commission_split, parcel_proven, payout_decide
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 WINDOW = timedelta(days=14)
@@ -127,3 +128,100 @@ def test_decide_depends_on_the_set_of_parcels_not_their_order(states, data):
     window_passed = bool(parcels) and all(NOW - p.delivered_at >= WINDOW for p in parcels
                                           if p.delivered_at)  # fmt: skip
     assert (decide(parcels).status == "eligible") == (bool(parcels) and proven and window_passed)
+
+
+# Whole decisions, reasons included (issue 22: `make mutate` found the reasons, the bounds of
+# the window and the validation of the split untested). Finance reads the reason on the console.
+
+
+def test_commission_split_refuses_a_negative_amount_or_a_rate_outside_0_1():
+    with pytest.raises(ValueError, match=r"^gross amount must not be negative$"):
+        commission_split(-1, Decimal("0.1"))
+    with pytest.raises(ValueError, match=r"^commission rate must be between 0 and 1$"):
+        commission_split(100, Decimal("1.01"))
+    with pytest.raises(ValueError, match=r"^commission rate must be between 0 and 1$"):
+        commission_split(100, Decimal("-0.01"))
+    # the bounds themselves are rates
+    assert commission_split(100, Decimal(0)) == (0, 100)
+    assert commission_split(100, Decimal(1)) == (100, 0)
+    assert commission_split(0, Decimal("0.5")) == (0, 0)
+
+
+def test_decide_reasons_for_each_hold():
+    delivered_at = NOW - timedelta(days=20)
+    due = delivered_at + WINDOW
+    assert decide([parcel(1)], claim="claim") == Decision(
+        "on_hold", "claim", True, delivered_at, due, "a claim is open"
+    )
+    assert decide([parcel(1)], hold=True) == Decision(
+        "on_hold", "finance", True, delivered_at, due, "finance holds it"
+    )
+    returning = payout_decide(
+        parcels=[parcel(1)], buyer_confirmed_at=None, claim_kind="", finance_hold=False,
+        claim_window=WINDOW, now=NOW, return_open=True,
+    )  # fmt: skip
+    assert returning == Decision(
+        "on_hold", "return", True, delivered_at, due, "a return request is open"
+    )
+    back = [
+        parcel(7, substatus="delivered.to_sender"),
+        parcel(3, status="exception", substatus="exception.returning_to_sender"),
+        parcel(5),
+    ]
+    assert decide(back) == Decision(
+        "on_hold", "return", False, delivered_at, None, "parcel(s) 3, 7 going back to the seller"
+    )
+
+
+def test_decide_reasons_when_held_or_eligible():
+    delivered_at = NOW - timedelta(days=20)
+    assert decide([]) == Decision("held", "", False, None, None, "the order has no parcel yet")
+    missing = [parcel(1), parcel(2, source=None, review=None), parcel(3, status="in_transit")]
+    assert decide(missing) == Decision(
+        "held", "", False, delivered_at, None, "2 of 3 parcel(s) without proof"
+    )
+    confirmed_at = NOW - timedelta(days=19)
+    assert decide([parcel(1)], confirmed=confirmed_at) == Decision(
+        "eligible", "", True, delivered_at, confirmed_at,
+        "every parcel proven; the buyer confirmed receipt",
+    )  # fmt: skip
+    assert decide([parcel(1)]) == Decision(
+        "eligible", "", True, delivered_at, delivered_at + WINDOW,
+        "every parcel proven; the claim window has passed",
+    )  # fmt: skip
+
+
+def test_decide_the_window_ends_at_its_instant_and_names_its_day_in_the_zone():
+    # given a delivery 14 days ago to the second: the window ends now
+    assert decide([parcel(1, days_ago=14)]).status == "eligible"
+    # one second later it has not: held, naming the day it ends
+    late = NOW - WINDOW + timedelta(seconds=1)
+    facts = ParcelFacts(1, "delivered", "delivered.signed", late, "carrier", "not_required")
+    assert decide([facts]).why == "every parcel proven; claim window ends 2026-03-01"
+    # a window ending at 23:30 UTC ends on the next day in Paris
+    evening = datetime(2026, 2, 15, 23, 30, tzinfo=UTC)
+    facts = ParcelFacts(1, "delivered", "delivered.signed", evening, "carrier", "not_required")
+    in_paris = payout_decide(
+        parcels=[facts], buyer_confirmed_at=None, claim_kind="", finance_hold=False,
+        claim_window=WINDOW, now=NOW - timedelta(days=10), tz=ZoneInfo("Europe/Paris"),
+    )  # fmt: skip
+    assert in_paris.why == "every parcel proven; claim window ends 2026-03-02"
+
+
+def test_decide_release_due_is_the_earlier_of_window_end_and_confirmation():
+    delivered_at = NOW - timedelta(days=20)
+    late_confirmation = delivered_at + WINDOW + timedelta(days=1)
+    assert decide([parcel(1)], confirmed=late_confirmation).release_due_at == delivered_at + WINDOW
+
+
+def test_parcel_proven_needs_a_delivery_time_and_no_return():
+    no_time = ParcelFacts(1, "delivered", "delivered.signed", None, "carrier", "not_required")
+    assert not parcel_proven(no_time)
+    back = ParcelFacts(1, "delivered", "delivered.to_sender", NOW, "carrier", "not_required")
+    assert not parcel_proven(back)
+    approved = ParcelFacts(1, "delivered", "delivered.signed", NOW, "seller_upload", "approved")
+    assert parcel_proven(approved)
+    carrier = ParcelFacts(1, "delivered", "delivered.signed", NOW, "carrier", "pending")
+    assert parcel_proven(carrier)
+    unknown_source = ParcelFacts(1, "delivered", "delivered.signed", NOW, "fax", "approved")
+    assert not parcel_proven(unknown_source)

@@ -381,3 +381,173 @@ def test_finance_groups_are_created_by_the_migration():
     assert {"view_finance_console", "release_payout", "review_pod"} <= finance
     assert "override_pod_release" not in finance
     assert lead - finance == {"override_pod_release"}
+
+
+# The release service's refusals, audit rows and batch bookkeeping, value by value (issue 22:
+# `make mutate` found them untested).
+
+
+def test_payout_release_writes_the_release_and_its_audit_row(open_payout, finance):
+    # given an eligible payout, released at a pinned instant
+    payout = open_payout(total_amount=4990)
+    now = timezone.now().replace(microsecond=0)
+    # when finance releases it by id
+    released = services.payout_release(payout=payout.pk, actor=finance, now=now)
+    # then the row says who and when, with no hold and no override
+    released = Payout.objects.get(pk=payout.pk)
+    assert (released.status, released.hold_reason, released.released_at) == ("released", "", now)
+    assert (released.released_by, released.released_with_override) == (finance, False)
+    event = released.events.get(action="released")
+    assert (event.from_status, event.to_status, event.actor, event.actor_label) == (
+        "eligible", "released", finance, finance.get_username(),
+    )  # fmt: skip
+    assert (event.reason, event.is_override, event.created_at) == ("", False, now)
+    entry = released.journal_entries.get(kind="release")
+    assert entry.memo == "Release"
+
+
+def test_payout_release_refusals_say_why(open_payout, finance, finance_lead):
+    # on hold: the reason of the hold, with its code
+    held = open_payout()
+    services.payout_claim_open(payout=held, kind="claim", reference="C-1", actor=None)
+    with pytest.raises(ApplicationError) as error:
+        services.payout_release(payout=held, actor=finance)
+    assert (error.value.code, error.value.message) == (
+        "payout_on_hold",
+        "The payout is on hold: a claim is open.",
+    )
+    # even the override does not release an open claim
+    with pytest.raises(ApplicationError) as error:
+        services.payout_release(payout=held, actor=finance_lead, override=True, reason="Paid")
+    assert error.value.code == "payout_on_hold"
+    # not eligible yet: names what is missing
+    early = open_payout(days_ago=2)
+    with pytest.raises(ApplicationError) as error:
+        services.payout_release(payout=early, actor=finance)
+    assert error.value.message.startswith("Not eligible yet: every parcel proven; claim window ")
+    # refunded: final, with the status in the code
+    refunded = services.payout_refund(payout=open_payout(), actor=finance, reason="Returned")
+    with pytest.raises(ApplicationError) as error:
+        services.payout_release(payout=refunded, actor=finance)
+    assert (error.value.code, error.value.message) == ("payout_refunded", "The payout is refunded.")
+
+
+def test_payout_release_permissions_and_override_reason(open_payout, finance_lead):
+    payout = open_payout(days_ago=2)
+    nobody = UserFactory(is_staff=True)
+    with pytest.raises(PermissionDenied, match="Releasing needs the release permission."):
+        services.payout_release(payout=payout, actor=nobody)
+    # the system (no actor) cannot override: an override is a person's decision
+    with pytest.raises(PermissionDenied, match="needs the override permission"):
+        services.payout_release(payout=payout, actor=None, override=True, reason="because")
+    with pytest.raises(ApplicationError) as error:
+        services.payout_release(payout=payout, actor=finance_lead, override=True, reason="  ")
+    assert (error.value.message, error.value.field) == ("An override needs a written reason.",
+                                                        "reason")  # fmt: skip
+    # the system releases an eligible payout without any permission check
+    assert services.payout_release(payout=open_payout(), actor=None).status == "released"
+
+
+def test_override_release_is_recorded_as_such(open_payout, finance_lead):
+    payout = open_payout(days_ago=2)
+    released = services.payout_release(
+        payout=payout, actor=finance_lead, override=True, reason="  Signed slip  "
+    )
+    assert released.released_with_override is True
+    event = released.events.get(action="override_released")
+    assert (event.reason, event.from_status, event.to_status) == ("Signed slip", "held",
+                                                                  "released")  # fmt: skip
+    entry = released.journal_entries.get(kind="release")
+    assert entry.memo == "Override release without proof of delivery"
+
+
+def test_payouts_release_due_writes_each_released_payout(open_payout):
+    # given two due payouts, released by the job at a pinned instant
+    due = [open_payout(), open_payout()]
+    now = timezone.now().replace(microsecond=0)
+    assert services.payouts_release_due(now=now) == 2
+    # then every field of the release is stored (the job writes them in bulk)
+    for payout in due:
+        stored = Payout.objects.get(pk=payout.pk)
+        assert (stored.status, stored.hold_reason, stored.released_at, stored.updated_at) == (
+            "released", "", now, now,
+        )  # fmt: skip
+        assert (stored.released_by, stored.released_with_override) == (None, False)
+        assert stored.pod_complete is True
+        assert stored.last_delivered_at == payout.last_delivered_at
+        assert stored.release_due_at == payout.release_due_at
+        event = stored.events.get(action="released")
+        assert (event.actor, event.actor_label, event.created_at) == (None, "system", now)
+
+
+def test_payouts_release_due_stops_after_max_batches(open_payout):
+    from payouts.services import release as release_module
+
+    batch_size = release_module.AUTO_RELEASE_BATCH
+    release_module.AUTO_RELEASE_BATCH = 2
+    try:
+        for _ in range(5):
+            open_payout()
+        # one batch of two, then two more, then the last one
+        assert services.payouts_release_due(max_batches=1) == 2
+        assert services.payouts_release_due(max_batches=2) == 3
+        assert services.payouts_release_due() == 0
+    finally:
+        release_module.AUTO_RELEASE_BATCH = batch_size
+
+
+def test_payouts_release_due_announces_only_the_released(open_payout):
+    heard = []
+
+    def receiver(sender, releases, **kwargs):
+        heard.extend(r.payout_id for r in releases)
+
+    due, early = open_payout(), open_payout(days_ago=2)
+    payouts_released.connect(receiver, dispatch_uid="test-due")
+    try:
+        services.payouts_release_due()
+    finally:
+        payouts_released.disconnect(dispatch_uid="test-due")
+    assert heard == [due.pk]
+    assert Payout.objects.get(pk=early.pk).status == "held"
+
+
+def test_release_batch_start_checks_the_selection(finance, django_capture_on_commit_callbacks):
+    nobody = UserFactory(is_staff=True)
+    with pytest.raises(PermissionDenied):
+        services.release_batch_start(payout_ids=[1], actor=nobody)
+    with pytest.raises(ApplicationError) as error:
+        services.release_batch_start(payout_ids=[], actor=finance)
+    assert (error.value.message, error.value.field) == ("Select at least one payout.", "payouts")
+    from payouts.services.release import CONSOLE_BATCH_MAX
+
+    with pytest.raises(ApplicationError) as error:
+        services.release_batch_start(payout_ids=range(CONSOLE_BATCH_MAX + 1), actor=finance)
+    assert error.value.message == f"Release at most {CONSOLE_BATCH_MAX} payouts at once."
+    assert error.value.field == "payouts"
+    # the largest batch allowed, and duplicates counted once, in id order
+    with django_capture_on_commit_callbacks() as callbacks:
+        batch = services.release_batch_start(payout_ids=["3", 1, 3, 2], actor=finance)
+    assert (batch.payout_ids, batch.total, batch.state, batch.created_by) == (
+        [1, 2, 3], 3, "queued", finance,
+    )  # fmt: skip
+    assert len(callbacks) == 1
+    full = services.release_batch_start(payout_ids=range(CONSOLE_BATCH_MAX), actor=finance)
+    assert full.total == CONSOLE_BATCH_MAX
+
+
+def test_release_batch_run_counts_releases_and_refusals(open_payout, finance):
+    ok, early = open_payout(), open_payout(days_ago=2)
+    missing = early.pk + 1000
+    batch = services.release_batch_start(payout_ids=[ok.pk, early.pk, missing], actor=finance)
+    done = services.release_batch_run(batch_id=batch.pk)
+    assert (done.state, done.released, done.failed, done.total) == ("finished", 1, 2, 3)
+    assert done.finished_at is not None
+    assert [e["payout"] for e in done.errors] == [early.pk, missing]
+    assert done.errors[0]["message"].startswith("Not eligible yet: ")
+    assert done.errors[1]["message"] == "Payout matching query does not exist."
+    assert Payout.objects.get(pk=ok.pk).released_by == finance
+    # run again: the released payout counts as released again, with no second entry
+    again = services.release_batch_run(batch_id=batch.pk)
+    assert (again.released, again.failed, len(again.errors)) == (1, 2, 2)
+    assert JournalEntry.objects.filter(kind="release").count() == 1
