@@ -34,6 +34,69 @@ def test_shipment_confirm_checks_the_courier_format_and_check_digit(member):
     assert shipment_confirm(order=order, carrier="ups", tracking_number=UPS_OK)[1] is False
 
 
+CHRONOPOST_S10 = "XS605592346FR"  # the demo's Chronopost parcel: an international S10 of France
+
+
+def test_shipment_confirm_accepts_a_chronopost_s10_number_as_chronopost(member):
+    # given an S10 number issued in France, which Chronopost and La Poste both issue
+    order = OrderFactory(seller=member.seller)
+    # when the seller says Chronopost
+    shipment, created = shipment_confirm(order=order, carrier="chronopost",
+                                         tracking_number="xs 605 592 346 fr")  # fmt: skip
+    # then it is registered as Chronopost's, normalised
+    assert (shipment.carrier, shipment.tracking_number, created) == (
+        "chronopost", CHRONOPOST_S10, True,
+    )  # fmt: skip
+
+
+def test_shipment_confirm_accepts_the_other_operator_of_a_shared_s10_number(member):
+    # given / when a seller says La Poste for a French S10 number (its format fits La Poste too)
+    shipment, _ = shipment_confirm(order=OrderFactory(seller=member.seller), carrier="laposte",
+                                   tracking_number="CC067712918FR")  # fmt: skip
+    # then
+    assert shipment.carrier == "laposte"
+
+
+@pytest.mark.parametrize(
+    ("number", "hint"),
+    [
+        ("RB123456785GB", "royalmail"),  # an S10 issued in Great Britain
+        ("1Z999AA10123456784", "ups"),
+        ("6A12345678901", "laposte"),  # Colissimo domestic: La Poste's, not Chronopost's
+    ],
+)
+def test_shipment_confirm_refuses_for_chronopost_a_number_that_fits_neither(member, number, hint):
+    # given / when
+    with pytest.raises(ApplicationError) as refused:
+        shipment_confirm(order=OrderFactory(seller=member.seller), carrier="chronopost",
+                         tracking_number=number)  # fmt: skip
+    # then the reason says whose format it fits, and nothing is stored
+    assert refused.value.code == "tracking_number_format"
+    assert "not a Chronopost tracking number format" in refused.value.message
+    assert hint in refused.value.message
+    assert not Shipment.objects.exists()
+
+
+def test_shipment_confirm_refuses_a_chronopost_s10_with_a_wrong_check_digit(member):
+    with pytest.raises(ApplicationError) as refused:
+        shipment_confirm(order=OrderFactory(seller=member.seller), carrier="chronopost",
+                         tracking_number="XS605592347FR")  # fmt: skip
+    assert refused.value.code == "tracking_number_checksum"
+    assert not Shipment.objects.exists()
+
+
+def test_tracking_upload_applies_a_chronopost_s10_row(member):
+    # given an upload naming Chronopost for its international S10 number
+    OrderFactory(seller=member.seller, reference="A")
+    row = f"A,chronopost,{CHRONOPOST_S10}\n".encode()
+    upload = tracking_upload_create(seller=member.seller, filename="t.csv", data=HEADER + row)
+    # when
+    result = tracking_upload_run(upload_id=upload.pk)
+    # then
+    assert (result.applied_rows, result.errors) == (1, [])
+    assert Shipment.objects.get().carrier == "chronopost"
+
+
 def test_shipment_confirm_flags_a_number_used_on_another_order(member):
     first, second = OrderFactory(seller=member.seller), OrderFactory(seller=member.seller)
     shipment_confirm(order=first, carrier="ups", tracking_number=UPS_OK)

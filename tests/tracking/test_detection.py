@@ -1,13 +1,20 @@
 """Courier detection from the tracking number (tracking.detection). No database.
 
-Every ``test_numbers`` entry of every definition (upstream tracking_number_data files and our
-``parcelle.json``) is a test case of its own.
+Three sets of numbers, each a test case of its own:
+- the ``test_numbers`` of our own definitions (``data/parcelle.json``);
+- the ``test_numbers`` of every tracking_number_data courier file, read where it is
+  (``../shared/carriers/tracking_number_data/``; these tests skip, saying why, when it is absent);
+- numbers no file lists, generated with each courier's check-digit rule (hypothesis).
 """
 
 import json
+import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from tests.support.shared_data import CARRIERS_DIR, carrier_sample
 from tracking.detection import (
     NO_ADAPTER_PREFIX,
     all_definitions,
@@ -25,8 +32,9 @@ from tracking.detection.checksums import (
     sum_product_check,
 )
 from tracking.detection.definitions import (
+    PACKAGE_FORMATS_NOT_USED,
+    PACKAGE_ORIGIN,
     PARCELLE_FILE,
-    UPSTREAM_DIR,
     python_regex,
 )
 from tracking.detection.engine import match_definition
@@ -46,9 +54,18 @@ OUR_SLUGS = {
     "usps",
 }
 
-# An upstream "invalid" number means "not this format", and may be a valid number of a sibling
-# format of the same courier: Purolator's alpha format lists a valid Purolator (12) number.
-VALID_FOR_A_SIBLING_FORMAT = {("purolator_alpha", "331426749957")}
+UPSTREAM_DIR = CARRIERS_DIR / "tracking_number_data" / "couriers"
+
+# tracking_number_data's courier codes that are one of our couriers; any other is "other:<code>".
+UPSTREAM_SLUGS = {"dhl": "dhl", "dpd": "dpd", "fedex": "fedex", "ups": "ups", "usps": "usps"}
+# S10 issuing countries and the operators of ours that issue them (FR: two, see item 5).
+S10_OPERATORS = {
+    "FR": {"laposte", "chronopost"},
+    "GB": {"royalmail"},
+    "NL": {"postnl"},
+    "US": {"usps"},
+    "DE": {"dhl"},
+}
 
 
 def _cases(kind: str) -> list:
@@ -59,7 +76,29 @@ def _cases(kind: str) -> list:
     ]
 
 
-# given / when / then: every valid test number ----------------------------------------------
+def _upstream_files() -> list:
+    """The courier files beside the clone; one skipping case when they are absent."""
+    files = sorted(UPSTREAM_DIR.glob("*.json"))
+    if not files:
+        return [pytest.param(None, id="tracking_number_data-absent")]
+    return [pytest.param(path.name, id=path.stem) for path in files]
+
+
+def _upstream(name: str | None) -> dict:
+    if name is None:
+        carrier_sample("tracking_number_data/couriers")  # skips, saying why
+    return json.loads((UPSTREAM_DIR / name).read_text(encoding="utf-8"))
+
+
+def _expected_carriers(courier_code: str, number: str) -> set[str]:
+    """Which of our slugs (or "other:…") the courier file says the number belongs to."""
+    if courier_code == "s10":
+        country = number[-2:]
+        return S10_OPERATORS.get(country, {f"{NO_ADAPTER_PREFIX}s10:{country}"})
+    return {UPSTREAM_SLUGS.get(courier_code, NO_ADAPTER_PREFIX + courier_code)}
+
+
+# given / when / then: every valid test number of our definitions ---------------------------
 
 
 @pytest.mark.parametrize(("definition", "number"), _cases("valid"))
@@ -67,14 +106,14 @@ def test_detect_valid_test_number_finds_its_courier(definition, number):
     # given the number matches its own definition (regex, lookups, check digit)
     own = match_definition(definition, normalise_number(number))
     assert own is not None, f"{definition.origin} {definition.id} does not match {number!r}"
-    assert own.checksum_valid is (True if definition.checksum else None)
+    assert own.checksum_valid is (True if definition.has_check_digit else None)
     # when
     result = detect(number)
     # then its courier is a candidate, check digit passing where the format has one
     by_carrier = {c.carrier: c for c in result.candidates}
     assert own.carrier in by_carrier, [c.as_dict() for c in result.candidates]
     candidate = by_carrier[own.carrier]
-    if definition.checksum:
+    if definition.has_check_digit:
         assert candidate.checksum_valid is True
     else:
         assert candidate.checksum_valid is not False
@@ -90,27 +129,113 @@ def test_detect_invalid_test_number_is_not_valid_for_its_courier(definition, num
     result = detect(number)
     # then its own format rejects it (no match, or a failing check digit) ...
     assert own is None or own.checksum_valid is False
-    # ... and no candidate of that courier claims it with a passing or absent check digit
-    if (definition.id, number) in VALID_FOR_A_SIBLING_FORMAT:
+    # ... and no candidate of that courier claims it with a passing or absent check digit,
+    # unless it is a valid number of a sibling format of the same courier
+    siblings = {
+        n
+        for d in all_definitions()
+        if d.courier_code == definition.courier_code and d is not definition
+        for n in d.valid_numbers
+    }
+    if number in siblings:
         return
-    carrier = definition.carrier_for({"CountryCode": normalised[-2:]})
+    carriers = set(definition.carriers_for({"CountryCode": normalised[-2:], "ServiceType": ""}))
     claimed = [
-        c for c in result.candidates if c.carrier == carrier and c.checksum_valid is not False
+        c for c in result.candidates if c.carrier in carriers and c.checksum_valid is not False
     ]
     assert claimed == []
 
 
-def test_every_data_file_contributes_test_numbers():
-    # given the data files on disk
-    upstream_files = sorted(p.name for p in UPSTREAM_DIR.glob("*.json"))
+# given / when / then: tracking_number_data's own test numbers, read in ../shared -----------
+
+
+@pytest.mark.parametrize("name", _upstream_files())
+def test_detect_upstream_valid_numbers_find_their_courier_first(name):
+    # given a courier file of tracking_number_data
+    courier = _upstream(name)
+    failures = []
+    for entry in courier["tracking_numbers"]:
+        has_checksum = bool((entry.get("validation") or {}).get("checksum"))
+        for number in entry.get("test_numbers", {}).get("valid", ()):
+            expected = _expected_carriers(courier["courier_code"], normalise_number(number))
+            # when
+            result = detect(number)
+            # then its courier is a candidate of the best evidence (alone or tied), with a
+            # passing check digit where the format has one
+            top = result.candidates[0].score if result.candidates else None
+            ours = [c for c in result.candidates if c.carrier in expected]
+            if not ours or ours[0].score != top:
+                failures.append((entry["name"], number, [c.as_dict() for c in result.candidates]))
+            elif has_checksum and ours[0].checksum_valid is not True:
+                failures.append((entry["name"], number, "check digit not passing"))
+            elif not has_checksum and ours[0].checksum_valid is False:
+                failures.append((entry["name"], number, "check digit failing"))
+    assert failures == []
+
+
+@pytest.mark.parametrize("name", _upstream_files())
+def test_detect_upstream_invalid_numbers_are_not_claimed_by_their_courier(name):
+    # given a courier file of tracking_number_data
+    courier = _upstream(name)
+    # a number listed invalid for one format may be a valid number of a sibling format
+    # (Purolator's alpha format lists a valid Purolator (12) number)
+    valid_elsewhere = {
+        normalise_number(n)
+        for entry in courier["tracking_numbers"]
+        for n in entry.get("test_numbers", {}).get("valid", ())
+    }
+    failures = []
+    for entry in courier["tracking_numbers"]:
+        for number in entry.get("test_numbers", {}).get("invalid", ()):
+            normalised = normalise_number(number)
+            if normalised in valid_elsewhere:
+                continue
+            expected = _expected_carriers(courier["courier_code"], normalised)
+            # when
+            result = detect(number)
+            # then no candidate of that courier claims it with a passing or absent check digit
+            claimed = [
+                c.as_dict()
+                for c in result.candidates
+                if c.carrier in expected and c.checksum_valid is not False
+            ]
+            if claimed:
+                failures.append((entry["name"], number, claimed))
+    assert failures == []
+
+
+def test_upstream_files_are_all_read():
+    # given the files beside the clone (skips when absent)
+    carrier_sample("tracking_number_data/couriers")
+    files = sorted(UPSTREAM_DIR.glob("*.json"))
+    # when
+    valid = [
+        n
+        for path in files
+        for entry in json.loads(path.read_text(encoding="utf-8"))["tracking_numbers"]
+        for n in entry.get("test_numbers", {}).get("valid", ())
+    ]
+    # then every courier file is there and its numbers run (the 192 valid ones of v2.0.0)
+    assert len(files) == 18
+    assert len(valid) >= 192
+
+
+# the data: where each format comes from -----------------------------------------------------
+
+
+def test_every_source_contributes_definitions():
+    # given our data file
     ours = json.loads(PARCELLE_FILE.read_text(encoding="utf-8"))
     # when
-    origins = {d.origin for d in all_definitions()}
-    total = sum(len(d.valid_numbers) + len(d.invalid_numbers) for d in all_definitions())
-    # then every file was loaded, and the suite runs well over the 192 upstream valid numbers
-    assert origins == {f"upstream/{name}" for name in upstream_files} | {"parcelle.json"}
-    assert len(upstream_files) == 18
-    assert {c["courier_code"] for c in ours["couriers"]} == {
+    by_origin = {}
+    for definition in all_definitions():
+        by_origin.setdefault(definition.origin, []).append(definition)
+    package_names = {d.name for d in by_origin[PACKAGE_ORIGIN]}
+    # then the package's formats and ours are both used, ours not repeating the package's
+    assert set(by_origin) == {PACKAGE_ORIGIN, "parcelle.json"}
+    assert {"UPS", "FedEx Express (12)", "S10", "DHL Express", "USPS 20"} <= package_names
+    assert not package_names & set(PACKAGE_FORMATS_NOT_USED)
+    assert {c["courier_code"] for c in ours["couriers"] if c.get("adapter", True)} == {
         "laposte",
         "chronopost",
         "mondialrelay",
@@ -118,15 +243,24 @@ def test_every_data_file_contributes_test_numbers():
         "dpd",
         "postnl",
         "royalmail",
+        "ups",
+        "fedex",
+        "usps",
+        "dhl",
     }
-    assert total > 300
+    total = sum(len(d.valid_numbers) + len(d.invalid_numbers) for d in all_definitions())
+    assert total > 100
 
 
 def test_our_definitions_cite_a_source_and_use_our_slugs():
     for definition in all_definitions():
         if definition.origin == "parcelle.json":
             assert definition.source, definition.id
-            assert definition.courier_code in OUR_SLUGS
+            if definition.adapter:
+                assert definition.courier_code in OUR_SLUGS
+            else:
+                assert definition.courier_code not in OUR_SLUGS
+                assert definition.carrier_for({}) == NO_ADAPTER_PREFIX + definition.courier_code
             assert definition.valid_numbers and definition.invalid_numbers
 
 
@@ -285,3 +419,232 @@ def test_detect_service_type_from_the_lookup():
     assert ups.service == "UPS United States Ground"
     [gls] = detect("36301917596").candidates  # product 30: a standard parcel
     assert gls.service == "Standard parcel"
+
+
+# item 5: one S10 numbering, two French operators ------------------------------------------
+
+
+def test_detect_chronopost_s10_ranks_chronopost_then_laposte_and_says_ambiguous():
+    # when: the demo's Chronopost parcel, an international S10 issued in France
+    result = detect("XS605592346FR")
+    # then both operators are candidates, Chronopost first, and the number is called ambiguous
+    assert [c.carrier for c in result.candidates] == ["chronopost", "laposte"]
+    assert all(c.checksum_valid is True for c in result.candidates)
+    assert result.ambiguous is True
+    assert result.shared_format is True
+    assert result.as_dict()["ambiguous"] is True
+
+
+def test_detect_other_french_s10_ranks_laposte_first_still_ambiguous():
+    # when: a Colissimo international parcel (C: UPU parcel post) and La Poste's EW sample
+    for number in ("CC067712918FR", "EW112720413FR"):
+        result = detect(number)
+        # then
+        assert [c.carrier for c in result.candidates] == ["laposte", "chronopost"], number
+        assert (result.ambiguous, result.shared_format) == (True, True)
+    assert detect("CC067712918FR").candidates[0].service == "Parcel post"
+
+
+def test_detect_a_seller_s_usual_courier_orders_the_french_operators():
+    # when a seller who ships with La Poste enters a Chronopost-looking S10 number
+    result = detect("XS605592346FR", preferred_carriers=("laposte",))
+    # then its usual courier comes first; the number stays ambiguous
+    assert [c.carrier for c in result.candidates] == ["laposte", "chronopost"]
+    assert result.ambiguous is True
+
+
+def test_detect_a_tie_between_different_formats_is_not_a_shared_format():
+    result = detect("89108749065090")  # Chronopost skybill, DHL eCommerce, DPD: three formats
+    assert (result.ambiguous, result.shared_format) == (True, False)
+    assert (detect("RB123456785GB").ambiguous, detect("RB123456785GB").shared_format) == (
+        False,
+        False,
+    )
+
+
+# numbers no file lists: generated with each courier's check-digit rule -------------------
+
+DIGITS = "0123456789"
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def digits(size: int) -> st.SearchStrategy[str]:
+    return st.text(DIGITS, min_size=size, max_size=size)
+
+
+def letters(size: int) -> st.SearchStrategy[str]:
+    return st.text(LETTERS, min_size=size, max_size=size)
+
+
+def _top(result) -> set[str]:
+    """The carriers of the best evidence (one, or several when tied)."""
+    top = result.candidates[0].score
+    return {c.carrier for c in result.candidates if c.score == top}
+
+
+def _assert_detected(number: str, carrier: str, *, checksum: bool | None, alone: bool = False):
+    result = detect(number)
+    assert result.candidates, number
+    assert carrier in _top(result), (number, [c.as_dict() for c in result.candidates])
+    mine = next(c for c in result.candidates if c.carrier == carrier)
+    assert mine.checksum_valid is checksum, (number, mine)
+    if alone:
+        assert [c.carrier for c in result.candidates] == [carrier], number
+        assert result.ambiguous is False
+
+
+def _wrong(check: str) -> str:
+    """Another check character than ``check`` (the next digit)."""
+    return str((int(check) + 1) % 10)
+
+
+ups_serials = st.tuples(
+    st.text(DIGITS + LETTERS, min_size=6, max_size=6),
+    st.sampled_from(["01", "02", "03", "12", "13", "42", "YY"]),
+    digits(7),
+).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ups_serials)
+def test_detect_generated_ups_1z(serial):
+    check = mod10_check(serial, odds_multiplier=2)
+    _assert_detected(f"1Z{serial}{check}", "ups", checksum=True, alone=True)
+    [typo] = detect(f"1Z{serial}{_wrong(check)}").candidates
+    assert (typo.carrier, typo.checksum_valid) == ("ups", False)
+
+
+FEDEX_12 = [3, 1, 7, 3, 1, 7, 3, 1, 7, 3, 1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(digits(11))
+def test_detect_generated_fedex_express_12(serial):
+    check = sum_product_check(serial, weightings=FEDEX_12, modulo1=11, modulo2=10)
+    _assert_detected(serial + check, "fedex", checksum=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(digits(14))
+def test_detect_generated_fedex_ground_15(serial):
+    _assert_detected(serial + mod10_check(serial, odds_multiplier=3), "fedex", checksum=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["C", "E", "L", "R", "U", "V"]).flatmap(lambda a: letters(1).map(a.__add__)),
+    digits(8),
+    st.sampled_from(sorted(S10_OPERATORS) + ["BE", "CN", "CV"]),
+)
+def test_detect_generated_s10(service, serial, country):
+    number = f"{service}{serial}{s10_check(serial)}{country}"
+    result = detect(number)
+    expected = S10_OPERATORS.get(country, {f"{NO_ADAPTER_PREFIX}s10:{country}"})
+    # then the issuing operators lead (a weaker format may follow: DHL eCommerce's LX…, RX…)
+    assert _top(result) == expected
+    s10 = [c for c in result.candidates if c.carrier in expected]
+    assert all(c.checksum_valid is True and c.country == country for c in s10)
+    assert result.ambiguous is (len(expected) > 1)
+    typo = detect(f"{service}{serial}{_wrong(s10_check(serial))}{country}")
+    # a wrong check digit: reported as failing, or dropped when another format fits
+    assert {c.checksum_valid for c in typo.candidates if c.name == "S10"} <= {False}
+
+
+@settings(max_examples=100, deadline=None)
+@given(digits(8))
+def test_detect_generated_chronopost_international_s10(serial):
+    number = f"XS{serial}{s10_check(serial)}FR"
+    result = detect(number)
+    assert [c.carrier for c in result.candidates] == ["chronopost", "laposte"]
+    assert result.ambiguous is True
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=9, max_value=10).flatmap(digits))
+def test_detect_generated_dhl_express(serial):
+    _assert_detected(serial + mod7_check(serial), "dhl", checksum=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.one_of(
+        st.tuples(st.just("94"), digits(3), st.just("9"), digits(8), digits(7)),
+        st.tuples(
+            st.just("94"), digits(3), st.sampled_from(list("012345678")), digits(5), digits(10)
+        ),  # fmt: skip
+        st.tuples(st.just("92"), digits(3), st.just("9"), digits(8), digits(11)),
+        st.tuples(
+            st.just("93"), digits(3), st.sampled_from(list("012345678")), digits(5), digits(14)
+        ),  # fmt: skip
+        st.tuples(st.just("95"), digits(3), st.just("9"), digits(8), digits(7)),
+    ).map("".join),
+    st.one_of(st.just(""), digits(5).map("420".__add__)),
+)
+def test_detect_generated_usps_impb(serial, routing):
+    check = mod10_check(serial, evens_multiplier=3, reverse=True)
+    _assert_detected(routing + serial + check, "usps", checksum=True)
+    typo = detect(routing + serial + _wrong(check))
+    assert all(c.checksum_valid is not True for c in typo.candidates if c.carrier == "usps")
+
+
+@settings(max_examples=100, deadline=None)
+@given(digits(19))
+def test_detect_generated_usps_legacy_20(serial):
+    # the check digit is computed as if the 91 application identifier led (printed or not)
+    check = mod10_check("91" + serial, evens_multiplier=3)
+    _assert_detected(f"91{serial}{check}", "usps", checksum=True)
+    if not serial.startswith("91"):  # else the bare form reads as a 91-led number
+        _assert_detected(f"{serial}{check}", "usps", checksum=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(digits(14))
+def test_detect_generated_chronopost_skybill(number):
+    # 14 digits, no check digit: Chronopost shares the evidence with DHL eCommerce and DPD
+    _assert_detected(number, "chronopost", checksum=None)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(["6A", "5W", "8R", "6C", "7Q"]), digits(11))
+def test_detect_generated_colissimo_domestic(service, serial):
+    _assert_detected(service + serial, "laposte", checksum=None, alone=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(digits(14))
+def test_detect_generated_dpd_with_check_character(number):
+    check = mod_37_36_check(number)
+    _assert_detected(number + check, "dpd", checksum=True)
+    wrong = "0" if check != "0" else "1"
+    typo = detect(number + wrong)
+    assert all(c.checksum_valid is not True for c in typo.candidates if c.carrier == "dpd")
+
+
+@settings(max_examples=100, deadline=None)
+@given(digits(2), st.integers(min_value=10, max_value=68).map(str), digits(7))
+def test_detect_generated_gls_parcel_number(depot, product, serial):
+    number = depot + product + serial
+    result = detect(number)
+    [gls] = [c for c in result.candidates if c.carrier == "gls"]
+    assert (gls.checksum_valid, gls.service) == (None, "Standard parcel")  # products 10-68
+    # 11 digits with no check digit: a format whose check digit works out (DHL Express's
+    # mod 7) is stronger evidence; otherwise GLS leads or ties
+    if not any(c.checksum_valid for c in result.candidates):
+        assert "gls" in _top(result)
+
+
+@settings(max_examples=100, deadline=None)
+@given(letters(4), st.integers(min_value=7, max_value=9).filter(lambda n: n != 8).flatmap(digits))
+def test_detect_generated_postnl_3s(customer, serial):
+    _assert_detected(f"3S{customer}{serial}", "postnl", checksum=None, alone=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(digits(15), st.text(DIGITS + "ABCDEF", min_size=6, max_size=6))
+def test_detect_generated_royalmail_mailpiece_id(head, tail):
+    number = head + tail
+    if re.fullmatch(r"[0-9]{21}", number):
+        # all digits: a bare run of 21 digits is weak evidence, still Royal Mail's format
+        assert "royalmail" in {c.carrier for c in detect(number).candidates}
+    else:
+        _assert_detected(number, "royalmail", checksum=None, alone=True)

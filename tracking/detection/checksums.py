@@ -6,8 +6,10 @@ the check character the courier would print. ``checksum_passes`` picks the funct
 definition's ``validation.checksum.name`` and compares with the ``CheckDigit`` group.
 
 The descriptions follow tracking_number_data's CHECKSUM_ALGORITHMS (summarised in
-tests/fixtures/carriers/tracking_number_data/SOURCE.md) and, for S10, the UPU standard
-(tests/fixtures/carriers/upu_s10.md).
+../shared/carriers/tracking_number_data/SOURCE.md) and, for S10, the UPU standard
+(../shared/carriers/upu_s10.md). The formats that the tracking-numbers package ships use its own
+validators; these compute the check digits of our formats (data/parcelle.json), and the tests
+use them to generate numbers no file lists.
 """
 
 from __future__ import annotations
@@ -128,7 +130,7 @@ def _from_spec(spec: Mapping[str, object], serial: str) -> str:
     raise UnknownChecksum(f"no checksum algorithm named {name!r}")
 
 
-# The names a definition may use; the loader refuses any other so a new upstream algorithm
+# The names a definition may use; the loader refuses any other so a new algorithm in our data
 # fails loudly at start-up instead of silently counting as "no checksum".
 ALGORITHMS: frozenset[str] = frozenset(
     {"mod10", "mod7", "s10", "sum_product_with_weightings_and_modulo", "luhn", "mod_37_36"}

@@ -15,17 +15,19 @@ must sit in fixed places are some evidence, a bare run of digits of the right le
 
 Several carriers share the evidence: each gets score² / Σ scores, so a lone match keeps its
 score and equal matches split it. The result is ``ambiguous`` when two or more carriers share
-the best score: the number alone cannot tell them apart, and only then do ``preferred_carriers``
-(a seller's usual couriers, most used first) decide the order.
+the best score: the number alone cannot tell them apart. Among those, ``preferred_carriers``
+(a seller's usual couriers, most used first) come first, then the format's own order: one S10
+"…FR" number may be La Poste's or Chronopost's, and its service indicator says which is more
+likely ("XS…FR": Chronopost). ``shared_format`` says when the tie is of that kind (one format,
+several operators issuing it) rather than between different formats that happen to fit.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from tracking.detection.checksums import checksum_passes
 from tracking.detection.definitions import Definition, all_definitions
 
 SCORE_CHECKSUM_STRUCTURED = 0.95
@@ -54,6 +56,10 @@ class Match:
     service: str | None  # from the definition's "Service Type" lookup, when it has one
     country: str | None  # S10 issuing country
     number_is_digits: bool  # no letters: a bare run of digits is weaker evidence
+    # Every operator the format says may have issued the number, most likely first (S10 "…FR":
+    # Chronopost and La Poste); ``carrier`` is the first.
+    carriers: tuple[str, ...] = ()
+    hint: int = 0  # this carrier's place in ``carriers``: orders equal evidence
 
     @property
     def score(self) -> float:
@@ -101,6 +107,9 @@ class DetectionResult:
     tracking_number: str  # normalised
     candidates: tuple[Candidate, ...]  # best first
     ambiguous: bool
+    # The tied candidates are the operators of one shared format (S10 "…FR": La Poste and
+    # Chronopost), ordered by what the format says: the first is a reasoned pick, not a guess.
+    shared_format: bool = False
 
     @property
     def best(self) -> Candidate | None:
@@ -135,30 +144,30 @@ def match_definition(definition: Definition, number: str) -> Match | None:
             described[lookup.name] = entry
     if any(name not in described for name in definition.required_lookups):
         return None
-    checksum_valid = None
-    if definition.checksum is not None:
-        serial = groups.get("SerialNumber", "")
-        if definition.prepend_if is not None:
-            condition, content = definition.prepend_if
-            if condition.search(serial):
-                serial = content + serial
-        checksum_valid = checksum_passes(definition.checksum, serial, groups.get("CheckDigit", ""))
-    service = described.get("Service Type", {}).get("name")
+    carriers = definition.carriers_for(groups)
     return Match(
         definition=definition,
-        carrier=definition.carrier_for(groups),
-        checksum_valid=checksum_valid,
-        service=service,
+        carrier=carriers[0],
+        checksum_valid=definition.checksum_valid(groups),
+        service=definition.service_for(groups, described),
         country=groups.get("CountryCode") if definition.courier_code == "s10" else None,
         number_is_digits=number.isdigit(),
+        carriers=carriers,
     )
+
+
+def _per_operator(match: Match) -> list[Match]:
+    """One match per operator the format names, each with its place in the format's order."""
+    return [
+        replace(match, carrier=carrier, hint=rank) for rank, carrier in enumerate(match.carriers)
+    ]
 
 
 def _best_per_carrier(matches: Iterable[Match]) -> list[Match]:
     best: dict[str, Match] = {}
     for match in matches:
         current = best.get(match.carrier)
-        if current is None or match.score > current.score:
+        if current is None or (match.score, -match.hint) > (current.score, -current.hint):
             best[match.carrier] = match
     return list(best.values())
 
@@ -167,13 +176,14 @@ def detect(raw_number: str, preferred_carriers: Sequence[str] = ()) -> Detection
     """Rank the couriers a tracking number may belong to (empty when nothing matches)."""
     number = normalise_number(raw_number)
     matches = [m for d in all_definitions() if (m := match_definition(d, number)) is not None]
-    per_carrier = _best_per_carrier(matches)
+    per_carrier = _best_per_carrier(op for m in matches for op in _per_operator(m))
     if any(m.checksum_valid is not False for m in per_carrier):
         # A format that fits beats a check digit that does not: keep failures only as a last
         # resort, where they still say "this looks like X, mistyped".
         per_carrier = [m for m in per_carrier if m.checksum_valid is not False]
     total = sum(m.score for m in per_carrier)
     preference = {slug: rank for rank, slug in enumerate(preferred_carriers)}
+    by_carrier = {m.carrier: m for m in per_carrier}
     candidates = sorted(
         (
             Candidate(
@@ -187,12 +197,22 @@ def detect(raw_number: str, preferred_carriers: Sequence[str] = ()) -> Detection
             )
             for m in per_carrier
         ),
-        key=lambda c: (-c.score, preference.get(c.carrier, len(preference)), c.carrier),
+        key=lambda c: (
+            -c.score,
+            preference.get(c.carrier, len(preference)),
+            by_carrier[c.carrier].hint,
+            c.carrier,
+        ),
     )
     top = candidates[0].score if candidates else 0.0
-    ambiguous = sum(1 for c in candidates if c.score == top) > 1
+    tied = [by_carrier[c.carrier] for c in candidates if c.score == top]
+    ambiguous = len(tied) > 1
+    shared_format = ambiguous and len({m.definition.id for m in tied}) == 1
     return DetectionResult(
-        tracking_number=number, candidates=tuple(candidates), ambiguous=ambiguous
+        tracking_number=number,
+        candidates=tuple(candidates),
+        ambiguous=ambiguous,
+        shared_format=shared_format,
     )
 
 

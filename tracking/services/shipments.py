@@ -15,9 +15,10 @@ from tracking.models import OTHER_CARRIER, Shipment
 
 def carrier_detect_for(*, order: Order, tracking_number: str) -> str:
     """The courier of a number registered without one: the detected courier when it is clear,
-    the seller's usual couriers breaking ties. Raises ApplicationError (with the candidates)
-    when nothing matches, when it stays ambiguous, when the check digit fails, or when the
-    courier is one Parcelle cannot query (register it as "other" with its name)."""
+    the seller's usual couriers breaking ties, else a shared S10 numbering's first operator.
+    Raises ApplicationError (with the candidates) when nothing matches, when it stays
+    ambiguous, when the check digit fails, or when the courier is one Parcelle cannot query
+    (register it as "other" with its name)."""
     usual = (
         Shipment.objects.filter(seller_id=order.seller_id)
         .values("carrier")
@@ -30,7 +31,9 @@ def carrier_detect_for(*, order: Order, tracking_number: str) -> str:
     candidates = ", ".join(c.carrier for c in detection.candidates[:5])
     if best is None:
         message = "No courier recognises this tracking number: give the courier."
-    elif detection.ambiguous and best.carrier not in usual:
+    elif detection.ambiguous and best.carrier not in usual and not detection.shared_format:
+        # A shared S10 numbering (…FR: La Poste or Chronopost) is ordered by its service
+        # indicator, and La Poste's API tracks both: its first operator is a reasoned pick.
         message = f"This number fits several couriers ({candidates}): give the courier."
     elif best.checksum_valid is False:
         message = f"This looks like a mistyped {best.carrier} number (its check digit fails)."
