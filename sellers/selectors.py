@@ -310,9 +310,31 @@ SLA_METRICS = {
     # metric -> (label, property of Totals, "min" target or "max" target)
     "valid_tracking_rate": ("Valid tracking rate", "valid_tracking_rate", "min"),
     "on_time_delivery_rate": ("On-time delivery rate", "on_time_rate", "min"),
+    # the same, with protected lateness counted as the courier's (issue 21): same target
+    "on_time_delivery_rate_protected": (
+        "On-time delivery rate, protected lateness excluded",
+        "on_time_rate_protected",
+        "min",
+    ),
     "late_shipment_rate": ("Late shipment rate", "late_shipment_rate", "max"),
     "delivery_rate": ("Delivery rate", "delivery_rate", "min"),
 }
+
+
+def sla_target(metric: str) -> float:
+    """The marketplace's target of a SLA figure; the protected on-time rate has the on-time
+    target (it is the same promise, judged on the seller's own lateness)."""
+    if metric == "on_time_delivery_rate_protected":
+        metric = "on_time_delivery_rate"
+    return settings.SELLER_SLA_TARGETS[metric]
+
+
+def ranking_metrics() -> dict[str, tuple[str, str, str]]:
+    """The figures the marketplace ranking judges sellers on: one on-time rate, the protected
+    one unless the marketplace turned that effect off (SELLER_PROTECTION)."""
+    drop = ("on_time_delivery_rate" if settings.SELLER_PROTECTION["on_time_excludes_protected"]
+            else "on_time_delivery_rate_protected")  # fmt: skip
+    return {m: v for m, v in SLA_METRICS.items() if m != drop}
 
 
 @dataclass
@@ -339,8 +361,9 @@ def sla_trend_weeks(period: Period) -> list[date]:
 
 
 def seller_sla(*, scope: Scope, seller_id: int | None, period: Period) -> list[SlaFigure]:
-    """The four SLA figures of one seller over the period, each with a weekly trend and its
-    target (settings.SELLER_SLA_TARGETS). Two queries."""
+    """The SLA figures of one seller over the period (the on-time rate twice: as measured, and
+    with protected lateness left out), each with a weekly trend and its target
+    (settings.SELLER_SLA_TARGETS). Two queries."""
     stats = _summary(scope=scope, seller_id=seller_id, period=period,
                      grain=SummaryDayStat.Grain.SELLER)  # fmt: skip
     total = Totals.from_row(stats.aggregate(**_SLA_SUMS))
@@ -354,7 +377,7 @@ def seller_sla(*, scope: Scope, seller_id: int | None, period: Period) -> list[S
             trend.append((week, getattr(totals, attribute) if totals else None))
         figures.append(
             SlaFigure(metric, label, getattr(total, attribute),
-                      settings.SELLER_SLA_TARGETS[metric], direction, trend)
+                      sla_target(metric), direction, trend)
         )  # fmt: skip
     return figures
 
@@ -382,7 +405,8 @@ class SellerStanding:
 
 def marketplace_sla_ranking(*, scope: Scope, period: Period) -> list[SellerStanding]:
     """Every seller's SLA figures, worst first (most targets missed, then lowest valid tracking
-    rate). Marketplace scope only: a seller scope gets PermissionDenied."""
+    rate); on time is judged by ``ranking_metrics`` (the protected rate by default).
+    Marketplace scope only: a seller scope gets PermissionDenied."""
     if not scope.is_marketplace:
         raise PermissionDenied("The marketplace view is for marketplace staff.")
     everyone = SummaryDayStat.objects.filter(grain=SummaryDayStat.Grain.SELLER)
@@ -394,8 +418,8 @@ def marketplace_sla_ranking(*, scope: Scope, period: Period) -> list[SellerStand
     standings = []
     for (seller_id,), totals in grouped.items():
         breaches = []
-        for metric, (label, attribute, direction) in SLA_METRICS.items():
-            value, target = getattr(totals, attribute), settings.SELLER_SLA_TARGETS[metric]
+        for metric, (label, attribute, direction) in ranking_metrics().items():
+            value, target = getattr(totals, attribute), sla_target(metric)
             if value is None:
                 continue
             if (direction == "min" and value < target) or (direction == "max" and value >= target):
@@ -428,7 +452,7 @@ def sla_shipments(
     events = TrackingEvent.objects.filter(shipment=OuterRef("pk"))
     if metric == "valid_tracking_rate":
         qs = qs.exclude(Exists(events.exclude(status__in=NOT_A_SCAN)))
-    elif metric == "on_time_delivery_rate":
+    elif metric in ("on_time_delivery_rate", "on_time_delivery_rate_protected"):
         delivered_late = Q(status=Status.DELIVERED) & Q(
             delivered_day__gt=F("order__promised_delivery_date")
         )
@@ -441,6 +465,9 @@ def sla_shipments(
             delivered_day=TruncDate("delivered_at", tzinfo=tz)
         )
         qs = qs.filter(delivered_late | not_delivered)
+        if metric == "on_time_delivery_rate_protected":
+            # the courier's lateness (a protected order) does not pull the seller's rate down
+            qs = qs.exclude(order__protection__protected=True)
     elif metric == "late_shipment_rate":
         qs = qs.annotate(shipped_day=TruncDate("created_at", tzinfo=tz)).filter(
             order__expected_ship_date__isnull=False,
