@@ -198,7 +198,7 @@ def order_protection_judge(
         confirm_within = timedelta(hours=thresholds()["confirm_within_hours"])
     if not parcels:
         return Judgement(False, [Reason.NO_PARCEL.value], [])
-    evidence, failed = [], set()
+    evidence, failed, tz = [], set(), local_tz()
     for parcel in sorted(parcels, key=lambda p: p.shipment_id):
         conditions = parcel_conditions(
             parcel, expected_ship_date=expected_ship_date, confirm_within=confirm_within
@@ -209,8 +209,10 @@ def order_protection_judge(
             "shipment_id": parcel.shipment_id,
             "tracking_number": parcel.tracking_number,
             "carrier": parcel.carrier,
-            "confirmed_at": parcel.confirmed_at.isoformat(),
-            "first_scan_at": parcel.first_scan_at.isoformat() if parcel.first_scan_at else None,
+            # the marketplace's local time: the evidence is read by people
+            "confirmed_at": parcel.confirmed_at.astimezone(tz).isoformat(),
+            "first_scan_at": (parcel.first_scan_at.astimezone(tz).isoformat()
+                              if parcel.first_scan_at else None),
             "expected_ship_date": expected_ship_date.isoformat() if expected_ship_date else None,
             "protected": protected,
             "conditions": conditions,
