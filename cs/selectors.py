@@ -34,6 +34,7 @@ from django.utils import timezone
 from core.access import Scope
 from core.errors import NotFound
 from notifications.selectors import LogEntry, delivery_log
+from payouts import selectors as payouts_selectors
 from payouts.models import Payout
 from payouts.selectors import payout_get_for_order
 from sellers.models import Seller
@@ -248,7 +249,7 @@ def shipment_story(*, scope: Scope, shipment_id: int) -> ShipmentStory:
     try:
         shipment = (
             Shipment.objects.for_seller(scope.seller_id)
-            .select_related("order", "seller", "pod")
+            .select_related("order", "order__protection", "seller", "pod")
             .prefetch_related(Prefetch("events", queryset=events_with_payloads))
             .get(pk=shipment_id)
         )
@@ -381,3 +382,9 @@ def shipment_notifications(*, shipment_id: int) -> list[LogEntry]:
     """The buyer notifications and webhook deliveries about the parcel, newest first, recipients
     masked."""
     return delivery_log(shipment_id=shipment_id)
+
+
+def courier_claims(*, scope: Scope, status: str | None = "open") -> QuerySet:
+    """The marketplace's courier-claim queue (buyers' "not received" claims on protected
+    orders with the courier's POD), as finance sees it: payouts.selectors.courier_claim_queue."""
+    return payouts_selectors.courier_claim_queue(scope=scope, status=status)
