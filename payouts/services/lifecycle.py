@@ -374,10 +374,12 @@ def payout_claim_open(
     if kind not in Payout.ClaimKind.values or not kind:
         raise ApplicationError(f"Unknown claim kind {kind!r}.", field="kind")
     payout = _locked(payout)
-    _require_open(payout, "open a claim")
     reference = reference[:100]
     if CourierClaim.objects.filter(payout=payout, reference=reference).exists():
-        return payout  # the same claim again, already with the courier
+        # the same claim again (a redelivered call), already with the courier: even once the
+        # payout was released, nothing changes
+        return payout
+    _require_open(payout, "open a claim")
     if payout.claim_kind:
         if payout.claim_reference == reference and payout.claim_kind == kind:
             return payout
