@@ -70,8 +70,14 @@ def test_not_received_claim_on_a_protected_order_goes_to_the_courier_and_does_no
 
 def test_not_received_claim_on_an_unprotected_order_holds_the_payout():
     payout, _shipment = _order(protected=False)
-    payout = services.payout_claim_open(payout=payout, kind="claim", reference="CLM-2",
-                                        reason_code="not_received", actor=None, now=CLAIMED)  # fmt: skip
+    payout = services.payout_claim_open(
+        payout=payout,
+        kind="claim",
+        reference="CLM-2",
+        reason_code="not_received",
+        actor=None,
+        now=CLAIMED,
+    )
     assert (payout.status, payout.hold_reason) == ("on_hold", "claim")
     assert services.payout_evaluate(payout=payout, now=WINDOW_ENDS).status == "on_hold"
     assert not CourierClaim.objects.exists()
@@ -80,8 +86,14 @@ def test_not_received_claim_on_an_unprotected_order_holds_the_payout():
 def test_not_received_claim_without_the_couriers_pod_holds_the_payout():
     # given a protected order whose only proof is the seller's upload (approved by finance)
     payout, _shipment = _order(protected=True, pod_source=ProofOfDelivery.Source.SELLER_UPLOAD)
-    payout = services.payout_claim_open(payout=payout, kind="claim", reference="CLM-3",
-                                        reason_code="not_received", actor=None, now=CLAIMED)  # fmt: skip
+    payout = services.payout_claim_open(
+        payout=payout,
+        kind="claim",
+        reference="CLM-3",
+        reason_code="not_received",
+        actor=None,
+        now=CLAIMED,
+    )
     # then the courier has not proven anything: the claim holds the seller's payout
     assert (payout.status, payout.hold_reason) == ("on_hold", "claim")
     assert not CourierClaim.objects.exists()
@@ -93,8 +105,14 @@ def test_other_claims_on_a_protected_order_hold_the_payout():
                                         reason="item broken", actor=None, now=CLAIMED)  # fmt: skip
     assert (payout.status, payout.hold_reason) == ("on_hold", "claim")
     disputed, _ = _order(protected=True)
-    disputed = services.payout_claim_open(payout=disputed, kind="dispute", reference="CB-1",
-                                          reason_code="not_received", actor=None, now=CLAIMED)  # fmt: skip
+    disputed = services.payout_claim_open(
+        payout=disputed,
+        kind="dispute",
+        reference="CB-1",
+        reason_code="not_received",
+        actor=None,
+        now=CLAIMED,
+    )
     assert (disputed.status, disputed.hold_reason) == ("on_hold", "dispute")
 
 
@@ -102,8 +120,14 @@ def test_claims_routing_to_the_courier_is_the_marketplaces_choice(settings):
     # given the marketplace turned the effect off
     settings.SELLER_PROTECTION = {**settings.SELLER_PROTECTION, "claims_to_courier": False}
     payout, _shipment = _order(protected=True)
-    payout = services.payout_claim_open(payout=payout, kind="claim", reference="CLM-5",
-                                        reason_code="not_received", actor=None, now=CLAIMED)  # fmt: skip
+    payout = services.payout_claim_open(
+        payout=payout,
+        kind="claim",
+        reference="CLM-5",
+        reason_code="not_received",
+        actor=None,
+        now=CLAIMED,
+    )
     # then a protected order's claim holds like any other
     assert (payout.status, payout.hold_reason) == ("on_hold", "claim")
     assert not CourierClaim.objects.exists()
@@ -111,8 +135,14 @@ def test_claims_routing_to_the_courier_is_the_marketplaces_choice(settings):
 
 def test_closing_a_courier_claim_ends_it_in_the_queue_even_after_release():
     payout, _shipment = _order(protected=True)
-    services.payout_claim_open(payout=payout, kind="claim", reference="CLM-6",
-                               reason_code="not_received", actor=None, now=CLAIMED)  # fmt: skip
+    services.payout_claim_open(
+        payout=payout,
+        kind="claim",
+        reference="CLM-6",
+        reason_code="not_received",
+        actor=None,
+        now=CLAIMED,
+    )
     payout = services.payout_release(payout=payout, actor=None, now=WINDOW_ENDS)
     # when the courier answers after the seller was paid
     services.payout_claim_close(payout=payout, reference="CLM-6", resolution="courier refunds",
@@ -151,8 +181,14 @@ def test_api_not_received_claim_on_a_protected_order_is_routed(marketplace_api):
 
 def test_courier_claim_queue_pages_for_finance_and_cs(client, finance):
     payout, shipment = _order(protected=True)
-    services.payout_claim_open(payout=payout, kind="claim", reference="CLM-9",
-                               reason_code="not_received", actor=None, now=CLAIMED)  # fmt: skip
+    services.payout_claim_open(
+        payout=payout,
+        kind="claim",
+        reference="CLM-9",
+        reason_code="not_received",
+        actor=None,
+        now=CLAIMED,
+    )
     client.force_login(finance)
     page = client.get("/finance/courier-claims/")
     assert page.status_code == 200
