@@ -129,6 +129,9 @@ class OrderProtectionOutput(OrderProtectionFields):
 
 
 class CsShipmentOutput(OrderProtectionOutput, ShipmentDetailOutput):
+    """A parcel as CS sees it: its seller, buyer, promise, and its order's delivery performance
+    protection (``protected``: null until judged)."""
+
     seller_name = serializers.CharField(source="seller.name")
     buyer = BuyerOutput(source="order")
     promised_delivery_date = serializers.DateField(source="order.promised_delivery_date")

@@ -97,6 +97,8 @@ class OrderProtectionFields(serializers.Serializer):
 
 
 class OrderOutput(OrderProtectionFields, serializers.ModelSerializer):
+    """An order, with its delivery performance protection (``protected``: null until judged)."""
+
     class Meta:
         model = Order
         fields = [
@@ -124,6 +126,8 @@ class OrderItemOutput(serializers.ModelSerializer):
 
 
 class OrderCreateOutput(OrderOutput):
+    """The order created, with its lines (``protected`` is null: nothing judged yet)."""
+
     items = OrderItemOutput(many=True, read_only=True)
 
     class Meta(OrderOutput.Meta):
