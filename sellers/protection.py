@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -326,8 +326,6 @@ def order_protections_sweep(*, now: datetime | None = None) -> int:
     """The schedule behind the job: judge the orders of every shipment changed since the
     watermark (minus an overlap), then move it. Returns the orders judged, or -1 when another
     sweep holds the watermark (claimed with SKIP LOCKED: safe to run twice at once)."""
-    from django.db import connection
-
     now = now or timezone.now()
     skip = {"skip_locked": True} if connection.features.has_select_for_update_skip_locked else {}
     with transaction.atomic():
