@@ -432,6 +432,17 @@ SELLER_SLA_TARGETS = {
 }
 # Business days a seller has to hand an order to the courier (the order's expected ship date).
 SELLER_HANDLING_DAYS = int(os.environ.get("SELLER_HANDLING_DAYS", "2"))
+# Delivery performance protection (issue 21, README "SLA"): the marketplace's thresholds and
+# which effects apply. An order is protected when every parcel was confirmed in time, scanned by
+# the courier, named the right courier and was handed over by the expected ship date.
+SELLER_PROTECTION = {
+    # Tracking confirmed at most this long after the courier's first scan (or by the ship date).
+    "confirm_within_hours": int(os.environ.get("PROTECTION_CONFIRM_WITHIN_HOURS", "24")),
+    # Protected late parcels are the courier's lateness in the on-time rate the ranking uses.
+    "on_time_excludes_protected": env_bool("PROTECTION_ON_TIME", True),
+    # "Not received" claims on protected orders with courier POD go to the courier-claim queue.
+    "claims_to_courier": env_bool("PROTECTION_CLAIMS_TO_COURIER", True),
+}
 # Below this many delivered parcels on a lane a courier is "not enough data", never ranked.
 RECOMMENDATION_MIN_SAMPLE = int(os.environ.get("RECOMMENDATION_MIN_SAMPLE", "30"))
 RECOMMENDATION_WINDOW_DAYS = int(os.environ.get("RECOMMENDATION_WINDOW_DAYS", "90"))

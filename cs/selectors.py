@@ -41,6 +41,7 @@ from notifications.selectors import (
     order_delivery_feedback,
     suppressed_addresses,
 )
+from payouts import selectors as payouts_selectors
 from payouts.models import Payout
 from payouts.selectors import payout_get_for_order
 from sellers.models import Seller
@@ -276,7 +277,7 @@ def shipment_story(*, scope: Scope, shipment_id: int) -> ShipmentStory:
     try:
         shipment = (
             Shipment.objects.for_seller(scope.seller_id)
-            .select_related("order", "seller", "pod")
+            .select_related("order", "order__protection", "seller", "pod")
             .prefetch_related(Prefetch("events", queryset=events_with_payloads))
             .get(pk=shipment_id)
         )
@@ -420,3 +421,9 @@ def shipment_delivery_feedback(*, order) -> list[DeliveryFeedback]:
 def suppression_list() -> list[DeliveryFeedback]:
     """Every address the outbox no longer sends to, with its latest reason."""
     return suppressed_addresses()
+
+
+def courier_claims(*, scope: Scope, status: str | None = "open") -> QuerySet:
+    """The marketplace's courier-claim queue (buyers' "not received" claims on protected
+    orders with the courier's POD), as finance sees it: payouts.selectors.courier_claim_queue."""
+    return payouts_selectors.courier_claim_queue(scope=scope, status=status)

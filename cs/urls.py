@@ -10,6 +10,7 @@ urlpatterns = [
     path("cs/", views.search, name="search"),
     path("cs/exceptions/", views.queues, name="queues"),
     path("cs/suppressions/", views.suppressions, name="suppressions"),
+    path("cs/courier-claims/", views.courier_claims, name="courier-claims"),
     path("cs/shipments/<id:shipment_id>/", views.shipment_detail, name="shipment"),
     path("cs/shipments/<id:shipment_id>/notes/", views.shipment_note, name="note"),
     path("cs/shipments/<id:shipment_id>/resync/", views.shipment_resync, name="resync"),

@@ -111,6 +111,7 @@ def shipment_detail(request: HttpRequest, shipment_id: int) -> HttpResponse:
             "shipment": shipment,
             "order": shipment.order,
             "pod": getattr(shipment, "pod", None),
+            "protection": getattr(shipment.order, "protection", None),
             "notifications": selectors.shipment_notifications(shipment_id=shipment.id),
             "feedback": selectors.shipment_delivery_feedback(order=shipment.order),
             "payout": selectors.shipment_payout(
@@ -250,3 +251,18 @@ def queues(request: HttpRequest) -> HttpResponse:
 def suppressions(request: HttpRequest) -> HttpResponse:
     """Addresses that bounced hard, complained or cannot receive SMS: nothing is sent to them."""
     return render(request, "cs/suppressions.html", {"rows": selectors.suppression_list()})
+
+
+@cs_required
+@require_GET
+def courier_claims(request: HttpRequest) -> HttpResponse:
+    """The courier-claim queue: buyers' "not received" claims on protected orders whose
+    parcels have the courier's POD, taken up with the courier (the seller is not held)."""
+    status = request.GET.get("status", "open")
+    if status not in ("open", "closed", "all"):
+        status = "open"
+    claims = selectors.courier_claims(
+        scope=Scope.marketplace(), status=None if status == "all" else status
+    )[:200]
+    return render(request, "cs/courier_claims.html",
+                  {"claims": list(claims), "status": status, "now": timezone.now()})  # fmt: skip

@@ -288,6 +288,8 @@ class PayoutEvent(AppendOnlyModel):
         RETURN_OPENED = "return_opened", "Return request opened"
         RETURN_CLOSED = "return_closed", "Return request closed without refund"
         RETURN_REFUNDED = "return_refunded", "Returned items refunded to the buyer"
+        COURIER_CLAIM_OPENED = "courier_claim", "Claim routed to the courier (protected order)"
+        COURIER_CLAIM_CLOSED = "courier_claim_end", "Courier claim closed"
 
     payout = models.ForeignKey(Payout, on_delete=models.PROTECT, related_name="events")
     action = models.CharField(max_length=20, choices=Action.choices)
@@ -307,6 +309,52 @@ class PayoutEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} by {self.actor_label}"
+
+
+class CourierClaim(models.Model):
+    """A buyer's "not received" claim on an order the delivery performance protection covers,
+    every parcel delivered with the courier's POD: the marketplace takes it up with the courier
+    (the courier-claim queue, finance and CS consoles) and the seller's payout is not held
+    beyond the claim window. One row per parcel of the order, so couriers answer per parcel.
+    Written by ``payouts.services.payout_claim_open`` / ``payout_claim_close`` only."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open with the courier"
+        CLOSED = "closed", "Closed"
+
+    payout = models.ForeignKey(Payout, on_delete=models.PROTECT, related_name="courier_claims")
+    order = models.ForeignKey("sellers.Order", on_delete=models.PROTECT, related_name="+")
+    seller = models.ForeignKey("sellers.Seller", on_delete=models.PROTECT, related_name="+")
+    shipment = models.ForeignKey(
+        "tracking.Shipment", on_delete=models.PROTECT, related_name="courier_claims"
+    )
+    # Denormalised from the parcel and its order: the per courier x lane counts group on them.
+    carrier = models.CharField(max_length=40)
+    destination_country = models.CharField(max_length=2)
+    destination_region = models.CharField(max_length=3, blank=True)
+    reference = models.CharField(max_length=100, help_text="The marketplace's claim reference.")
+    reason = models.TextField(blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    resolution = models.TextField(blank=True)
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payout", "reference", "shipment"], name="courier_claim_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "closed"]), name="courier_claim_status_known"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-opened_at"], name="courier_claim_queue"),
+            models.Index(fields=["carrier", "opened_at"], name="courier_claim_carrier"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.carrier} {self.status})"
 
 
 class ReleaseBatch(models.Model):

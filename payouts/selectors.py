@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from core.access import Scope
 from core.errors import NotFound
 from core.money import currencies_by_exponent
-from payouts.models import Payout, PayoutEvent
+from payouts.models import CourierClaim, Payout, PayoutEvent
 from tracking.models import Shipment, TrackingEvent
 
 # The console's queues, in the order of its tabs.
@@ -151,3 +151,31 @@ def payout_parcels(*, payout: Payout) -> QuerySet[Shipment]:
         )
         .order_by("id")
     )
+
+
+# --- The courier-claim queue (delivery performance protection, issue 21) ---------------------
+
+
+def courier_claim_queue(*, scope: Scope, status: str | None = "open") -> QuerySet:
+    """Claims the marketplace takes up with the couriers, newest first, with their parcel,
+    order and seller (one query). Marketplace staff (finance, CS) only: a seller scope sees
+    its own claims."""
+    qs = CourierClaim.objects.select_related("shipment", "order", "seller", "payout")
+    if scope.seller_id is not None:
+        qs = qs.filter(seller_id=scope.seller_id)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-opened_at", "-id")
+
+
+def courier_claim_counts(
+    *, start, end, seller_id: int | None = None, by_lane: bool = True
+) -> dict[tuple, int]:
+    """Courier claims opened in [start, end) per (carrier, country, region) — or per carrier
+    with ``by_lane=False`` — counted as parcels; one grouped query."""
+    qs = CourierClaim.objects.filter(opened_at__gte=start, opened_at__lt=end)
+    if seller_id is not None:
+        qs = qs.filter(seller_id=seller_id)
+    keys = ("carrier", "destination_country", "destination_region") if by_lane else ("carrier",)
+    rows = qs.values(*keys).annotate(n=Count("id")).order_by()
+    return {tuple(row[k] for k in keys): row["n"] for row in rows}

@@ -18,6 +18,7 @@ urlpatterns = [
         name="payout-action",
     ),
     path("finance/batches/", views.batch_start, name="batch-start"),
+    path("finance/courier-claims/", views.courier_claims, name="courier-claims"),
     path("finance/batches/<id:batch_id>/", views.batch_status, name="batch-status"),
     path("api/v1/payouts/", api.PayoutListOpenApi.as_view(), name="api-payouts"),
     path(

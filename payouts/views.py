@@ -206,3 +206,18 @@ def batch_start(request: HttpRequest) -> HttpResponse:
 def batch_status(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = get_object_or_404(ReleaseBatch, pk=batch_id)
     return render(request, "payouts/_batch.html", {"batch": batch})
+
+
+@require_GET
+@finance_required
+def courier_claims(request: HttpRequest) -> HttpResponse:
+    """The courier-claim queue (the same one CS works): "not received" claims on protected
+    orders, delivered with the courier's POD, that do not hold the seller's payout."""
+    status = request.GET.get("status", "open")
+    if status not in ("open", "closed", "all"):
+        status = "open"
+    claims = selectors.courier_claim_queue(
+        scope=Scope.marketplace(), status=None if status == "all" else status
+    )[:200]
+    return render(request, "payouts/courier_claims.html",
+                  {"claims": list(claims), "status": status})  # fmt: skip

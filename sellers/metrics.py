@@ -13,6 +13,9 @@ Definitions (a shipment belongs to the day, Europe/Paris, its tracking number wa
 - on time: delivered on or before the order's promised date; eligible are the parcels with a
   promised date that were delivered, returned, lost or expired (still moving: not judged yet).
 - late shipment: confirmed after the order's expected ship date.
+- late, protected: judged late (eligible, not on time) on an order the delivery performance
+  protection covers (sellers.protection, stored in OrderProtection): the courier's lateness.
+  The protected on-time rate leaves those parcels out (on time ÷ (eligible − late protected)).
 - failed attempt / exception / return: at least one such event in the parcel's story.
 """
 
@@ -34,7 +37,8 @@ HIST_BUCKETS = 16
 NOT_A_SCAN = (Status.PENDING, Status.INFO_RECEIVED)
 COUNTERS = (
     "shipments", "scanned", "delivered", "on_time_eligible", "on_time", "ship_date_known",
-    "late_shipped", "failed_attempt", "exception", "returned", "first_scan_lag_seconds",
+    "late_shipped", "late_protected", "failed_attempt", "exception", "returned",
+    "first_scan_lag_seconds",
 )  # fmt: skip
 HIST_FIELDS = tuple(f"transit_{i:02d}" for i in range(HIST_BUCKETS))
 
@@ -92,6 +96,7 @@ class ShipmentFacts:
     returned: bool
     first_scan_lag_seconds: int
     transit_days: int | None
+    late_protected: bool = False
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -106,7 +111,7 @@ def shipments_with_facts(queryset: QuerySet) -> QuerySet:
         "id", "seller_id", "carrier", "created_at", "status", "substatus", "delivered_at",
         "order__destination_country", "order__destination_postcode",
         "order__promised_delivery_date", "order__expected_ship_date", "order__service_level",
-        "seller__origin_country", "seller__origin_postcode",
+        "seller__origin_country", "seller__origin_postcode", "order__protection__protected",
     ).annotate(
         first_scan_at=Min("events__occurred_at", filter=~Q(events__status__in=NOT_A_SCAN)),
         had_failed_attempt=Count("events", filter=Q(events__status=Status.FAILED_ATTEMPT)),
@@ -131,6 +136,8 @@ def facts_from_values(row: dict, tz: ZoneInfo | None = None) -> ShipmentFacts:
     lag = 0
     if first_scan_at is not None:
         lag = max(0, int((first_scan_at - shipped_at).total_seconds()))
+    on_time_eligible = promised is not None and judged
+    on_time = promised is not None and delivered and delivered_day <= promised
     transit = None
     if delivered:
         # delivered before confirmation (a number uploaded late) counts as no transit time
@@ -147,8 +154,8 @@ def facts_from_values(row: dict, tz: ZoneInfo | None = None) -> ShipmentFacts:
         service_level=row["order__service_level"],
         scanned=first_scan_at is not None,
         delivered=delivered,
-        on_time_eligible=promised is not None and judged,
-        on_time=promised is not None and delivered and delivered_day <= promised,
+        on_time_eligible=on_time_eligible,
+        on_time=on_time,
         ship_date_known=expected_ship is not None,
         late_shipped=expected_ship is not None and day > expected_ship,
         failed_attempt=bool(row["had_failed_attempt"]),
@@ -156,7 +163,9 @@ def facts_from_values(row: dict, tz: ZoneInfo | None = None) -> ShipmentFacts:
         returned=returned,
         first_scan_lag_seconds=lag,
         transit_days=transit,
-    )
+        late_protected=(on_time_eligible and not on_time
+                        and bool(row.get("order__protection__protected"))),
+    )  # fmt: skip
 
 
 def shipment_facts(queryset: QuerySet) -> list[ShipmentFacts]:
@@ -189,6 +198,7 @@ class Totals:
     on_time: int = 0
     ship_date_known: int = 0
     late_shipped: int = 0
+    late_protected: int = 0
     failed_attempt: int = 0
     exception: int = 0
     returned: int = 0
@@ -211,6 +221,7 @@ class Totals:
         self.on_time += facts.on_time
         self.ship_date_known += facts.ship_date_known
         self.late_shipped += facts.late_shipped
+        self.late_protected += facts.late_protected
         self.failed_attempt += facts.failed_attempt
         self.exception += facts.exception
         self.returned += facts.returned
@@ -268,6 +279,17 @@ class Totals:
         return _ratio(self.on_time, self.on_time_eligible)
 
     @property
+    def on_time_rate_protected(self) -> float | None:
+        """The on-time rate the seller answers for: protected late parcels are the courier's
+        lateness, left out of the judged parcels."""
+        return _ratio(self.on_time, self.on_time_eligible - self.late_protected)
+
+    @property
+    def late_protected_rate(self) -> float | None:
+        """Share of judged parcels late through no fault of the seller (the courier's)."""
+        return _ratio(self.late_protected, self.on_time_eligible)
+
+    @property
     def late_shipment_rate(self) -> float | None:
         return _ratio(self.late_shipped, self.ship_date_known)
 
@@ -296,6 +318,8 @@ class Totals:
             "delivery_rate": self.delivery_rate,
             "valid_tracking_rate": self.valid_tracking_rate,
             "on_time_rate": self.on_time_rate,
+            "on_time_rate_protected": self.on_time_rate_protected,
+            "late_protected": self.late_protected,
             "late_shipment_rate": self.late_shipment_rate,
             "failed_attempt_rate": self.failed_attempt_rate,
             "exception_rate": self.exception_rate,

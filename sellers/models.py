@@ -10,7 +10,7 @@ from django.utils import timezone
 MAX_ORDER_AMOUNT = 10**12
 # The rollup counters the SLA figures need (sellers.selectors._SLA_SUMS): covered by indexes.
 SLA_COUNTERS = ("shipments", "scanned", "delivered", "on_time_eligible", "on_time",
-                "ship_date_known", "late_shipped")  # fmt: skip
+                "ship_date_known", "late_shipped", "late_protected")  # fmt: skip
 
 
 def new_public_token() -> str:
@@ -183,6 +183,41 @@ class OrderItem(models.Model):
         return self.quantity * self.unit_amount
 
 
+class OrderProtection(models.Model):
+    """Whether the marketplace's delivery performance protection covers an order, and why
+    (README "SLA: delivery performance protection"). Written only by
+    ``sellers.protection.order_protections_refresh`` when the order's parcels change
+    (confirmation, first scan, delivery); dashboards, payouts and the APIs read it as stored.
+
+    ``reasons`` are the codes of the conditions some parcel failed (empty when protected);
+    ``evidence`` is one entry per parcel: its times and each condition with its verdict and the
+    sentence that explains it ("first courier scan 31 hours after confirmation...").
+    """
+
+    class Reason(models.TextChoices):
+        NO_PARCEL = "no_parcel", "No parcel confirmed"
+        CONFIRMED_LATE = "confirmed_late", "Tracking confirmed too late"
+        NOT_SCANNED = "not_scanned", "No courier scan (invalid tracking)"
+        COURIER_MISMATCH = "courier_mismatch", "Courier does not match the number"
+        HANDED_OVER_LATE = "handed_over_late", "Handed to the courier after the ship date"
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="protection")
+    # Denormalised from the order: the portal's list and share start from the seller.
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="+")
+    protected = models.BooleanField(default=False)
+    reasons = models.JSONField(default=list, blank=True)
+    evidence = models.JSONField(default=list, blank=True)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["seller", "protected"], name="order_protection_seller"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {'protected' if self.protected else 'not protected'}"
+
+
 class RollupCounts(models.Model):
     """What every rollup row counts (``COUNTERS`` and ``HIST_FIELDS`` in sellers.metrics), summed
     in SQL over any set of rows. ``transit_NN`` count delivered parcels by business days in
@@ -195,6 +230,9 @@ class RollupCounts(models.Model):
     on_time = models.PositiveIntegerField(default=0)
     ship_date_known = models.PositiveIntegerField(default=0)
     late_shipped = models.PositiveIntegerField(default=0)
+    # Judged late (on_time_eligible, not on_time) on an order the delivery performance
+    # protection covers: the courier's lateness, not the seller's (issue 21).
+    late_protected = models.PositiveIntegerField(default=0)
     failed_attempt = models.PositiveIntegerField(default=0)
     exception = models.PositiveIntegerField(default=0)
     returned = models.PositiveIntegerField(default=0)

@@ -138,10 +138,25 @@ def _as_date(value) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
+def _sums_of(model) -> dict:
+    """The counters' sums this model has: a migration's historical model may predate a
+    counter (0005 sums weeks before 0008 adds ``late_protected``)."""
+    names = {f.name for f in model._meta.get_fields()}
+    return {name: agg for name, agg in _LANE_SUMS.items() if name in names}
+
+
+def _row_for(model, totals: Totals) -> dict[str, int]:
+    names = {f.name for f in model._meta.get_fields()}
+    return {name: value for name, value in totals.as_row().items() if name in names}
+
+
 def _weekly(qs, *keys: str):
     """Daily rows summed per (week, *keys)."""
     return (
-        qs.annotate(week=TruncWeek("day")).values("week", *keys).annotate(**_LANE_SUMS).order_by()
+        qs.annotate(week=TruncWeek("day"))
+        .values("week", *keys)
+        .annotate(**_sums_of(qs.model))
+        .order_by()
     )
 
 
@@ -160,10 +175,11 @@ def _seller_week_rows(days, week_stat=None) -> list:
                 carrier=row["carrier"],
                 destination_country=row["destination_country"],
                 destination_region=row["destination_region"],
-                **totals.as_row(),
+                **_row_for(week_stat, totals),
             )
         )
-    rows += [week_stat(grain="seller", week=week, seller_id=seller_id, **totals.as_row())
+    rows += [week_stat(grain="seller", week=week, seller_id=seller_id,
+                       **_row_for(week_stat, totals))
              for (seller_id, week), totals in whole.items()]  # fmt: skip
     return rows
 
@@ -175,7 +191,7 @@ def _lane_week_rows(days, week_stat=None) -> list:
         week_stat(grain="lane", week=_as_date(row["week"]), carrier=row["carrier"],
                   destination_country=row["destination_country"],
                   destination_region=row["destination_region"],
-                  **Totals.from_row(row).as_row())
+                  **_row_for(week_stat, Totals.from_row(row)))
         for row in _weekly(days, *_LANE_KEYS)
     ]  # fmt: skip
 

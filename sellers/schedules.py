@@ -17,4 +17,12 @@ SCHEDULES = [
         "schedule_type": Schedule.MINUTES,
         "minutes": 5,
     },
+    {
+        # Behind the protection job (first scan, delivery) and for confirmations and courier
+        # corrections: a seller's protection lags its parcels by one run at most.
+        "name": "sellers.protections_sweep",
+        "func": "sellers.tasks.protections_sweep",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 5,
+    },
 ]

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
@@ -25,6 +25,7 @@ from sellers.models import (
     SLA_COUNTERS,
     LaneDayStat,
     Order,
+    OrderProtection,
     Seller,
     SellerBranding,
     ShipmentDayStat,
@@ -37,7 +38,7 @@ from tracking.status import RETURN_SUBSTATUSES, Status, Substatus
 
 
 def order_list(*, scope: Scope, reference: str | None = None) -> QuerySet[Order]:
-    qs = Order.objects.select_related("seller").order_by("-created_at", "-id")
+    qs = Order.objects.select_related("seller", "protection").order_by("-created_at", "-id")
     if scope.seller_id is not None:
         qs = qs.filter(seller_id=scope.seller_id)
     if reference:
@@ -310,9 +311,31 @@ SLA_METRICS = {
     # metric -> (label, property of Totals, "min" target or "max" target)
     "valid_tracking_rate": ("Valid tracking rate", "valid_tracking_rate", "min"),
     "on_time_delivery_rate": ("On-time delivery rate", "on_time_rate", "min"),
+    # the same, with protected lateness counted as the courier's (issue 21): same target
+    "on_time_delivery_rate_protected": (
+        "On-time delivery rate, protected lateness excluded",
+        "on_time_rate_protected",
+        "min",
+    ),
     "late_shipment_rate": ("Late shipment rate", "late_shipment_rate", "max"),
     "delivery_rate": ("Delivery rate", "delivery_rate", "min"),
 }
+
+
+def sla_target(metric: str) -> float:
+    """The marketplace's target of a SLA figure; the protected on-time rate has the on-time
+    target (it is the same promise, judged on the seller's own lateness)."""
+    if metric == "on_time_delivery_rate_protected":
+        metric = "on_time_delivery_rate"
+    return settings.SELLER_SLA_TARGETS[metric]
+
+
+def ranking_metrics() -> dict[str, tuple[str, str, str]]:
+    """The figures the marketplace ranking judges sellers on: one on-time rate, the protected
+    one unless the marketplace turned that effect off (SELLER_PROTECTION)."""
+    drop = ("on_time_delivery_rate" if settings.SELLER_PROTECTION["on_time_excludes_protected"]
+            else "on_time_delivery_rate_protected")  # fmt: skip
+    return {m: v for m, v in SLA_METRICS.items() if m != drop}
 
 
 @dataclass
@@ -339,8 +362,9 @@ def sla_trend_weeks(period: Period) -> list[date]:
 
 
 def seller_sla(*, scope: Scope, seller_id: int | None, period: Period) -> list[SlaFigure]:
-    """The four SLA figures of one seller over the period, each with a weekly trend and its
-    target (settings.SELLER_SLA_TARGETS). Two queries."""
+    """The SLA figures of one seller over the period (the on-time rate twice: as measured, and
+    with protected lateness left out), each with a weekly trend and its target
+    (settings.SELLER_SLA_TARGETS). Two queries."""
     stats = _summary(scope=scope, seller_id=seller_id, period=period,
                      grain=SummaryDayStat.Grain.SELLER)  # fmt: skip
     total = Totals.from_row(stats.aggregate(**_SLA_SUMS))
@@ -354,7 +378,7 @@ def seller_sla(*, scope: Scope, seller_id: int | None, period: Period) -> list[S
             trend.append((week, getattr(totals, attribute) if totals else None))
         figures.append(
             SlaFigure(metric, label, getattr(total, attribute),
-                      settings.SELLER_SLA_TARGETS[metric], direction, trend)
+                      sla_target(metric), direction, trend)
         )  # fmt: skip
     return figures
 
@@ -382,7 +406,8 @@ class SellerStanding:
 
 def marketplace_sla_ranking(*, scope: Scope, period: Period) -> list[SellerStanding]:
     """Every seller's SLA figures, worst first (most targets missed, then lowest valid tracking
-    rate). Marketplace scope only: a seller scope gets PermissionDenied."""
+    rate); on time is judged by ``ranking_metrics`` (the protected rate by default).
+    Marketplace scope only: a seller scope gets PermissionDenied."""
     if not scope.is_marketplace:
         raise PermissionDenied("The marketplace view is for marketplace staff.")
     everyone = SummaryDayStat.objects.filter(grain=SummaryDayStat.Grain.SELLER)
@@ -394,8 +419,8 @@ def marketplace_sla_ranking(*, scope: Scope, period: Period) -> list[SellerStand
     standings = []
     for (seller_id,), totals in grouped.items():
         breaches = []
-        for metric, (label, attribute, direction) in SLA_METRICS.items():
-            value, target = getattr(totals, attribute), settings.SELLER_SLA_TARGETS[metric]
+        for metric, (label, attribute, direction) in ranking_metrics().items():
+            value, target = getattr(totals, attribute), sla_target(metric)
             if value is None:
                 continue
             if (direction == "min" and value < target) or (direction == "max" and value >= target):
@@ -428,7 +453,7 @@ def sla_shipments(
     events = TrackingEvent.objects.filter(shipment=OuterRef("pk"))
     if metric == "valid_tracking_rate":
         qs = qs.exclude(Exists(events.exclude(status__in=NOT_A_SCAN)))
-    elif metric == "on_time_delivery_rate":
+    elif metric in ("on_time_delivery_rate", "on_time_delivery_rate_protected"):
         delivered_late = Q(status=Status.DELIVERED) & Q(
             delivered_day__gt=F("order__promised_delivery_date")
         )
@@ -441,6 +466,9 @@ def sla_shipments(
             delivered_day=TruncDate("delivered_at", tzinfo=tz)
         )
         qs = qs.filter(delivered_late | not_delivered)
+        if metric == "on_time_delivery_rate_protected":
+            # the courier's lateness (a protected order) does not pull the seller's rate down
+            qs = qs.exclude(order__protection__protected=True)
     elif metric == "late_shipment_rate":
         qs = qs.annotate(shipped_day=TruncDate("created_at", tzinfo=tz)).filter(
             order__expected_ship_date__isnull=False,
@@ -546,3 +574,118 @@ def tracking_upload_get(*, scope: Scope, upload_id: int) -> TrackingUpload:
         return tracking_upload_list(scope=scope).get(pk=upload_id)
     except TrackingUpload.DoesNotExist:
         raise NotFound(f"No upload {upload_id}.") from None
+
+
+# --- Couriers held to account (delivery performance protection, issue 21) -------------------
+
+
+@dataclass
+class CourierAccount:
+    """One courier on one lane: its protected late parcels (late through no fault of the
+    seller) and the buyers' claims routed to it, each as a count and a share."""
+
+    carrier: str
+    destination_country: str
+    destination_region: str
+    shipments: int
+    judged: int
+    late_protected: int
+    courier_claims: int = 0
+
+    @property
+    def destination(self) -> str:
+        return lane_label(self.destination_country, self.destination_region)
+
+    @property
+    def late_protected_share(self) -> float | None:
+        """Of the parcels judged on time (delivered, lost, returned, expired)."""
+        return self.late_protected / self.judged if self.judged else None
+
+    @property
+    def courier_claim_share(self) -> float | None:
+        """Of the parcels confirmed on the lane in the period."""
+        return self.courier_claims / self.shipments if self.shipments else None
+
+
+def courier_accountability(
+    *,
+    scope: Scope,
+    seller_id: int | None,
+    period: Period,
+    claims: dict[tuple[str, str, str], int] | None = None,
+) -> list[CourierAccount]:
+    """Per courier and lane over the period: parcels, judged parcels and protected late ones
+    from the rollups (the whole marketplace from LaneDayStat when ``seller_id`` is None and the
+    scope allows it, else the seller's own rows), with ``claims`` — courier claims per
+    (carrier, country, region), read by the caller from payouts — beside them. Worst first
+    (most protected late parcels plus claims). One grouped query."""
+    seller_id = _scoped_seller(scope, seller_id)
+    if seller_id is None:
+        rows = _lane_stats(period)
+    else:
+        rows = _stats(scope=scope, seller_id=seller_id, period=period)
+    sums = {"shipments": Sum("shipments"), "judged": Sum("on_time_eligible"),
+            "late": Sum("late_protected")}  # fmt: skip
+    grouped = (
+        rows.values("carrier", "destination_country", "destination_region")
+        .annotate(**sums)
+        .order_by()
+    )
+    claims = dict(claims or {})
+    accounts = []
+    for row in grouped:
+        key = (row["carrier"], row["destination_country"], row["destination_region"])
+        accounts.append(CourierAccount(*key, row["shipments"] or 0, row["judged"] or 0,
+                                       row["late"] or 0, claims.pop(key, 0)))  # fmt: skip
+    # claims on parcels confirmed before the period still hold their courier to account
+    accounts += [CourierAccount(*key, 0, 0, 0, n) for key, n in claims.items()]
+    accounts.sort(key=lambda a: (-(a.late_protected + a.courier_claims), -a.shipments,
+                                 a.carrier, a.destination))  # fmt: skip
+    return accounts
+
+
+# --- The seller's protection (portal) ---------------------------------------------------------
+
+
+@dataclass
+class ProtectionShare:
+    orders: int
+    protected: int
+
+    @property
+    def share(self) -> float | None:
+        return self.protected / self.orders if self.orders else None
+
+
+def period_bounds(period: Period) -> tuple[datetime, datetime]:
+    tz = local_tz()
+    start = datetime.combine(period.start, datetime.min.time(), tzinfo=tz)
+    return start, datetime.combine(period.end + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+
+
+def protections_in_period(*, scope: Scope, seller_id: int | None, period: Period) -> QuerySet:
+    """The stored protection of the seller's orders placed in the period, scoped; with the
+    order (one query)."""
+    seller_id = _scoped_seller(scope, seller_id)
+    start, end = period_bounds(period)
+    qs = OrderProtection.objects.filter(order__created_at__gte=start, order__created_at__lt=end)
+    if seller_id is not None:
+        qs = qs.filter(seller_id=seller_id)
+    return qs.select_related("order")
+
+
+def protection_share(*, scope: Scope, seller_id: int | None, period: Period) -> ProtectionShare:
+    """How many of the seller's judged orders of the period are protected (one query)."""
+    counts = protections_in_period(scope=scope, seller_id=seller_id, period=period).aggregate(
+        orders=Count("id"), protected=Count("id", filter=Q(protected=True))
+    )
+    return ProtectionShare(counts["orders"] or 0, counts["protected"] or 0)
+
+
+def unprotected_orders(*, scope: Scope, seller_id: int | None, period: Period) -> QuerySet:
+    """The seller's orders of the period the protection does not cover, newest first."""
+    return (
+        protections_in_period(scope=scope, seller_id=seller_id, period=period)
+        .filter(protected=False)
+        .order_by("-order__created_at", "-order_id")
+    )

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from core.csvexport import FORMULA_PREFIXES
 from core.errors import ApplicationError
+from core.fanout import job_on_commit
 from sellers.models import Order, Seller, TrackingUpload
 from tracking import carriers
 from tracking.detection import detect, normalise_number
@@ -127,6 +128,9 @@ def shipment_confirm(
         order=order, carrier=carrier, tracking_number=number, carrier_name=carrier_name,
         actor=actor,
     )  # fmt: skip
+    if created:
+        # The confirmation time is the first fact of the delivery performance protection.
+        job_on_commit("sellers.tasks.protections_refresh", [order.pk], group="sellers")
     logger.info(
         "shipment confirmed",
         extra={"order_id": order.pk, "shipment_id": shipment.pk, "shipment_created": created,

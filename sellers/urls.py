@@ -24,6 +24,7 @@ urlpatterns += [
     path("seller/performance/", views.performance, name="performance"),
     path("seller/sla/", views.sla, name="sla"),
     path("seller/sla/<slug:metric>/", views.sla_drilldown, name="sla-drilldown"),
+    path("seller/protection/", views.protection, name="protection"),
     path("seller/recommendations/", views.recommendations, name="recommendations"),
     path("marketplace/sla/", views.marketplace_sla, name="marketplace-sla"),
 ]

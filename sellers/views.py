@@ -16,6 +16,7 @@ from notifications.selectors import rulebook_load
 from notifications.services import rule_keys, seller_notification_rules_set
 from notifications.services.rules import RULE_CHANNELS
 from notifications.triggers import Trigger
+from payouts import selectors as payouts_selectors
 from sellers import selectors
 from sellers.charts import transit_histogram_svg, trend_svg
 from sellers.forms import (
@@ -25,7 +26,8 @@ from sellers.forms import (
     TrackingUploadForm,
 )
 from sellers.metrics import Totals, lane_parse
-from sellers.models import Seller, ServiceLevel
+from sellers.models import OrderProtection, Seller, ServiceLevel
+from sellers.protection import ADVICE
 from sellers.selectors import Period
 from sellers.services import seller_branding_update
 from sellers.uploads import shipment_confirm, tracking_upload_create
@@ -163,6 +165,7 @@ def performance(request: HttpRequest) -> HttpResponse:
         "couriers": couriers,
         "lanes": lanes[:100],
         "chart": transit_histogram_svg([(c.carrier, c.seller) for c in couriers]),
+        "accounts": _courier_accounts(scope, seller.id, period)[:100],
         "query": request.GET.urlencode(),
     }
     return render(request, "sellers/performance.html", context)
@@ -278,16 +281,73 @@ def marketplace_sla(request: HttpRequest) -> HttpResponse:
     standings = selectors.marketplace_sla_ranking(scope=Scope.marketplace(), period=period)
     if _wants_csv(request):
         header = ["rank", "seller", "shipments", "valid_tracking_pct", "on_time_pct",
-                  "late_shipment_pct", "delivery_rate_pct", "below_target"]  # fmt: skip
+                  "on_time_protected_pct", "late_shipment_pct", "delivery_rate_pct",
+                  "below_target"]  # fmt: skip
         rows = [[i, s.seller.name, s.totals.shipments, _pct(s.totals.valid_tracking_rate),
-                 _pct(s.totals.on_time_rate), _pct(s.totals.late_shipment_rate),
+                 _pct(s.totals.on_time_rate), _pct(s.totals.on_time_rate_protected),
+                 _pct(s.totals.late_shipment_rate),
                  _pct(s.totals.delivery_rate), "; ".join(s.breaches)]
                 for i, s in enumerate(standings, start=1)]  # fmt: skip
         return csv_response("marketplace-sla.csv", header, rows)
     context = {"period": period, "error": error, "standings": standings,
                "targets": settings.SELLER_SLA_TARGETS,
+               "protection_on": settings.SELLER_PROTECTION["on_time_excludes_protected"],
+               "couriers": _courier_accounts(Scope.marketplace(), None, period)[:100],
                "query": request.GET.urlencode()}  # fmt: skip
     return render(request, "sellers/marketplace_sla.html", context)
+
+
+def _courier_accounts(scope: Scope, seller_id: int | None, period) -> list:
+    """Couriers held to account on each lane: the rollups' protected late parcels beside the
+    claims payouts routed to the courier (the seller's own, or the marketplace's)."""
+    start, end = selectors.period_bounds(period)
+    claims = payouts_selectors.courier_claim_counts(start=start, end=end, seller_id=seller_id)
+    return selectors.courier_accountability(
+        scope=scope, seller_id=seller_id, period=period, claims=claims
+    )
+
+
+PROTECTION_PAGE = 50
+
+
+@login_required
+def protection(request: HttpRequest) -> HttpResponse:
+    """Delivery performance protection: the share of the seller's orders it covers, and each
+    order it does not, with the reason and what to do about it."""
+    seller = _member_seller(request)
+    scope = Scope.from_request(request)
+    period, error = _period(request)
+    share = selectors.protection_share(scope=scope, seller_id=seller.id, period=period)
+    orders = selectors.unprotected_orders(scope=scope, seller_id=seller.id, period=period)
+    labels = dict(OrderProtection.Reason.choices)
+
+    def explained(row: OrderProtection) -> dict:
+        failed = [
+            {"parcel": parcel["tracking_number"], "carrier": parcel["carrier"],
+             "detail": condition["detail"]}
+            for parcel in row.evidence
+            for condition in parcel["conditions"]
+            if condition["ok"] is False
+        ]  # fmt: skip
+        return {"order": row.order, "reasons": [(labels.get(r, r), ADVICE.get(r, ""))
+                                                for r in row.reasons],
+                "failed": failed}  # fmt: skip
+
+    if _wants_csv(request):
+        header = ["order", "created_at", "reasons", "evidence", "what_to_do"]
+        rows = (
+            [r.order.reference, r.order.created_at, "; ".join(r.reasons),
+             "; ".join(f"{f['parcel']}: {f['detail']}" for f in e["failed"]),
+             " ".join(advice for _label, advice in e["reasons"])]
+            for r in orders.iterator() for e in [explained(r)]
+        )  # fmt: skip
+        return csv_response("protection.csv", header, rows)
+    page = Paginator(orders, PROTECTION_PAGE).get_page(request.GET.get("page"))
+    context = {"seller": seller, "period": period, "error": error, "share": share,
+               "page": page, "rows": [explained(r) for r in page],
+               "window_hours": settings.SELLER_PROTECTION["confirm_within_hours"],
+               "query": request.GET.urlencode()}  # fmt: skip
+    return render(request, "sellers/protection.html", context)
 
 
 # --- Tracking upload --------------------------------------------------------------------------

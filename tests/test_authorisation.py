@@ -90,6 +90,9 @@ PAGES = {
     "/seller/performance/?format=csv": SELLER_ONLY,
     "/seller/sla/": SELLER_ONLY,
     "/seller/sla/delivery_rate/": SELLER_ONLY,
+    "/seller/sla/on_time_delivery_rate_protected/": SELLER_ONLY,
+    "/seller/protection/": SELLER_ONLY,
+    "/seller/protection/?format=csv": SELLER_ONLY,
     "/seller/recommendations/?destination=FR-69": SELLER_ONLY,
     "/seller/upload/": SELLER_ONLY,
     "/seller/upload/{upload_a.id}/": dict(anonymous=DENIED, seller_a=ALLOWED, seller_b=HIDDEN,
@@ -103,6 +106,11 @@ PAGES = {
                                             finance=ALLOWED, admin=ALLOWED),
     "/finance/export.csv": dict(anonymous=DENIED, seller_a=DENIED, seller_b=DENIED,
                                 finance=ALLOWED, admin=ALLOWED),
+    # the courier-claim queue: finance in its console, CS in theirs
+    "/finance/courier-claims/": dict(anonymous=DENIED, seller_a=DENIED, seller_b=DENIED,
+                                     finance=ALLOWED, cs=DENIED, admin=ALLOWED),
+    "/cs/courier-claims/": dict(anonymous=DENIED, seller_a=DENIED, seller_b=DENIED,
+                                finance=DENIED, cs=ALLOWED, admin=ALLOWED),
     "/admin/tracking/shipment/": dict(anonymous=DENIED, seller_a=DENIED, seller_b=DENIED,
                                       finance=DENIED, admin=ALLOWED),
     "/admin/tracking/rawpayload/": dict(anonymous=DENIED, seller_a=DENIED, seller_b=DENIED,
@@ -168,6 +176,8 @@ API = {
                                                         token_b=DENIED, marketplace=ALLOWED),
     ("get", "/api/v1/cs/exceptions/"): dict(no_token=DENIED, token_a=DENIED, token_b=DENIED,
                                             marketplace=ALLOWED),
+    ("get", "/api/v1/cs/courier-claims/"): dict(no_token=DENIED, token_a=DENIED, token_b=DENIED,
+                                                marketplace=ALLOWED),
 }  # fmt: skip
 
 
@@ -263,6 +273,7 @@ API_SESSIONS = {
                                                       cs=ALLOWED, admin=ALLOWED),
     ("get", "/api/v1/cs/shipments/{a.id}/"): dict(cs=ALLOWED, admin=ALLOWED),
     ("get", "/api/v1/cs/exceptions/"): dict(cs=ALLOWED, admin=ALLOWED),
+    ("get", "/api/v1/cs/courier-claims/"): dict(cs=ALLOWED, admin=ALLOWED),
     ("get", "/api/v1/sellers/sla?seller={a.seller_id}"): dict(seller_a=ALLOWED, admin=ALLOWED),
 }  # fmt: skip
 

@@ -15,4 +15,5 @@ urlpatterns = [
         name="notes",
     ),
     path("cs/exceptions/", views.CsExceptionListApi.as_view(), name="exceptions"),
+    path("cs/courier-claims/", views.CsCourierClaimListApi.as_view(), name="courier-claims"),
 ]

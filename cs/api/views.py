@@ -18,6 +18,7 @@ from core.api.permissions import Operation
 from core.converters import MAX_DB_ID
 from core.models import ApiToken
 from cs import selectors
+from sellers.api.serializers import OrderProtectionFields
 from tracking import selectors as tracking_selectors
 from tracking.api.serializers import ShipmentDetailOutput, ShipmentOutput
 from tracking.models import (
@@ -120,14 +121,24 @@ class EstimateOutput(serializers.ModelSerializer):
                   "confidence", "basis", "computed_at"]  # fmt: skip
 
 
-class CsShipmentOutput(ShipmentDetailOutput):
+class OrderProtectionOutput(OrderProtectionFields):
+    """The parcel's order's delivery performance protection."""
+
+    def _order(self, obj):
+        return obj.order
+
+
+class CsShipmentOutput(OrderProtectionOutput, ShipmentDetailOutput):
+    """A parcel as CS sees it: its seller, buyer, promise, and its order's delivery performance
+    protection (``protected``: null until judged)."""
+
     seller_name = serializers.CharField(source="seller.name")
     buyer = BuyerOutput(source="order")
     promised_delivery_date = serializers.DateField(source="order.promised_delivery_date")
 
     class Meta(ShipmentDetailOutput.Meta):
         fields = [*ShipmentDetailOutput.Meta.fields, "seller_name", "buyer",
-                  "promised_delivery_date"]  # fmt: skip
+                  "promised_delivery_date", "protected", "protection"]  # fmt: skip
         validators = []  # output only: no unique-together check on order
 
 
@@ -223,3 +234,45 @@ class CsExceptionListApi(CsApiView):
         paginator = BoundedLimitOffsetPagination()
         page = paginator.paginate_queryset(exceptions, request, view=self)
         return paginator.get_paginated_response(ExceptionOutput(page, many=True).data)
+
+
+class CourierClaimOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    reason = serializers.CharField()
+    status = serializers.CharField()
+    resolution = serializers.CharField()
+    carrier = serializers.CharField()
+    destination_country = serializers.CharField()
+    destination_region = serializers.CharField()
+    shipment = serializers.IntegerField(source="shipment_id")
+    tracking_number = serializers.CharField(source="shipment.tracking_number")
+    order_reference = serializers.CharField(source="order.reference")
+    seller_name = serializers.CharField(source="seller.name")
+    opened_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+
+class CourierClaimListInput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["open", "closed", "all"], required=False,
+                                     default="open")  # fmt: skip
+
+
+class CsCourierClaimListApi(CsApiView):
+    """The courier-claim queue: "not received" claims on protected orders with the courier's
+    POD, which the marketplace takes up with the courier instead of holding the seller."""
+
+    @extend_schema(
+        parameters=[CourierClaimListInput], responses=CourierClaimOutput(many=True),
+        operation_id="cs_courier_claims_list",
+    )  # fmt: skip
+    def get(self, request):
+        payload = CourierClaimListInput(data=request.query_params)
+        payload.is_valid(raise_exception=True)
+        status_ = payload.validated_data["status"]
+        claims = selectors.courier_claims(
+            scope=Scope.from_request(request), status=None if status_ == "all" else status_
+        )
+        paginator = BoundedLimitOffsetPagination()
+        page = paginator.paginate_queryset(claims, request, view=self)
+        return paginator.get_paginated_response(CourierClaimOutput(page, many=True).data)

@@ -23,12 +23,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.business_days import add_business_days
+from devtools.sandbox.numbers import number_for_scenario
 from sellers.metrics import local_tz
 from sellers.models import Order, Seller
 from tracking.models import Shipment, TrackingEvent
 
 HISTORY_DAYS = 120
 PARCELS = {"atelier-lumiere": 1000, "maison-verte": 300}
+# Where each seller's history numbers start in the sandbox's number space (live parcels, the
+# return story and the protection demo use lower or other indexes).
+HISTORY_INDEX = {"atelier-lumiere": 10_000, "maison-verte": 12_000}
 ORIGINS = {"atelier-lumiere": "69001", "maison-verte": "33000"}
 # courier -> (transit business days to choose from, failed-attempt share, first-scan hours)
 COURIERS = {
@@ -124,7 +128,12 @@ def seed_history(sellers: list[Seller]) -> int:
                     order=order,
                     seller=seller,
                     carrier=carrier,
-                    tracking_number=f"H{seller.pk:02d}{n:08d}{carrier[:2].upper()}",
+                    # a well-formed number of its courier (detection agrees: the delivery
+                    # performance protection checks it); never polled, so its sandbox
+                    # journey does not matter. Indexes apart from the live parcels'.
+                    tracking_number=number_for_scenario(
+                        carrier, "delivered_signed", index=HISTORY_INDEX[seller.slug] + n
+                    ),
                     status=status,
                     substatus=substatus,
                     last_event_at=events[-1][0],

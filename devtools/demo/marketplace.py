@@ -3,7 +3,8 @@
 Two sellers, their logins and API keys; their past (devtools.demo.history: four months of
 finished parcels for the dashboards, the CS history and the estimates); their present: live
 parcels on the sandbox courier, a returnable order (devtools.demo.returns) and parcels in every
-CS exception queue (devtools.demo.cs).
+CS exception queue (devtools.demo.cs); delivery performance protection's orders of each kind
+(devtools.demo.protection).
 
 Idempotent and quick: every row is looked up by its natural key before being created, so
 seeding twice changes nothing. The live parcels' tracking numbers are chosen so that the
@@ -21,6 +22,7 @@ from django.utils import timezone
 from core.models import ApiToken
 from devtools.demo.cs import seed_cs_demo
 from devtools.demo.history import seed_history
+from devtools.demo.protection import seed_protection_demo
 from devtools.demo.returns import (
     DEMO_RETURN_ORDER,
     DEMO_RETURN_POSTCODE,
@@ -146,14 +148,17 @@ def seed_demo() -> dict[str, int]:
     # learn from it); the dashboards' rollups are built on commit, once: a re-seed leaves
     # later changes to the rollups schedule (a whole rebuild would cost half a minute).
     history = seed_history(sellers)
-    if history:
+    # Delivery performance protection: an order of each kind, then every order judged (before
+    # the rollups, which count the protected lateness).
+    protection = seed_protection_demo(sellers[0])
+    if history or protection:
         transaction.on_commit(rollups_refresh)
     # Returns: a delivered order of Atelier Lumière whose buyer can return an item.
     seed_returns_demo(sellers[0])
     # The CS console's queues: parcels in trouble, then the exception job and the estimates.
     cs = seed_cs_demo(sellers)
     return {"sellers": len(sellers), "shipments_created": registered, "history_created": history,
-            **cs}  # fmt: skip
+            "protection_orders_created": protection, **cs}  # fmt: skip
 
 
 def _demo_token(name: str, seller, key: str) -> None:

@@ -16,6 +16,12 @@ class ClaimOpenInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["claim", "dispute"], default="claim")
     reference = serializers.CharField(max_length=100)
     reason = serializers.CharField(max_length=1000, required=False, default="")
+    reason_code = serializers.ChoiceField(
+        choices=["not_received", "other"], required=False, default="other",
+        help_text=("not_received: the buyer says the parcel never came. On an order the "
+                   "delivery performance protection covers, delivered with the courier's POD, "
+                   "it goes to the courier-claim queue and does not hold the payout."),
+    )  # fmt: skip
 
 
 class ClaimCloseInput(serializers.Serializer):

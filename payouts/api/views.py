@@ -105,6 +105,7 @@ class ClaimOpenApi(APIView):
             kind=payload.validated_data["kind"],
             reference=payload.validated_data["reference"],
             reason=payload.validated_data["reason"],
+            reason_code=payload.validated_data["reason_code"],
             actor=request.user,
         )
         return _output(request, payout)

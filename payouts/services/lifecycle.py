@@ -24,10 +24,19 @@ from django.utils import timezone
 
 from core.actors import actor_parts, require_perm
 from core.errors import ApplicationError
-from payouts.models import JournalEntry, Payout, PayoutEvent, SellerCommission
-from payouts.rules import Decision, ParcelFacts, commission_split, payout_decide
+from payouts.models import CourierClaim, JournalEntry, Payout, PayoutEvent, SellerCommission
+from payouts.rules import (
+    POD_SOURCE_CARRIER,
+    Decision,
+    ParcelFacts,
+    commission_split,
+    parcel_proven,
+    payout_decide,
+)
 from payouts.selectors import payout_ids_open_for_orders
 from payouts.services.ledger import entries_post, entry_build, payment_lines, refund_lines
+from sellers.metrics import region_of
+from sellers.protection import order_is_protected
 from tracking.models import Shipment
 
 # Payouts evaluated per transaction by the sweep and the shipment-change job: big enough to
@@ -315,18 +324,61 @@ def payout_receipt_confirm(*, payout: Payout, actor, now: datetime | None = None
     return _save(payout, event)
 
 
+NOT_RECEIVED = "not_received"
+
+
+def _courier_claim_applies(payout: Payout, parcels: Sequence[ParcelFacts]) -> bool:
+    """A "not received" claim goes to the courier when the marketplace routes them so
+    (SELLER_PROTECTION["claims_to_courier"]), the order is protected and every parcel (at
+    least one) was delivered with the courier's own POD."""
+    if not settings.SELLER_PROTECTION["claims_to_courier"] or not parcels:
+        return False
+    if not all(parcel_proven(p) and p.pod_source == POD_SOURCE_CARRIER for p in parcels):
+        return False
+    return order_is_protected(payout.order_id)
+
+
+def _courier_claims_open(
+    payout: Payout, parcels: Sequence[ParcelFacts], *, reference: str, reason: str,
+    now: datetime,
+) -> None:  # fmt: skip
+    ids = [p.shipment_id for p in parcels]
+    rows = Shipment.objects.filter(id__in=ids).values_list(
+        "id", "carrier", "order__destination_country", "order__destination_postcode"
+    )
+    CourierClaim.objects.bulk_create(
+        [CourierClaim(payout=payout, order_id=payout.order_id, seller_id=payout.seller_id,
+                      shipment_id=sid, carrier=carrier, destination_country=(country or "").upper(),
+                      destination_region=region_of(country, postcode), reference=reference,
+                      reason=reason, opened_at=now)
+         for sid, carrier, country, postcode in rows],
+        ignore_conflicts=True,
+    )  # fmt: skip
+
+
 @transaction.atomic
 def payout_claim_open(
     *, payout: Payout, kind: str, reference: str, actor, reason: str = "",
-    now: datetime | None = None,
+    reason_code: str = "", now: datetime | None = None,
 ) -> Payout:  # fmt: skip
     """A buyer claim or a payment dispute opened: the payout goes on hold until it closes.
     Idempotent for the same reference; a second, different claim while one is open is refused.
-    Refused once the payout is final (a released payout is recovered outside escrow)."""
+    Refused once the payout is final (a released payout is recovered outside escrow).
+
+    A buyer's claim that the parcel was not received (``reason_code="not_received"``) on an
+    order the delivery performance protection covers, every parcel delivered with the
+    courier's POD, does not hold the payout: it opens a CourierClaim per parcel (the
+    marketplace's courier-claim queue) and the payout keeps its course (released when the
+    claim window ends)."""
     now = now or timezone.now()
     if kind not in Payout.ClaimKind.values or not kind:
         raise ApplicationError(f"Unknown claim kind {kind!r}.", field="kind")
     payout = _locked(payout)
+    reference = reference[:100]
+    if CourierClaim.objects.filter(payout=payout, reference=reference).exists():
+        # the same claim again (a redelivered call), already with the courier: even once the
+        # payout was released, nothing changes
+        return payout
     _require_open(payout, "open a claim")
     if payout.claim_kind:
         if payout.claim_reference == reference and payout.claim_kind == kind:
@@ -335,8 +387,21 @@ def payout_claim_open(
             f"A {payout.claim_kind} ({payout.claim_reference}) is already open.",
             code="claim_already_open",
         )
-    payout.claim_kind, payout.claim_reference = kind, reference[:100]
     parcels = parcel_facts_by_order([payout.order_id], lock=True).get(payout.order_id, [])
+    if (
+        kind == Payout.ClaimKind.CLAIM
+        and reason_code == NOT_RECEIVED
+        and (_courier_claim_applies(payout, parcels))
+    ):
+        _courier_claims_open(payout, parcels, reference=reference, reason=reason, now=now)
+        event = decision_apply(
+            payout, decide(payout, parcels, now), action=PayoutEvent.Action.COURIER_CLAIM_OPENED,
+            actor=actor, now=now, always_audit=True,
+            reason=(f"not received {reference}: protected order with the courier's POD, sent "
+                    f"to the courier-claim queue; {reason}").strip(" ;"),
+        )  # fmt: skip
+        return _save(payout, event)
+    payout.claim_kind, payout.claim_reference = kind, reference
     event = decision_apply(
         payout, decide(payout, parcels, now), action=PayoutEvent.Action.CLAIM_OPENED,
         actor=actor, now=now, reason=f"{kind} {reference}: {reason}".strip(" :"),
@@ -353,6 +418,20 @@ def payout_claim_close(
     else blocks it). Raises ApplicationError when no claim with this reference is open."""
     now = now or timezone.now()
     payout = _locked(payout)
+    courier = CourierClaim.objects.filter(
+        payout=payout, reference=reference, status=CourierClaim.Status.OPEN
+    )
+    if courier.exists():
+        # The courier answered (refund, found parcel...): the queue's work ends; the payout
+        # never waited for it, whatever its state now.
+        courier.update(status=CourierClaim.Status.CLOSED, resolution=resolution, closed_at=now)
+        user, label = actor_parts(actor)
+        PayoutEvent.objects.create(
+            payout=payout, action=PayoutEvent.Action.COURIER_CLAIM_CLOSED,
+            from_status=payout.status, to_status=payout.status, actor=user, actor_label=label,
+            reason=f"courier claim {reference} closed: {resolution}".strip(" :"), created_at=now,
+        )  # fmt: skip
+        return payout
     _require_open(payout, "close a claim")
     if not payout.claim_kind or payout.claim_reference != reference:
         raise ApplicationError(f"No open claim {reference!r} on this payout.", code="no_claim")

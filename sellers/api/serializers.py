@@ -1,8 +1,10 @@
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.converters import MAX_DB_ID
-from sellers.models import MAX_ORDER_AMOUNT, Order, OrderItem, ServiceLevel
+from sellers.models import MAX_ORDER_AMOUNT, Order, OrderItem, OrderProtection, ServiceLevel
+from sellers.protection import ADVICE
 
 
 class OrderItemInput(serializers.Serializer):
@@ -49,7 +51,60 @@ class OrderCreateInput(serializers.Serializer):
     service_level = serializers.ChoiceField(choices=ServiceLevel.choices, default="standard")
 
 
-class OrderOutput(serializers.ModelSerializer):
+class ProtectionReasonOutput(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    advice = serializers.CharField(help_text="What the seller can do about it.")
+
+
+class ProtectionOutput(serializers.Serializer):
+    """Delivery performance protection of an order (README "SLA"): a review system may strike a
+    late-delivery complaint on a protected order as "not caused by the seller"."""
+
+    protected = serializers.BooleanField()
+    reasons = serializers.SerializerMethodField()
+    evidence = serializers.JSONField(
+        help_text="Per parcel: confirmation and first-scan times and each condition "
+        "(code, ok: true/false/null, detail)."
+    )
+    computed_at = serializers.DateTimeField()
+
+    @extend_schema_field(ProtectionReasonOutput(many=True))
+    def get_reasons(self, protection) -> list[dict]:
+        labels = dict(OrderProtection.Reason.choices)
+        return [{"code": r, "label": labels.get(r, r), "advice": ADVICE.get(r, "")}
+                for r in protection.reasons]  # fmt: skip
+
+
+def protection_of(order) -> OrderProtection | None:
+    try:
+        return order.protection
+    except OrderProtection.DoesNotExist:
+        return None
+
+
+class OrderProtectionFields(serializers.Serializer):
+    """``protected`` (null until the order's parcels have been judged) and its reasons."""
+
+    protected = serializers.SerializerMethodField()
+    protection = serializers.SerializerMethodField()
+
+    def _order(self, obj):
+        return obj
+
+    def get_protected(self, obj) -> bool | None:
+        protection = protection_of(self._order(obj))
+        return None if protection is None else protection.protected
+
+    @extend_schema_field(ProtectionOutput(allow_null=True))
+    def get_protection(self, obj) -> dict | None:
+        protection = protection_of(self._order(obj))
+        return None if protection is None else ProtectionOutput(protection).data
+
+
+class OrderOutput(OrderProtectionFields, serializers.ModelSerializer):
+    """An order, with its delivery performance protection (``protected``: null until judged)."""
+
     class Meta:
         model = Order
         fields = [
@@ -65,6 +120,8 @@ class OrderOutput(serializers.ModelSerializer):
             "expected_ship_date",
             "service_level",
             "created_at",
+            "protected",
+            "protection",
         ]
 
 
@@ -75,6 +132,8 @@ class OrderItemOutput(serializers.ModelSerializer):
 
 
 class OrderCreateOutput(OrderOutput):
+    """The order created, with its lines (``protected`` is null: nothing judged yet)."""
+
     items = OrderItemOutput(many=True, read_only=True)
 
     class Meta(OrderOutput.Meta):

@@ -19,6 +19,7 @@ EXPECTED = {
     "notifications.sweep_outbox": ("notifications.tasks.sweep_outbox", Schedule.MINUTES, 1),
     "returns.receive_delivered": ("returns.tasks.receive_delivered", Schedule.MINUTES, 5),
     "sellers.rollups_refresh": ("sellers.tasks.rollups_refresh", Schedule.MINUTES, 5),
+    "sellers.protections_sweep": ("sellers.tasks.protections_sweep", Schedule.MINUTES, 5),
     "sellers.tracking_uploads_resume": (
         "sellers.tasks.tracking_uploads_resume", Schedule.MINUTES, 5,
     ),

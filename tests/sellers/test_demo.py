@@ -94,3 +94,38 @@ def test_seed_demo_gives_the_dashboards_history_to_show(django_capture_on_commit
         scope=scope, origin_region="69", destination=("FR", "75"), service_level="standard"
     ).best
     assert best is not None
+
+
+def test_seed_demo_has_protected_and_unprotected_orders_of_each_kind():
+    from payouts.models import CourierClaim, Payout
+    from sellers.models import Order, OrderProtection
+
+    # given the demo seeded (twice: idempotent)
+    first = seed_demo()
+    assert seed_demo()["protection_orders_created"] == 0
+    assert first["protection_orders_created"] == 9
+    # then every order has its judgement, and the PROT-… orders show each kind
+    assert OrderProtection.objects.count() == Order.objects.count()
+    prot = {p.order.reference: (p.protected, p.reasons)
+            for p in OrderProtection.objects.filter(order__reference__startswith="PROT-")
+            .select_related("order")}  # fmt: skip
+    assert prot == {
+        "PROT-ONTIME": (True, []),
+        "PROT-COURIER-LATE": (True, []),
+        "PROT-CLAIM": (True, []),
+        "PROT-OTHER-URL": (True, []),
+        "PROT-CONFIRMED-LATE": (False, ["confirmed_late"]),
+        "PROT-NO-SCAN": (False, ["not_scanned"]),
+        "PROT-WRONG-COURIER": (False, ["courier_mismatch"]),
+        "PROT-HANDED-LATE": (False, ["handed_over_late"]),
+        "PROT-HANDED-LATE-CLAIM": (False, ["handed_over_late"]),
+    }
+    # and the history has both protected and unprotected orders for the dashboards
+    history = OrderProtection.objects.filter(order__reference__startswith="HIST-")
+    assert history.filter(protected=True).exists() and history.filter(protected=False).exists()
+    # and the protected order's "not received" claim went to the courier, the other one holds
+    (claim,) = CourierClaim.objects.all()
+    assert claim.order.reference == "PROT-CLAIM"
+    assert Payout.objects.get(order=claim.order).status == "held"
+    held = Payout.objects.get(order__reference="PROT-HANDED-LATE-CLAIM")
+    assert (held.status, held.hold_reason) == ("on_hold", "claim")

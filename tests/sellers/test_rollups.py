@@ -108,6 +108,7 @@ def test_rollups_equal_the_figures_computed_from_raw_shipments():
         assert sla == {
             "valid_tracking_rate": whole.valid_tracking_rate,
             "on_time_delivery_rate": whole.on_time_rate,
+            "on_time_delivery_rate_protected": whole.on_time_rate_protected,
             "late_shipment_rate": whole.late_shipment_rate,
             "delivery_rate": whole.delivery_rate,
         }
