@@ -142,6 +142,19 @@ def test_protection_courier_must_match_the_number():
     assert judge(parcel(at(9, 18), at(10, 8), carrier="laposte")).protected is True
 
 
+def test_protection_accepts_either_operator_of_a_shared_french_s10_number():
+    # given the demo's Chronopost parcel: an XS…FR number, an S10 numbering Chronopost and
+    # La Poste share (detection ranks both)
+    for courier in ("chronopost", "laposte"):
+        judged = judge(parcel(at(9, 18), at(10, 8), carrier=courier, number="XS605592346FR"))
+        # then the number matches the courier the seller named, either of the two
+        assert judged.protected is True, judged.reasons
+    # and not a third one
+    wrong = judge(parcel(at(9, 18), at(10, 8), carrier="ups", number="XS605592346FR"))
+    assert wrong.reasons == ["courier_mismatch"]
+    assert "it looks like chronopost, laposte" in verdict(wrong, "courier_matches")["detail"]
+
+
 def test_protection_long_tail_courier_needs_a_tracking_url():
     # given a courier we do not query, without then with its tracking URL
     bare = judge(parcel(at(9, 18), at(10, 8), carrier="other", number="ZX123"))
