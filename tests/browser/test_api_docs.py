@@ -30,8 +30,10 @@ def test_api_docs_render_offline_with_no_csp_violation(browser, live_server, cli
     shipment = ShipmentFactory()
     client.force_login(cs_agent(username="lea"))
     context = browser.new_context(viewport=DESKTOP)
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                          "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])  # fmt: skip
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+    )
     context.add_init_script(RECORD_CSP_VIOLATIONS)
     page = context.new_page()
     errors, outside = [], []
