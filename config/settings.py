@@ -273,6 +273,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ShipmentStatusEnum": "tracking.models.StatusChoices",
         "PayoutStatusEnum": "payouts.models.Payout.Status",
+        # An event's "source" appears in a shipment's events and in the events feed.
+        "TrackingEventSourceEnum": "tracking.models.TrackingEvent.Source",
     },
 }
 

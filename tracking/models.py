@@ -160,6 +160,8 @@ class Shipment(models.Model):
             models.Index(fields=["carrier", "next_sync_at"], name="shipment_sync_due"),
             models.Index(fields=["seller", "status"], name="shipment_seller_status"),
             models.Index(fields=["seller", "-created_at"], name="shipment_seller_recent"),
+            # A seller's cursor pages (ORDER BY id DESC within the seller): core/api/pagination.py.
+            models.Index(fields=["seller", "id"], name="shipment_seller_id"),
         ]
 
     def __str__(self) -> str:
@@ -192,7 +194,11 @@ class TrackingEvent(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["shipment", "occurred_at"], name="event_shipment_time")]
+        indexes = [
+            models.Index(fields=["shipment", "occurred_at"], name="event_shipment_time"),
+            # One shipment's page of the events feed (ORDER BY id within the shipment).
+            models.Index(fields=["shipment", "id"], name="event_shipment_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.status} {self.carrier_code}"

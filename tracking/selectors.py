@@ -15,6 +15,21 @@ from tracking.services.shipments import tracking_number_normalise
 QUERY_PARTIAL_MIN_LENGTH = 3
 
 
+def event_list(
+    *, scope: Scope, shipment_id: int | None = None, status: str | None = None
+) -> QuerySet[TrackingEvent]:
+    """Courier events of the shipments the scope may see, unordered (the paginator orders them
+    by id, the order they were stored), optionally of one shipment or one status."""
+    qs = TrackingEvent.objects.select_related("shipment")
+    if scope.seller_id is not None:
+        qs = qs.filter(shipment__seller_id=scope.seller_id)
+    if shipment_id is not None:
+        qs = qs.filter(shipment_id=shipment_id)
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
 def shipment_list(
     *,
     scope: Scope,

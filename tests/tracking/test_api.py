@@ -92,7 +92,6 @@ def test_shipments_list_shows_only_the_sellers_own(
         response = seller_api.get("/api/v1/shipments/")
     # then
     assert response.status_code == 200
-    assert response.json()["count"] == 3
     assert {row["id"] for row in response.json()["results"]} == {s.id for s in mine}
 
 
@@ -124,8 +123,8 @@ def test_shipments_list_marketplace_sees_every_seller(seller, other_seller, mark
     ShipmentFactory(order__seller=seller)
     ShipmentFactory(order__seller=other_seller)
     body = marketplace_api.get("/api/v1/shipments/", {"seller": other_seller.id}).json()
-    assert body["count"] == 1
-    assert marketplace_api.get("/api/v1/shipments/").json()["count"] == 2
+    assert len(body["results"]) == 1
+    assert len(marketplace_api.get("/api/v1/shipments/").json()["results"]) == 2
 
 
 def test_shipment_detail_has_events_oldest_first_and_pod(seller, seller_api):
@@ -294,7 +293,7 @@ def test_every_object_endpoint_hides_another_sellers_data(other_seller, seller_a
         # then it is as if they did not exist
         assert response.status_code == 404, url
     assert seller_api.get("/api/v1/orders/").json()["count"] == 0
-    assert seller_api.get("/api/v1/shipments/").json()["count"] == 0
+    assert seller_api.get("/api/v1/shipments/").json()["results"] == []
 
 
 def test_openapi_schema_and_docs_are_served(client):

@@ -93,6 +93,22 @@ class TrackingEventOutput(serializers.ModelSerializer):
         return event.substatus or None
 
 
+class EventListFilterInput(serializers.Serializer):
+    shipment = serializers.IntegerField(required=False, min_value=1, max_value=MAX_DB_ID)
+    status = serializers.ChoiceField(choices=StatusChoices.choices, required=False)
+
+
+class EventFeedOutput(TrackingEventOutput):
+    """An event in the feed, with its own id and its shipment's."""
+
+    shipment = serializers.IntegerField(source="shipment_id")
+    tracking_number = serializers.CharField(source="shipment.tracking_number")
+
+    class Meta(TrackingEventOutput.Meta):
+        fields = ["id", "shipment", "tracking_number", "received_at",
+                  *TrackingEventOutput.Meta.fields]  # fmt: skip
+
+
 class ProofOfDeliveryOutput(serializers.ModelSerializer):
     class Meta:
         model = ProofOfDelivery

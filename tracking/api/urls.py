@@ -9,6 +9,7 @@ urlpatterns = [
     path("carriers/", views.CarrierListApi.as_view(), name="carriers"),
     path("carriers/detect", views.CarrierDetectApi.as_view(), name="carriers-detect"),
     path("shipments/", views.ShipmentListCreateApi.as_view(), name="shipments"),
+    path("events/", views.EventListApi.as_view(), name="events"),
     path(
         "shipments/<id:shipment_id>/",
         views.ShipmentDetailApi.as_view(),

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from core.access import Scope
 from core.api import permissions as perms
-from core.api.pagination import BoundedLimitOffsetPagination
+from core.api.pagination import ListPagination, paginated_schema, paging_parameters
 from core.api.permissions import Operation
 from sellers import selectors as seller_selectors
 from tracking import carriers, selectors, services
@@ -16,6 +16,8 @@ from tracking.api.serializers import (
     CarrierDetectInput,
     CarrierDetectOutput,
     CarrierOutput,
+    EventFeedOutput,
+    EventListFilterInput,
     OrderTrackingOutput,
     PodUploadInput,
     ShipmentDetailOutput,
@@ -53,8 +55,8 @@ class ShipmentListCreateApi(APIView):
     }
 
     @extend_schema(
-        parameters=[ShipmentListFilterInput],
-        responses=ShipmentOutput(many=True),
+        parameters=[ShipmentListFilterInput, *paging_parameters()],
+        responses=paginated_schema(ShipmentOutput),
         operation_id="shipments_list",
     )
     def get(self, request):
@@ -69,7 +71,7 @@ class ShipmentListCreateApi(APIView):
             order_reference=data.get("order_reference"),
             query=data.get("q"),
         )
-        paginator = BoundedLimitOffsetPagination()
+        paginator = ListPagination(ordering="-id")  # newest first: ids follow created_at
         page = paginator.paginate_queryset(shipments, request, view=self)
         return paginator.get_paginated_response(ShipmentOutput(page, many=True).data)
 
@@ -97,6 +99,31 @@ class ShipmentListCreateApi(APIView):
             ShipmentDetailOutput(shipment).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+
+class EventListApi(APIView):
+    """The events feed: every courier event the caller may see, in the order Parcelle stored
+    them (oldest first), so a client that keeps the last ``next`` link gets exactly the events
+    stored since, once each."""
+
+    operations = {"GET": Operation(seller=True, marketplace=True, staff_perms=perms.READ_TRACKING)}
+
+    @extend_schema(
+        parameters=[EventListFilterInput, *paging_parameters()],
+        responses=paginated_schema(EventFeedOutput),
+        operation_id="events_list",
+    )
+    def get(self, request):
+        filters = EventListFilterInput(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        events = selectors.event_list(
+            scope=Scope.from_request(request),
+            shipment_id=filters.validated_data.get("shipment"),
+            status=filters.validated_data.get("status"),
+        )
+        paginator = ListPagination(ordering="id")
+        page = paginator.paginate_queryset(events, request, view=self)
+        return paginator.get_paginated_response(EventFeedOutput(page, many=True).data)
 
 
 class ShipmentDetailApi(APIView):
