@@ -423,7 +423,12 @@ def suppression_list() -> list[DeliveryFeedback]:
     return suppressed_addresses()
 
 
-def courier_claims(*, scope: Scope, status: str | None = "open") -> QuerySet:
+# The queue's tabs are finance's (payouts.selectors): one meaning in the two consoles and the API.
+COURIER_CLAIM_TABS = payouts_selectors.COURIER_CLAIM_TABS
+courier_claim_tab = payouts_selectors.courier_claim_tab
+
+
+def courier_claims(*, scope: Scope, status: str = "open") -> QuerySet:
     """The marketplace's courier-claim queue (buyers' "not received" claims on protected
     orders with the courier's POD), as finance sees it: payouts.selectors.courier_claim_queue."""
     return payouts_selectors.courier_claim_queue(scope=scope, status=status)

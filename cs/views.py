@@ -258,11 +258,7 @@ def suppressions(request: HttpRequest) -> HttpResponse:
 def courier_claims(request: HttpRequest) -> HttpResponse:
     """The courier-claim queue: buyers' "not received" claims on protected orders whose
     parcels have the courier's POD, taken up with the courier (the seller is not held)."""
-    status = request.GET.get("status", "open")
-    if status not in ("open", "closed", "all"):
-        status = "open"
-    claims = selectors.courier_claims(
-        scope=Scope.marketplace(), status=None if status == "all" else status
-    )[:200]
+    status = selectors.courier_claim_tab(request.GET.get("status"))
+    claims = selectors.courier_claims(scope=Scope.marketplace(), status=status)[:200]
     return render(request, "cs/courier_claims.html",
                   {"claims": list(claims), "status": status, "now": timezone.now()})  # fmt: skip

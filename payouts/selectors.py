@@ -156,14 +156,23 @@ def payout_parcels(*, payout: Payout) -> QuerySet[Shipment]:
 # --- The courier-claim queue (delivery performance protection, issue 21) ---------------------
 
 
-def courier_claim_queue(*, scope: Scope, status: str | None = "open") -> QuerySet:
-    """Claims the marketplace takes up with the couriers, newest first, with their parcel,
-    order and seller (one query). Marketplace staff (finance, CS) only: a seller scope sees
-    its own claims."""
+# The courier-claim queue's tabs (the consoles' ?status=, the CRM API's status filter).
+COURIER_CLAIM_TABS = ("open", "closed", "all")
+
+
+def courier_claim_tab(raw: str | None) -> str:
+    """The tab a request asks for; anything else is the open claims."""
+    return raw if raw in COURIER_CLAIM_TABS else "open"
+
+
+def courier_claim_queue(*, scope: Scope, status: str = "open") -> QuerySet:
+    """Claims the marketplace takes up with the couriers (a tab of COURIER_CLAIM_TABS), newest
+    first, with their parcel, order and seller (one query). Marketplace staff (finance, CS)
+    only: a seller scope sees its own claims."""
     qs = CourierClaim.objects.select_related("shipment", "order", "seller", "payout")
     if scope.seller_id is not None:
         qs = qs.filter(seller_id=scope.seller_id)
-    if status:
+    if status != "all":
         qs = qs.filter(status=status)
     return qs.order_by("-opened_at", "-id")
 

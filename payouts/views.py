@@ -213,11 +213,7 @@ def batch_status(request: HttpRequest, batch_id: int) -> HttpResponse:
 def courier_claims(request: HttpRequest) -> HttpResponse:
     """The courier-claim queue (the same one CS works): "not received" claims on protected
     orders, delivered with the courier's POD, that do not hold the seller's payout."""
-    status = request.GET.get("status", "open")
-    if status not in ("open", "closed", "all"):
-        status = "open"
-    claims = selectors.courier_claim_queue(
-        scope=Scope.marketplace(), status=None if status == "all" else status
-    )[:200]
+    status = selectors.courier_claim_tab(request.GET.get("status"))
+    claims = selectors.courier_claim_queue(scope=Scope.marketplace(), status=status)[:200]
     return render(request, "payouts/courier_claims.html",
                   {"claims": list(claims), "status": status})  # fmt: skip

@@ -254,8 +254,9 @@ class CourierClaimOutput(serializers.Serializer):
 
 
 class CourierClaimListInput(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["open", "closed", "all"], required=False,
-                                     default="open")  # fmt: skip
+    status = serializers.ChoiceField(
+        choices=selectors.COURIER_CLAIM_TABS, required=False, default="open"
+    )
 
 
 class CsCourierClaimListApi(CsApiView):
@@ -270,9 +271,7 @@ class CsCourierClaimListApi(CsApiView):
         payload = CourierClaimListInput(data=request.query_params)
         payload.is_valid(raise_exception=True)
         status_ = payload.validated_data["status"]
-        claims = selectors.courier_claims(
-            scope=Scope.from_request(request), status=None if status_ == "all" else status_
-        )
+        claims = selectors.courier_claims(scope=Scope.from_request(request), status=status_)
         paginator = BoundedLimitOffsetPagination()
         page = paginator.paginate_queryset(claims, request, view=self)
         return paginator.get_paginated_response(CourierClaimOutput(page, many=True).data)
