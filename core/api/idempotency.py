@@ -38,7 +38,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -94,7 +94,9 @@ def request_hash(request) -> str:
     boundary differs on every send)."""
     data = request.data
     if hasattr(data, "lists"):  # QueryDict: form fields, several values per name possible
-        fields = {name: sorted(values) for name, values in data.lists() if name not in request.FILES}
+        fields = {
+            name: sorted(values) for name, values in data.lists() if name not in request.FILES
+        }
         files = {
             name: sorted([upload.name, _file_digest(upload)] for upload in uploads)
             for name, uploads in request.FILES.lists()
@@ -151,6 +153,13 @@ def _store(row: IdempotencyKey, response: Response) -> None:
     row.save(update_fields=["response_body", "response_status", "response_headers", "state"])
 
 
+def _reset(row: IdempotencyKey, *, method: str, path: str, digest: str, now) -> None:
+    row.method, row.path, row.request_hash = method, path, digest
+    row.state, row.response_status, row.response_body = row.State.IN_PROGRESS, None, None
+    row.response_headers, row.created_at, row.expires_at = {}, now, now + _ttl()
+    row.save()
+
+
 def _run_once(view_method, view, request, args, kwargs, *, key: str) -> Response:
     caller, method, path = _caller(request), request.method, request.path
     digest = request_hash(request)
@@ -164,10 +173,7 @@ def _run_once(view_method, view, request, args, kwargs, *, key: str) -> Response
                     continue
                 now = timezone.now()
                 if row.expires_at <= now:  # not purged yet: an expired key is a new key
-                    row.method, row.path, row.request_hash = method, path, digest
-                    row.state, row.response_status, row.response_body = row.State.IN_PROGRESS, None, None
-                    row.response_headers, row.created_at, row.expires_at = {}, now, now + _ttl()
-                    row.save()
+                    _reset(row, method=method, path=path, digest=digest, now=now)
                 if (row.method, row.path, row.request_hash) != (method, path, digest):
                     raise Unprocessable(
                         f"This {HEADER} was already used with a different request "
@@ -210,10 +216,15 @@ HEADER_PARAMETER = OpenApiParameter(
     ),
 )
 SCHEMA_RESPONSES = {
-    400: ERROR_OUTPUT,
-    409: ERROR_OUTPUT,
-    422: ERROR_OUTPUT,
-}
+    400: OpenApiResponse(ERROR_OUTPUT, description=(
+        f"Invalid input; `idempotency_key_invalid`: {HEADER} empty or longer than "
+        f"{MAX_KEY_LENGTH} characters.")),
+    409: OpenApiResponse(ERROR_OUTPUT, description=(
+        f"`idempotency_key_in_progress`: a request with this {HEADER} is still running; "
+        "retry later to get its answer.")),
+    422: OpenApiResponse(ERROR_OUTPUT, description=(
+        f"`idempotency_key_reused`: this {HEADER} was used with a different body or endpoint.")),
+}  # fmt: skip
 
 
 def _with_schema(wrapper) -> None:
@@ -230,7 +241,10 @@ def _with_schema(wrapper) -> None:
             responses = super().get_response_serializers()
             if not isinstance(responses, dict):  # one serializer: no status codes to add to
                 return responses
-            return {**SCHEMA_RESPONSES, **responses}
+            return {
+                **responses,
+                **{code: r for code, r in SCHEMA_RESPONSES.items() if code not in responses},
+            }
 
     wrapper.kwargs = {**kwargs, "schema": IdempotentSchema}
 

@@ -130,9 +130,7 @@ def _token_client():
 
 
 @time_machine.travel(NOW, tick=False)
-def test_idempotent_post_same_key_and_body_answers_the_first_response_and_creates_once(
-    case, api
-):
+def test_idempotent_post_same_key_and_body_answers_the_first_response_and_creates_once(case, api):
     # given a creating POST sent with a key
     first = case.send(api, case.bodies[0])
     assert first.status_code == 201, first.content

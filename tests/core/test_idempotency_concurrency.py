@@ -59,8 +59,10 @@ def test_idempotent_post_concurrent_duplicates_create_one_object(live_server, mo
     if endpoint == "orders":
         seller = SellerFactory()
         _token, key = api_token_create(name="shop", seller=seller)
-        url, body = f"{live_server.url}/api/v1/orders/", {"reference": "CMD-RACE",
-                                                          "total_amount": 4500}
+        url, body = (
+            f"{live_server.url}/api/v1/orders/",
+            {"reference": "CMD-RACE", "total_amount": 4500},
+        )
         section = _hold(monkeypatch, seller_services, "order_create")
         created = Order.objects.filter(reference="CMD-RACE")
     else:
