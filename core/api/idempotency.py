@@ -20,11 +20,14 @@ The row is the lock:
 
     claim: INSERT (caller, key) in progress, committed at once; a unique violation = seen before
     -> atomic: SELECT … FOR UPDATE NOWAIT (locked by another request: 409)
-               expired: reset to this request; other request hash: 422; done: replay
+               expired or unlocked in progress: reset to this request
+               done: other request hash 422, else replay
                run the view; 2xx: store the answer, done -> COMMIT (the create and the answer)
     -> failure: rolled back with the create, and the in-progress row deleted
 
-A request that dies mid-way leaves an in-progress row nobody locks: the next retry takes it over.
+A request that dies mid-way leaves an in-progress row nobody locks: the next request with the
+key takes it over (whatever its body), as it does a row just claimed by a request that then lost
+the race to lock it.
 """
 
 from __future__ import annotations
@@ -165,14 +168,16 @@ def _run_once(view_method, view, request, args, kwargs, *, key: str) -> Response
     digest = request_hash(request)
     for _attempt in range(2):  # a second time only if the row vanished between claim and lock
         claimed = _claim(caller=caller, key=key, method=method, path=path, digest=digest)
-        stored = False
+        ran = kept = False
         try:
             with transaction.atomic():
                 row = _lock(claimed)
                 if row is None:
                     continue
                 now = timezone.now()
-                if row.expires_at <= now:  # not purged yet: an expired key is a new key
+                # Expired (not purged yet), or in progress yet unlocked (just claimed by us, or
+                # left by a request that died or failed): nobody answers for it, this one does.
+                if row.expires_at <= now or row.state == row.State.IN_PROGRESS:
                     _reset(row, method=method, path=path, digest=digest, now=now)
                 if (row.method, row.path, row.request_hash) != (method, path, digest):
                     raise Unprocessable(
@@ -181,16 +186,17 @@ def _run_once(view_method, view, request, args, kwargs, *, key: str) -> Response
                         code="idempotency_key_reused",
                     )
                 if row.state == row.State.DONE:
-                    stored = True
                     return _replay(row)
+                ran = True
                 response = view_method(view, request, *args, **kwargs)
                 if 200 <= response.status_code < 300:
                     _store(row, response)
-                    stored = True
+                    kept = True
                 return response
         finally:
-            if not stored:
-                # Nothing was kept: free the key for a retry (a row done meanwhile stays).
+            if ran and not kept:
+                # The create was rolled back or answered an error: free the key for a retry,
+                # with a corrected body too.
                 IdempotencyKey.objects.filter(
                     pk=claimed.pk, state=IdempotencyKey.State.IN_PROGRESS
                 ).delete()

@@ -252,3 +252,25 @@ def test_idempotency_schema_documents_the_header_and_the_conflicts(client):
         assert {"201", "409", "422"} <= set(operation["responses"]), path
     resync = schema["paths"]["/api/v1/shipments/{shipment_id}/resync/"]["post"]
     assert "Idempotency-Key" not in [p["name"] for p in resync.get("parameters", [])]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_idempotent_post_takes_over_a_key_left_in_progress_by_a_dead_request(seller_api, seller):
+    # given a key whose request died after claiming it (its create rolled back, nobody holds
+    # the row): in progress, no answer
+    token = seller.api_tokens.get()
+    IdempotencyKey.objects.create(caller=f"token:{token.pk}", key="k", method="POST",
+                                  path="/api/v1/orders/", request_hash="0" * 64,
+                                  created_at=NOW, expires_at=NOW + timedelta(hours=24))  # fmt: skip
+    # when the client retries with that key
+    body = {"reference": "CMD-RETRY", "total_amount": 100}
+    first = seller_api.post(
+        "/api/v1/orders/", body, format="json", headers={"Idempotency-Key": "k"}
+    )
+    again = seller_api.post(
+        "/api/v1/orders/", body, format="json", headers={"Idempotency-Key": "k"}
+    )
+    # then the retry runs (no 409 or 422 for ever), and is kept for the next one
+    assert first.status_code == 201, first.content
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert Order.objects.filter(reference="CMD-RETRY").count() == 1
