@@ -261,6 +261,9 @@ REST_FRAMEWORK = {
 # Each API caller's quota: this many requests per window, then 429 with Retry-After.
 API_RATE_LIMIT_REQUESTS = int(os.environ.get("API_RATE_LIMIT_REQUESTS", "600"))
 API_RATE_LIMIT_WINDOW_SECONDS = int(os.environ.get("API_RATE_LIMIT_WINDOW_SECONDS", "60"))
+# How long a creating POST's Idempotency-Key (and the answer it got) is kept: a retry within this
+# time gets the first answer; after it (and the hourly purge), the same key creates again.
+API_IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("API_IDEMPOTENCY_KEY_TTL_HOURS", "24"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Parcelle API",
     "DESCRIPTION": "Unified parcel tracking and proof of delivery for the marketplace.",

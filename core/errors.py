@@ -18,3 +18,15 @@ class NotFound(ApplicationError):
 
 class PermissionDenied(ApplicationError):
     code = "permission_denied"
+
+
+class Conflict(ApplicationError):
+    """The request clashes with one still being handled (409)."""
+
+    code = "conflict"
+
+
+class Unprocessable(ApplicationError):
+    """Well-formed, but it cannot be done as asked (422)."""
+
+    code = "unprocessable"

@@ -49,3 +49,42 @@ class ApiToken(models.Model):
     @classmethod
     def generate_key(cls) -> str:
         return cls.KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+class IdempotencyKey(models.Model):
+    """One caller's ``Idempotency-Key`` on one creating POST, and the answer it got.
+
+    The row is the lock (core/api/idempotency.py): the unique (caller, key) lets one request in,
+    and the request that runs holds the row ``FOR UPDATE`` until its create commits together
+    with the stored response, so a crash leaves no half-done key behind.
+    """
+
+    class State(models.TextChoices):
+        IN_PROGRESS = "in_progress", "in progress"
+        DONE = "done", "done"
+
+    # Token or user, e.g. "token:12" / "user:7": two callers may pick the same key.
+    caller = models.CharField(max_length=40)
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    # SHA-256 of the request's parsed body (fields and uploaded files' bytes).
+    request_hash = models.CharField(max_length=64)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.IN_PROGRESS)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["caller", "key"], name="idempotency_key_per_caller"),
+            models.CheckConstraint(
+                condition=models.Q(state="in_progress") | models.Q(response_status__isnull=False),
+                name="idempotency_key_done_has_response",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caller} {self.method} {self.path} [{self.key}]"

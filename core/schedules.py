@@ -17,6 +17,17 @@ from importlib.util import find_spec
 from django.apps import apps
 from django.db import transaction
 
+# core's own recurring jobs (it is an app like the others). "H" is django-q2's Schedule.HOURLY,
+# spelt out: this module imports django_q only inside schedules_ensure.
+SCHEDULES = [
+    {
+        # Idempotency-Keys past API_IDEMPOTENCY_KEY_TTL_HOURS (core/api/idempotency.py).
+        "name": "core.purge_idempotency_keys",
+        "func": "core.tasks.purge_idempotency_keys",
+        "schedule_type": "H",
+    },
+]
+
 
 def declared_schedules(*, app_labels: Iterable[str] | None = None) -> list[dict]:
     """The SCHEDULES of the installed apps (or of ``app_labels`` only), in app order.

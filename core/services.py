@@ -1,6 +1,9 @@
-from django.db import transaction
+from datetime import datetime
 
-from core.models import ApiToken
+from django.db import transaction
+from django.utils import timezone
+
+from core.models import ApiToken, IdempotencyKey
 
 
 @transaction.atomic
@@ -11,3 +14,10 @@ def api_token_create(*, name: str, seller=None) -> tuple[ApiToken, str]:
         name=name, seller=seller, key_prefix=key[:12], key_hash=ApiToken.hash_key(key)
     )
     return token, key
+
+
+def idempotency_keys_purge(*, now: datetime | None = None) -> int:
+    """Delete the Idempotency-Keys past their expiry (API_IDEMPOTENCY_KEY_TTL_HOURS); returns how
+    many. Safe to run twice at once: a plain DELETE of rows nobody reads again."""
+    deleted, _ = IdempotencyKey.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return deleted

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from core.access import Scope
 from core.api import permissions as perms
+from core.api.idempotency import idempotent
 from core.api.pagination import BoundedLimitOffsetPagination
 from core.api.permissions import Operation
 from core.converters import MAX_DB_ID
@@ -199,6 +200,7 @@ class CsShipmentNotesApi(CsApiView):
         )
         return Response(NoteOutput(selectors.shipment_notes(shipment=shipment), many=True).data)
 
+    @idempotent
     @extend_schema(request=NoteInput, responses={201: NoteOutput}, operation_id="cs_notes_create")
     def post(self, request, shipment_id: int):
         shipment = tracking_selectors.shipment_get(

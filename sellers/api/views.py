@@ -5,6 +5,7 @@ from rest_framework.views import APIView
 
 from core.access import Scope
 from core.api import permissions as perms
+from core.api.idempotency import idempotent
 from core.api.pagination import BoundedLimitOffsetPagination
 from core.api.permissions import Operation
 from sellers import selectors, services
@@ -39,6 +40,7 @@ class OrderListCreateApi(APIView):
         page = paginator.paginate_queryset(orders, request, view=self)
         return paginator.get_paginated_response(OrderOutput(page, many=True).data)
 
+    @idempotent
     @extend_schema(
         request=OrderCreateInput, responses={201: OrderCreateOutput}, operation_id="orders_create"
     )
@@ -71,6 +73,7 @@ class ShipmentConfirmApi(APIView):
 
     """The API twin of the portal's "confirm shipment" form (seller tokens)."""
 
+    @idempotent
     @extend_schema(
         request=ShipmentConfirmInput,
         responses={201: ShipmentConfirmOutput, 200: ShipmentConfirmOutput},

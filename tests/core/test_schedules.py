@@ -24,6 +24,7 @@ EXPECTED = {
         "sellers.tasks.tracking_uploads_resume", Schedule.MINUTES, 5,
     ),
     "privacy.apply_retention": ("privacy.tasks.apply_retention", Schedule.DAILY, None),
+    "core.purge_idempotency_keys": ("core.tasks.purge_idempotency_keys", Schedule.HOURLY, None),
 }  # fmt: skip
 
 

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from core.access import Scope
 from core.api import permissions as perms
+from core.api.idempotency import idempotent
 from core.api.pagination import ListPagination, paginated_schema, paging_parameters
 from core.api.permissions import Operation
 from sellers import selectors as seller_selectors
@@ -75,6 +76,7 @@ class ShipmentListCreateApi(APIView):
         page = paginator.paginate_queryset(shipments, request, view=self)
         return paginator.get_paginated_response(ShipmentOutput(page, many=True).data)
 
+    @idempotent
     @extend_schema(
         request=ShipmentRegisterInput,
         responses={201: ShipmentDetailOutput},
@@ -168,6 +170,7 @@ class ShipmentPodUploadApi(APIView):
     parser_classes = [MultiPartParser]
     operations = {"POST": Operation(seller=True, marketplace=True, staff_perms=perms.UPLOAD_POD)}
 
+    @idempotent
     @extend_schema(
         request={"multipart/form-data": PodUploadInput},
         responses={201: ShipmentDetailOutput},
