@@ -76,6 +76,8 @@ def _for_action(request, return_id: int):
 
 class ReturnListApi(APIView):
     operations = {"GET": READ_RETURNS}
+    # Named here (not only used) so the schema shows the envelope and limit/offset it answers.
+    pagination_class = BoundedLimitOffsetPagination
 
     @extend_schema(
         parameters=[ReturnListFilterInput],
@@ -94,7 +96,7 @@ class ReturnListApi(APIView):
             order_reference=data.get("order_reference"),
             requested_from=data.get("requested_from"), requested_to=data.get("requested_to"),
         )  # fmt: skip
-        paginator = BoundedLimitOffsetPagination()
+        paginator = self.pagination_class()
         try:
             page = paginator.paginate_queryset(returns, request, view=self)
         except ValidationError as exc:  # a bad limit/offset: the same body as a bad filter
