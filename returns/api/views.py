@@ -49,6 +49,7 @@ def _refusal(description: str) -> OpenApiResponse:
 COMMON = {
     401: _refusal("No valid token or session."),
     403: _refusal("This token or account may not use this operation."),
+    429: _error("Over the caller's quota (code rate_limited; see Retry-After)."),
 }
 NOT_FOUND = {404: _error("No such return in the caller's scope (code not_found).")}
 

@@ -351,16 +351,29 @@ def test_return_received_before_the_parcel_is_an_invalid_transition(seller, sell
 
 
 def test_returns_schema_documents_every_response(client):
-    # the schema lists each operation's success, 400/401/403/404 with their bodies
+    # the schema lists each operation's success, 400/401/403/404/429 with their bodies
     schema = client.get("/api/schema/?format=json").json()
     paths = schema["paths"]
-    assert set(paths[LIST]["get"]["responses"]) == {"200", "400", "401", "403"}
+    assert set(paths[LIST]["get"]["responses"]) == {"200", "400", "401", "403", "429"}
     for action in ("accept", "refuse", "received"):
         responses = paths[f"{LIST}{{return_id}}/{action}/"]["post"]["responses"]
-        assert set(responses) == {"200", "400", "401", "403", "404"}
+        assert set(responses) == {"200", "400", "401", "403", "404", "429"}
         content = {code: r["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
                    for code, r in responses.items()}  # fmt: skip
         assert content == {"200": "ReturnDetailOutput", "400": "ErrorOutput",
                            "401": "RefusalOutput", "403": "RefusalOutput",
-                           "404": "ErrorOutput"}  # fmt: skip
-    assert set(paths[f"{LIST}{{return_id}}/"]["get"]["responses"]) == {"200", "401", "403", "404"}
+                           "404": "ErrorOutput", "429": "ErrorOutput"}  # fmt: skip
+    detail = paths[f"{LIST}{{return_id}}/"]["get"]["responses"]
+    assert set(detail) == {"200", "401", "403", "404", "429"}
+
+
+def test_returns_list_past_the_quota_answers_429_with_the_error_body(seller_api, settings):
+    # given a quota of one request per window
+    settings.API_RATE_LIMIT_REQUESTS = 1
+    assert seller_api.get(LIST).status_code == 200
+    # when the caller asks again in the same window
+    response = seller_api.get(LIST)
+    # then it is refused with the documented body and told when to retry
+    assert response.status_code == 429
+    assert response.json()["code"] == "rate_limited"
+    assert "Retry-After" in response
