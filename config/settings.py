@@ -278,6 +278,10 @@ SPECTACULAR_SETTINGS = {
         "PayoutStatusEnum": "payouts.models.Payout.Status",
         # An event's "source" appears in a shipment's events and in the events feed.
         "TrackingEventSourceEnum": "tracking.models.TrackingEvent.Source",
+        "ReturnStatusEnum": "returns.models.ReturnRequest.Status",
+        "ReturnResolutionEnum": "returns.models.Resolution",
+        # kept as it was named before returns had a "resolution" too
+        "ResolutionEnum": "tracking.models.ShipmentException.Resolution",
     },
 }
 

@@ -11,9 +11,16 @@ from django.utils import timezone
 
 from core.access import Scope
 from core.errors import ApplicationError, NotFound
-from returns.models import Reason, ReturnItem, ReturnPhoto, ReturnPolicy, ReturnRequest
+from returns.models import (
+    Reason,
+    ReturnEvent,
+    ReturnItem,
+    ReturnPhoto,
+    ReturnPolicy,
+    ReturnRequest,
+)
 from sellers.models import Order, OrderItem
-from tracking.models import Shipment
+from tracking.models import Shipment, TrackingEvent
 from tracking.status import RETURN_SUBSTATUSES
 
 
@@ -72,6 +79,48 @@ def return_get(*, scope: Scope, return_id: int) -> ReturnRequest:
             return_list(scope=scope)
             .select_related("policy")
             .prefetch_related("photos", "events")
+            .get(pk=return_id)
+        )
+    except ReturnRequest.DoesNotExist:
+        raise NotFound(f"No return {return_id}.") from None
+
+
+def return_search(
+    *,
+    scope: Scope,
+    status: str | None = None,
+    order_reference: str | None = None,
+    requested_from: datetime | None = None,
+    requested_to: datetime | None = None,
+) -> QuerySet[ReturnRequest]:
+    """The API's list: ``return_list`` (scoped, newest first, rows prefetched) narrowed by
+    status, exact order reference and a requested-at range (``from`` included, ``to``
+    excluded, so consecutive ranges never count a request twice)."""
+    qs = return_list(scope=scope, status=status)
+    if order_reference:
+        qs = qs.filter(order__reference=order_reference)
+    if requested_from is not None:
+        qs = qs.filter(requested_at__gte=requested_from)
+    if requested_to is not None:
+        qs = qs.filter(requested_at__lt=requested_to)
+    return qs
+
+
+def return_detail_get(*, scope: Scope, return_id: int) -> ReturnRequest:
+    """``return_get`` with what the API's detail shows: the steps in order and the return
+    parcel with its events and proof. NotFound outside the scope (no hint that it exists)."""
+    try:
+        return (
+            return_list(scope=scope)
+            .select_related("return_shipment__order", "return_shipment__pod")
+            .prefetch_related(
+                Prefetch("events", queryset=ReturnEvent.objects.order_by("created_at", "id")),
+                Prefetch(
+                    "return_shipment__events",
+                    queryset=TrackingEvent.objects.order_by("occurred_at", "id"),
+                ),
+                "photos",
+            )
             .get(pk=return_id)
         )
     except ReturnRequest.DoesNotExist:

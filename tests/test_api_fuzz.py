@@ -12,6 +12,7 @@ from schemathesis.checks import not_a_server_error
 
 from config.wsgi import application
 from core.services import api_token_create
+from tests.returns.factories import requested_return
 from tests.sellers.factories import OrderFactory, SellerFactory
 from tests.tracking.factories import ShipmentFactory
 
@@ -38,6 +39,7 @@ def tokens(db, settings, tmp_path):
     # objects with small ids, so generated ids sometimes hit real rows of each seller
     for owner in (seller, other):
         ShipmentFactory.create_batch(2, order=OrderFactory(seller=owner))
+        requested_return(seller=owner)  # the returns API's rows, and their steps
     keys = {"anonymous": None}
     keys["seller"] = api_token_create(name="fuzz", seller=seller)[1]
     keys["other_seller"] = api_token_create(name="fuzz", seller=other)[1]

@@ -178,6 +178,13 @@ API = {
                                             marketplace=ALLOWED),
     ("get", "/api/v1/cs/courier-claims/"): dict(no_token=DENIED, token_a=DENIED, token_b=DENIED,
                                                 marketplace=ALLOWED),
+    # returns: the marketplace reads every return, only the return's seller decides
+    ("get", "/api/v1/returns/"): dict(no_token=DENIED, token_a=ALLOWED, token_b=ALLOWED,
+                                      marketplace=ALLOWED),
+    ("get", "/api/v1/returns/{return_a.id}/"): dict(no_token=DENIED, token_a=ALLOWED,
+                                                   token_b=HIDDEN, marketplace=ALLOWED),
+    ("post", "/api/v1/returns/{return_a.id}/accept/"): dict(no_token=DENIED, token_a=ALLOWED,
+                                                           token_b=HIDDEN, marketplace=DENIED),
 }  # fmt: skip
 
 
@@ -275,6 +282,11 @@ API_SESSIONS = {
     ("get", "/api/v1/cs/exceptions/"): dict(cs=ALLOWED, admin=ALLOWED),
     ("get", "/api/v1/cs/courier-claims/"): dict(cs=ALLOWED, admin=ALLOWED),
     ("get", "/api/v1/sellers/sla?seller={a.seller_id}"): dict(seller_a=ALLOWED, admin=ALLOWED),
+    ("get", "/api/v1/returns/"): dict(seller_a=ALLOWED, seller_b=ALLOWED, admin=ALLOWED),
+    ("get", "/api/v1/returns/{return_a.id}/"): dict(seller_a=ALLOWED, seller_b=HIDDEN,
+                                                   admin=ALLOWED),
+    # a decision is a seller member's, never staff's (the portal's rule): admin included
+    ("post", "/api/v1/returns/{return_a.id}/accept/"): dict(seller_a=ALLOWED, seller_b=HIDDEN),
 }  # fmt: skip
 
 

@@ -28,6 +28,7 @@ VIEW_ORDERS = ("sellers.view_order",)
 CREATE_ORDERS = ("sellers.add_order",)
 VIEW_SELLER_FIGURES = ("sellers.view_seller",)
 VIEW_PAYOUTS = ("payouts.view_payout",)
+VIEW_RETURNS = ("returns.view_returnrequest",)
 
 
 @dataclass(frozen=True)
