@@ -39,6 +39,33 @@ class BenchmarkRefused(SystemExit):
         super().__init__(EXIT_REFUSED)
 
 
+class VerificationFailed(AssertionError):
+    """A benchmark's results are wrong (a search missed its parcel, rollups differ from the raw
+    rows, a page answered with an error): a failure in the full run and in the smoke alike,
+    unlike a missed goal, which the smoke ignores."""
+
+
+def verify(condition: bool, message: str) -> None:
+    """Raise VerificationFailed(message) unless ``condition`` (not an ``assert``: it must hold
+    under ``python -O`` too)."""
+    if not condition:
+        raise VerificationFailed(message)
+
+
+# The smoke run (python -m benchmarks.run --smoke): small sizes, verifications only. Its figures
+# mean nothing, so it must not overwrite the full run's in docs/benchmarks.md.
+_smoke = False
+
+
+def set_smoke(enabled: bool) -> None:
+    global _smoke
+    _smoke = enabled
+
+
+def is_smoke() -> bool:
+    return _smoke
+
+
 _ready = False
 
 
@@ -224,7 +251,11 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> 
 def record_section(name: str, body: str, *, path: Path = DOC_PATH) -> None:
     """Write ``body`` between ``<!-- bench:NAME:start -->`` and ``<!-- bench:NAME:end -->`` in
     docs/benchmarks.md: replaced in place when the markers exist, appended otherwise. The rest
-    of the file (other benchmarks' sections, hand-written notes) is left as it is."""
+    of the file (other benchmarks' sections, hand-written notes) is left as it is. A smoke run
+    records nothing."""
+    if _smoke:
+        print(f"smoke run: {name} not recorded in {path.name}")
+        return
     start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
     block = f"{start}\n{body.strip()}\n{end}"
     text = path.read_text() if path.exists() else DOC_HEADER
@@ -235,6 +266,7 @@ def record_section(name: str, body: str, *, path: Path = DOC_PATH) -> None:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+    print(f"recorded in {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
 
 def rate(count: int, seconds: float) -> float:
