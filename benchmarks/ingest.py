@@ -303,29 +303,41 @@ def generate(shipment_ids: list[int], events_per_shipment: int) -> Dataset:
     )
 
 
-def copy_rows(dataset: Dataset, received_at: datetime) -> list[tuple]:
-    """The rows events_ingest stores, as COPY tuples (dedupe keys computed here, not timed)."""
+def copy_rows(dataset: Dataset, table) -> list[tuple]:
+    """The rows events_ingest stores, as full COPY tuples (dedupe keys computed here, not
+    timed); the columns not listed in COPY_COLUMNS get the model's defaults and are
+    schema-checked first (benchmarks/rows.py)."""
     from tracking.models import TrackingEvent
     from tracking.services.ingest import event_dedupe_key
 
+    received_at = table.now
     return [
-        (
-            update.shipment_id,
-            event.occurred_at,
-            event.code[:40],
-            event.message[:500],
-            event.location.city[:120],
-            event.location.postcode[:20],
-            event.location.country[:2],
-            event.status,
-            event.substatus or "",
-            TrackingEvent.Source.POLL.value,
-            event_dedupe_key(update.shipment_id, event),
-            received_at,
+        table.row(
+            (
+                update.shipment_id,
+                event.occurred_at,
+                event.code[:40],
+                event.message[:500],
+                event.location.city[:120],
+                event.location.postcode[:20],
+                event.location.country[:2],
+                event.status,
+                event.substatus or "",
+                TrackingEvent.Source.POLL.value,
+                event_dedupe_key(update.shipment_id, event),
+                received_at,
+            )
         )
         for update in dataset.updates
         for event in update.result.events
     ]
+
+
+def event_table(received_at: datetime):
+    from benchmarks.rows import TableRows
+    from tracking.models import TrackingEvent
+
+    return TableRows(TrackingEvent, COPY_COLUMNS, now=received_at)
 
 
 COPY_COLUMNS = (
@@ -387,12 +399,10 @@ def verify_ingest(dataset: Dataset, expected_keys: set[str]) -> None:
     assert pods == dataset.pods, f"{pods} PODs stored, {dataset.pods} expected"
 
 
-def run_copy(rows: list[tuple]) -> None:
+def run_copy(rows: list[tuple], table) -> None:
     from django.db import connection, transaction
 
-    from tracking.models import TrackingEvent
-
-    sql = f"COPY {TrackingEvent._meta.db_table} ({', '.join(COPY_COLUMNS)}) FROM STDIN"
+    sql = table.copy_sql()
     # cursor.cursor: the psycopg 3 cursor under Django's wrapper, in the atomic block's transaction.
     with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
         for row in rows:
@@ -433,7 +443,8 @@ def run(options: argparse.Namespace) -> bool:
     with timed() as prep:
         ids = create_shipments(options.shipments)
         dataset = generate(ids, options.events_per_shipment)
-        rows = copy_rows(dataset, received_at=timezone.now())
+        table = event_table(timezone.now())
+        rows = copy_rows(dataset, table)
         expected_keys = {row[10] for row in rows}
         assert len(expected_keys) == dataset.events, "generated events are not all distinct"
         settle_database(Shipment._meta.db_table, TrackingEvent._meta.db_table)
@@ -453,7 +464,7 @@ def run(options: argparse.Namespace) -> bool:
     settle_database(TrackingEvent._meta.db_table)
     print("run B: COPY tracking_trackingevent FROM STDIN, same rows…", flush=True)
     with timed() as copy:
-        run_copy(rows)
+        run_copy(rows, table)
     copied = TrackingEvent.objects.count()
     assert copied == len(rows), f"COPY stored {copied} rows, {len(rows)} expected"
     print(f"  {copy.seconds:.2f} s")

@@ -44,6 +44,7 @@ class TableRows:
 
     def __init__(self, model, supplied: Sequence[str], *, now: datetime) -> None:
         self.model = model
+        self.now = now
         self.table = model._meta.db_table
         fields = [_field_for(model, name) for name in supplied]
         seen = {field.column for field in fields}
