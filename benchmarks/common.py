@@ -206,8 +206,12 @@ def machine_description() -> dict[str, str]:
     import psycopg
 
     ram = _ram_gib()
+    # The load when the section is written: the machine is shared (other engineers' tests run
+    # beside the benchmarks), so a figure means little without it.
+    load = "/".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     return {
         "Date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "Load average (1/5/15 min, at the end of the run)": load,
         "CPU": _cpu_model(),
         "Cores": _cores(),
         "RAM": f"{ram:.1f} GiB" if ram else "unknown",
