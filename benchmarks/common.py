@@ -39,6 +39,33 @@ class BenchmarkRefused(SystemExit):
         super().__init__(EXIT_REFUSED)
 
 
+class VerificationFailed(AssertionError):
+    """A benchmark's results are wrong (a search missed its parcel, rollups differ from the raw
+    rows, a page answered with an error): a failure in the full run and in the smoke alike,
+    unlike a missed goal, which the smoke ignores."""
+
+
+def verify(condition: bool, message: str) -> None:
+    """Raise VerificationFailed(message) unless ``condition`` (not an ``assert``: it must hold
+    under ``python -O`` too)."""
+    if not condition:
+        raise VerificationFailed(message)
+
+
+# The smoke run (python -m benchmarks.run --smoke): small sizes, verifications only. Its figures
+# mean nothing, so it must not overwrite the full run's in docs/benchmarks.md.
+_smoke = False
+
+
+def set_smoke(enabled: bool) -> None:
+    global _smoke
+    _smoke = enabled
+
+
+def is_smoke() -> bool:
+    return _smoke
+
+
 _ready = False
 
 
@@ -179,8 +206,12 @@ def machine_description() -> dict[str, str]:
     import psycopg
 
     ram = _ram_gib()
+    # The load when the section is written: the machine is shared (other engineers' tests run
+    # beside the benchmarks), so a figure means little without it.
+    load = "/".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     return {
         "Date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "Load average (1/5/15 min, at the end of the run)": load,
         "CPU": _cpu_model(),
         "Cores": _cores(),
         "RAM": f"{ram:.1f} GiB" if ram else "unknown",
@@ -224,7 +255,11 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> 
 def record_section(name: str, body: str, *, path: Path = DOC_PATH) -> None:
     """Write ``body`` between ``<!-- bench:NAME:start -->`` and ``<!-- bench:NAME:end -->`` in
     docs/benchmarks.md: replaced in place when the markers exist, appended otherwise. The rest
-    of the file (other benchmarks' sections, hand-written notes) is left as it is."""
+    of the file (other benchmarks' sections, hand-written notes) is left as it is. A smoke run
+    records nothing."""
+    if _smoke:
+        print(f"smoke run: {name} not recorded in {path.name}")
+        return
     start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
     block = f"{start}\n{body.strip()}\n{end}"
     text = path.read_text() if path.exists() else DOC_HEADER
@@ -235,6 +270,7 @@ def record_section(name: str, body: str, *, path: Path = DOC_PATH) -> None:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+    print(f"recorded in {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
 
 def rate(count: int, seconds: float) -> float:

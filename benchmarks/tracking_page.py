@@ -30,9 +30,17 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from benchmarks.common import ROOT, machine_markdown, markdown_table, record_section, text_table
+from benchmarks.common import (
+    ROOT,
+    machine_markdown,
+    markdown_table,
+    record_section,
+    text_table,
+    verify,
+)
 
 NAME = "tracking_page"
+SMOKE = {"page_requests": 60, "page_clients": 2, "page_workers": 1}
 GOAL_P95_MS = 50.0
 GOAL_RATIO = 0.5
 DEFAULT_REQUESTS = 2000
@@ -177,7 +185,7 @@ def start_server(env: dict[str, str], port: int, workers: int, log) -> subproces
     return process
 
 
-def wait_until_up(base_url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+def wait_until_up(base_url: str, process: subprocess.Popen, timeout: float = 60) -> None:
     import requests
 
     deadline = time.monotonic() + timeout
@@ -185,9 +193,11 @@ def wait_until_up(base_url: str, process: subprocess.Popen, timeout: float = 30)
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited with status {process.returncode}")
         try:
-            if requests.get(f"{base_url}/healthz/", timeout=1).status_code == 200:
+            if requests.get(f"{base_url}/healthz/", timeout=5).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
+            # Not up yet: a worker still importing Django on a loaded machine times out the
+            # first health checks rather than refusing them.
             pass
         time.sleep(0.2)
     raise RuntimeError("gunicorn did not answer /healthz/ in time")
@@ -282,6 +292,12 @@ def run(options: argparse.Namespace) -> bool:
                 process.kill()
             log.close()
 
+    for result in (minimal, page):
+        verify(
+            result.errors == 0 and result.requests == options.page_requests,
+            f"{result.name}: {result.errors} errors, {result.requests} of "
+            f"{options.page_requests} requests answered",
+        )
     ratio = page.per_second / minimal.per_second if minimal.per_second else 0.0
     ok = (
         page.percentile(95) < GOAL_P95_MS
