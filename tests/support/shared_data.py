@@ -47,3 +47,22 @@ def read_carrier_sample(name: str) -> bytes:
 
 def read_external_payload(name: str) -> bytes:
     return external_payload(name).read_bytes()
+
+
+def published_reading(out: dict) -> tuple[list[tuple], list[tuple]]:
+    """What ``manage.py tracking parse`` concluded from a published answer, in the shape the
+    couriers' tests compare with what a person reading it concludes: per parcel (number, status,
+    substatus, events, last event code, signatory or None without a POD), per error (number,
+    kind)."""
+    shipments = [
+        (
+            s["tracking_number"],
+            s["status"],
+            s["substatus"],
+            len(s["events"]),
+            s["events"][-1]["code"] if s["events"] else None,
+            s["pod"]["signed_by"] if s["pod"] else None,
+        )
+        for s in out["shipments"]
+    ]
+    return shipments, [(e["tracking_number"], e["code"]) for e in out["errors"]]

@@ -13,7 +13,7 @@ import responses
 from django.core.management import call_command
 from responses import matchers
 
-from tests.support.shared_data import external_payload
+from tests.support.shared_data import external_payload, published_reading
 from tracking.carriers import get_adapter
 from tracking.carriers.aftership import STATUS_MAP, AfterShipAdapter
 from tracking.carriers.base import (
@@ -780,21 +780,6 @@ def test_aftership_tracking_url_points_to_the_public_page():
 # code, signatory; None without a POD), and per error (number, kind).
 
 
-def _published_of(out: dict) -> tuple[list[tuple], list[tuple]]:
-    shipments = [
-        (
-            s["tracking_number"],
-            s["status"],
-            s["substatus"],
-            len(s["events"]),
-            s["events"][-1]["code"] if s["events"] else None,
-            s["pod"]["signed_by"] if s["pod"] else None,
-        )
-        for s in out["shipments"]
-    ]
-    return shipments, [(e["tracking_number"], e["code"]) for e in out["errors"]]
-
-
 @pytest.mark.parametrize(
     ("name", "shipments", "errors"),
     [
@@ -848,4 +833,4 @@ def test_aftership_published_answer_reads_as_a_person_would(capsys, name, shipme
     call_command("tracking", "parse", "--carrier", "aftership", str(path))
 
     # then every parcel has the status a reader concludes, and every error its kind
-    assert _published_of(json.loads(capsys.readouterr().out)) == (shipments, errors)
+    assert published_reading(json.loads(capsys.readouterr().out)) == (shipments, errors)

@@ -7,7 +7,7 @@ import responses
 from django.core.management import call_command
 from responses import matchers
 
-from tests.support.shared_data import external_payload, read_carrier_sample
+from tests.support.shared_data import external_payload, published_reading, read_carrier_sample
 from tracking.carriers.base import (
     CarrierEvent,
     CarrierPayloadError,
@@ -612,21 +612,6 @@ def test_dhl_parse_delivery_vehicle_text_is_out_for_delivery():
 # code, signatory; None without a POD), and per error (number, kind).
 
 
-def _published_of(out: dict) -> tuple[list[tuple], list[tuple]]:
-    shipments = [
-        (
-            s["tracking_number"],
-            s["status"],
-            s["substatus"],
-            len(s["events"]),
-            s["events"][-1]["code"] if s["events"] else None,
-            s["pod"]["signed_by"] if s["pod"] else None,
-        )
-        for s in out["shipments"]
-    ]
-    return shipments, [(e["tracking_number"], e["code"]) for e in out["errors"]]
-
-
 @pytest.mark.parametrize(
     ("name", "shipments", "errors"),
     [
@@ -652,4 +637,4 @@ def test_dhl_published_answer_reads_as_a_person_would(capsys, name, shipments, e
     call_command("tracking", "parse", "--carrier", "dhl", str(path))
 
     # then every parcel has the status a reader concludes, and every error its kind
-    assert _published_of(json.loads(capsys.readouterr().out)) == (shipments, errors)
+    assert published_reading(json.loads(capsys.readouterr().out)) == (shipments, errors)

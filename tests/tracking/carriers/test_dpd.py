@@ -9,7 +9,7 @@ from django.core.management import call_command
 from responses import matchers
 
 from tests.support.concurrency import ContendedSection
-from tests.support.shared_data import external_payload, read_carrier_sample
+from tests.support.shared_data import external_payload, published_reading, read_carrier_sample
 from tracking.carriers.base import (
     CarrierAuthError,
     CarrierEvent,
@@ -775,21 +775,6 @@ def test_dpd_identity_patterns_and_url():
 # code, signatory; None without a POD), and per error (number, kind).
 
 
-def _published_of(out: dict) -> tuple[list[tuple], list[tuple]]:
-    shipments = [
-        (
-            s["tracking_number"],
-            s["status"],
-            s["substatus"],
-            len(s["events"]),
-            s["events"][-1]["code"] if s["events"] else None,
-            s["pod"]["signed_by"] if s["pod"] else None,
-        )
-        for s in out["shipments"]
-    ]
-    return shipments, [(e["tracking_number"], e["code"]) for e in out["errors"]]
-
-
 @pytest.mark.parametrize(
     ("name", "shipments", "errors"),
     [
@@ -809,4 +794,4 @@ def test_dpd_published_answer_reads_as_a_person_would(capsys, name, shipments, e
     call_command("tracking", "parse", "--carrier", "dpd", str(path))
 
     # then every parcel has the status a reader concludes, and every error its kind
-    assert _published_of(json.loads(capsys.readouterr().out)) == (shipments, errors)
+    assert published_reading(json.loads(capsys.readouterr().out)) == (shipments, errors)

@@ -8,7 +8,7 @@ import responses
 from django.core.management import call_command
 from responses import matchers
 
-from tests.support.shared_data import external_payload, read_carrier_sample
+from tests.support.shared_data import external_payload, published_reading, read_carrier_sample
 from tracking.carriers.base import (
     CarrierEvent,
     CarrierPayloadError,
@@ -684,21 +684,6 @@ def test_fedex_identity_and_tracking_url():
 # code, signatory; None without a POD), and per error (number, kind).
 
 
-def _published_of(out: dict) -> tuple[list[tuple], list[tuple]]:
-    shipments = [
-        (
-            s["tracking_number"],
-            s["status"],
-            s["substatus"],
-            len(s["events"]),
-            s["events"][-1]["code"] if s["events"] else None,
-            s["pod"]["signed_by"] if s["pod"] else None,
-        )
-        for s in out["shipments"]
-    ]
-    return shipments, [(e["tracking_number"], e["code"]) for e in out["errors"]]
-
-
 @pytest.mark.parametrize(
     ("name", "shipments", "errors"),
     [
@@ -748,7 +733,7 @@ def test_fedex_published_answer_reads_as_a_person_would(capsys, name, shipments,
     call_command("tracking", "parse", "--carrier", "fedex", str(path))
 
     # then every parcel has the status a reader concludes, and every error its kind
-    assert _published_of(json.loads(capsys.readouterr().out)) == (shipments, errors)
+    assert published_reading(json.loads(capsys.readouterr().out)) == (shipments, errors)
 
 
 def test_fedex_parse_command_of_a_reused_number_keeps_the_most_recent_and_says_so(capsys, tmp_path):
