@@ -29,7 +29,7 @@ from tests.support.sandbox import JOURNEY_DONE
 from tests.support.shared_data import read_carrier_sample
 from tests.tracking.factories import ShipmentFactory
 from tracking import carriers
-from tracking.carriers import fedex, gls, postnl, royalmail
+from tracking.carriers import fedex, gls, postnl, royalmail, ups
 from tracking.carriers.base import PodData
 from tracking.carriers.documents import (
     DocumentNotAvailable,
@@ -115,6 +115,7 @@ def sync_to_the_end(sandbox, shipment: Shipment, capture) -> None:
         ("royalmail", "delivered_signed", "signature", "image/svg+xml"),
         ("postnl", "delivered_signed", "signature", "image/gif"),
         ("gls", "delivered_pickup_point", "delivery_info", "application/json"),
+        ("ups", "delivered_signed", "signature", "image/gif"),
     ],
 )
 def test_pod_evidence_fetched_once_at_delivery_and_stored_with_type_and_hash(
@@ -382,6 +383,27 @@ def test_royalmail_signature_sample_is_an_svg():
     assert (valid.kind, valid.content_type, valid.content) == (
         "signature", "image/svg+xml", b"<svg></svg>",
     )  # fmt: skip
+
+
+def test_ups_signature_is_taken_from_the_answer_asked_with_return_signature():
+    gif = "R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
+
+    def answer(information: dict) -> bytes:
+        package = {"trackingNumber": "1Z999AA10123456784", "deliveryInformation": information}
+        return json.dumps(
+            {"trackResponse": {"shipment": [{"package": [package]}]}}
+        ).encode()  # fmt: skip
+
+    signed = answer({"receivedBy": "DUPONT", "signature": {"image": gif}})
+    valid = validated(ups.signature_document(signed))
+    assert (valid.kind, valid.content_type) == ("signature", "image/gif")
+    # no signature in the answer (yet), or an error answer: ask again later
+    with pytest.raises(DocumentNotAvailable):
+        ups.signature_document(answer({"receivedBy": "DUPONT"}))
+    with pytest.raises(DocumentNotAvailable):
+        ups.signature_document(b'{"response": {"errors": [{"code": "151044"}]}}')
+    with pytest.raises(DocumentRefused, match="not base64"):
+        ups.signature_document(answer({"signature": {"image": "not base64!"}}))
 
 
 def test_gls_deliveryinfo_sample_is_kept_as_the_json_record():

@@ -34,6 +34,7 @@ Format quirks this module deals with:
 from __future__ import annotations
 
 import base64
+import binascii
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -54,6 +55,7 @@ from tracking.carriers.base import (
     courier_number,
     real_signatory,
 )
+from tracking.carriers.documents import DocumentNotAvailable, DocumentRefused, ProofDocument
 from tracking.carriers.jsonbody import json_child, json_list, json_object, json_text
 from tracking.carriers.oauth import OAuthCarrierAdapter, send_with_token
 from tracking.carriers.timeparse import region_timezone
@@ -359,9 +361,13 @@ class UpsAdapter(OAuthCarrierAdapter):
         """
         return [self._fetch_one(number, client) for number in tracking_numbers]
 
-    def _fetch_one(self, number: str, client: CarrierHttpClient) -> CarrierResponse:
+    def _fetch_one(
+        self, number: str, client: CarrierHttpClient, *, with_signature: bool = False
+    ) -> CarrierResponse:
         url = f"{self.base_url}/api/track/v1/details/{quote(number, safe='')}"
-        params = {"locale": "en_US", "returnSignature": "false"}
+        # The routine poll leaves the signature image out (kilobytes of base64 per answer); the
+        # proof document asks for it once, after the delivery.
+        params = {"locale": "en_US", "returnSignature": "true" if with_signature else "false"}
 
         def send(token: str) -> CarrierResponse:
             headers = {
@@ -392,6 +398,20 @@ class UpsAdapter(OAuthCarrierAdapter):
         )
 
     # --- parsing ------------------------------------------------------------------------------
+
+    # --- Proof documents ----------------------------------------------------------------------
+
+    def proof_document_kind(self, pod: PodData) -> str | None:
+        """UPS gives a signed delivery's signature image when asked (``returnSignature``)."""
+        return "signature" if pod.signed_by or "signature" in pod.documents else None
+
+    def fetch_proof_document(
+        self, *, tracking_number: str, pod: PodData, destination_postcode: str,
+        client: CarrierHttpClient,
+    ) -> ProofDocument:  # fmt: skip
+        """The signature image: the details request again, with ``returnSignature=true``."""
+        answer = self._fetch_one(tracking_number, client, with_signature=True)
+        return signature_document(answer.body)
 
     def parse(self, body: bytes) -> ParseResult:
         """Track API v1 JSON -> shipments; warnings and ``response.errors`` -> per-number errors.
@@ -695,3 +715,26 @@ def _pod_documents(info: Mapping[str, object]) -> tuple[str, ...]:
     if json_text(json_child(info, "pod"), "content"):
         documents.append("proof_of_delivery")
     return tuple(documents)
+
+
+def signature_document(body: bytes) -> ProofDocument:
+    """A details answer asked with ``returnSignature=true`` -> the delivered package's signature
+    image (base64 in ``deliveryInformation.signature.image``). An error answer, or one without
+    a signature yet, raises DocumentNotAvailable; a signature that is not base64,
+    DocumentRefused."""
+    payload = json_object(body, "UPS")
+    shipments = json_list(json_child(payload, "trackResponse"), "shipment") or []
+    for shipment in shipments:
+        for package in json_list(shipment, "package") or []:
+            information = json_child(package, "deliveryInformation")
+            signature = json_child(information, "signature")
+            image = json_text(signature, "image")
+            if not image:
+                continue
+            try:
+                content = base64.b64decode(image, validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise DocumentRefused("UPS signature image is not base64") from exc
+            declared = json_text(json_child(signature, "imageFormat"), "code").lower()
+            return ProofDocument("signature", content, f"image/{declared}" if declared else "")
+    raise DocumentNotAvailable("UPS has no signature image for this package (yet)")

@@ -108,8 +108,9 @@ DELIVERY_LOCATIONS = {
     "delivered_mailbox": "Mailbox",
     "delivered_pickup_point": "UPS Access Point\u2122",
 }
-# A tiny PNG-like base64 blob: UPS sends real images inline; their content does not matter.
-INLINE_IMAGE = base64.b64encode(b"\x89PNG\r\n\x1a\nsandbox").decode("ascii")
+# UPS sends its images inline, base64: a real 1×1 GIF, so that whoever decodes it (the POD
+# document check does) sees an image.
+INLINE_IMAGE = "R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
 
 
 def ups_check_digit(body: str) -> str:
@@ -194,7 +195,7 @@ def ups_package(
         if delivery.step.kind == "delivered":
             information["receivedBy"] = journey.signed_by
             if with_signature:
-                information["signature"] = {"image": INLINE_IMAGE}
+                information["signature"] = {"image": INLINE_IMAGE, "imageFormat": {"code": "GIF"}}
         if delivery.step.kind == "delivered_mailbox":
             information["deliveryPhoto"] = {
                 "photo": INLINE_IMAGE,
